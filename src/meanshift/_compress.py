@@ -1,0 +1,66 @@
+"""Compression stage: weighted bin means on a fine grid.
+
+Points are binned by ``floor(x / bin_size)`` on a grid anchored at the origin, so the
+statistics of disjoint chunks of the data add up (``combine``): this is how the
+compressed path streams and how the cluster engine scales out.  A bin is summarised by
+its total weight and weighted coordinate sum; its mean is a sufficient statistic of the
+points in it up to the bin's extent (every point is within ``sqrt(d) * bin_size`` of its
+bin mean).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["BinStats", "bin_stats", "combine", "bin_means", "bin_index"]
+
+
+class BinStats(NamedTuple):
+    keys: np.ndarray  # (m, d) int64 grid cell of each bin, sorted lexicographically
+    weight: np.ndarray  # (m,) total sample weight in the bin
+    xsum: np.ndarray  # (m, d) weighted sum of the coordinates in the bin
+
+
+def bin_index(X, bin_size):
+    """Integer grid cell of each row of X."""
+    return np.floor(np.asarray(X, dtype=np.float64) / bin_size).astype(np.int64)
+
+
+def _reduce(keys, weight, xsum):
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    w = np.bincount(inverse, weights=weight, minlength=len(uniq))
+    s = np.stack(
+        [np.bincount(inverse, weights=xsum[:, j], minlength=len(uniq)) for j in range(xsum.shape[1])],
+        axis=1,
+    ) if xsum.shape[1] else np.zeros((len(uniq), 0))
+    return BinStats(uniq, w, s)
+
+
+def bin_stats(X, sample_weight, bin_size):
+    """Bin statistics of one chunk of data."""
+    X = np.asarray(X, dtype=np.float64)
+    w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    return _reduce(bin_index(X, bin_size), w, X * w[:, None])
+
+
+def combine(*stats):
+    """Add up the statistics of disjoint chunks (same bin size)."""
+    stats = [s for s in stats if len(s.keys)]
+    if not stats:
+        raise ValueError("combine() needs at least one non-empty BinStats.")
+    if len(stats) == 1:
+        return stats[0]
+    return _reduce(
+        np.concatenate([s.keys for s in stats]),
+        np.concatenate([s.weight for s in stats]),
+        np.concatenate([s.xsum for s in stats]),
+    )
+
+
+def bin_means(stats):
+    """(means, weights) of the non-empty bins: the compressed data set."""
+    keep = stats.weight > 0
+    return stats.xsum[keep] / stats.weight[keep, None], stats.weight[keep]
