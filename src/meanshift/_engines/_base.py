@@ -94,12 +94,14 @@ class Engine:
         tol: float,
         max_iter: int,
         record_history: bool = False,
+        callback=None,
     ) -> ClimbResult:
         """Standard mean shift: move every seed until it stops or ``max_iter`` steps.
 
         A seed stops (converged) when one step moves it by at most ``tol * bandwidth``;
         converged and dead seeds leave the active set, so later steps only pay for the
-        seeds still moving.
+        seeds still moving.  ``callback(step, n_active)``, when given, is called after
+        every step (progress bars); engines that fuse the loop call it at least once.
         """
         modes = np.array(seeds, dtype=np.float64, copy=True)
         n_seeds = modes.shape[0]
@@ -126,6 +128,8 @@ class Engine:
             active = active[alive & ~done]
             if record_history:
                 history.append(modes.copy())
+            if callback is not None:
+                callback(_ + 1, int(active.size))
         return ClimbResult(modes, n_iter, converged, density, history)
 
     def blur_step(

@@ -1,0 +1,84 @@
+"""Shared benchmark harness: time, peak memory and quality of one run, and tables.
+
+Peak memory is the peak resident set size of this process during the call, sampled by a
+background thread (it sees NumPy, Numba and torch allocations alike), minus the resident
+size before the call.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Measurement", "measure", "markdown_table", "rss_bytes"]
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process in bytes (Linux /proc, else psutil)."""
+    try:
+        with open(f"/proc/{os.getpid()}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # pragma: no cover - non-Linux
+        import psutil
+
+        return psutil.Process().memory_info().rss
+
+
+@dataclass
+class Measurement:
+    name: str
+    seconds: float
+    peak_bytes: int
+    result: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def measure(name, fn, *args, repeat=1, **kwargs) -> Measurement:
+    """Run ``fn(*args, **kwargs)`` ``repeat`` times; best wall time and peak extra RSS."""
+    best = np.inf
+    peak = 0
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        base = rss_bytes()
+        top = [base]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                top[0] = max(top[0], rss_bytes())
+                time.sleep(0.005)
+
+        t = threading.Thread(target=sample, daemon=True)
+        t.start()
+        start = time.perf_counter()
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - start
+            stop.set()
+            t.join()
+        top[0] = max(top[0], rss_bytes())
+        best = min(best, elapsed)
+        peak = max(peak, top[0] - base)
+    return Measurement(name, best, peak, result)
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    """A Markdown table of ``rows`` (dicts) with the given column order."""
+
+    def fmt(v):
+        if isinstance(v, float):
+            if v != v:
+                return "-"
+            return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
+        return "-" if v is None else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
