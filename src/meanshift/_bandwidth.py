@@ -93,6 +93,24 @@ def _sample(X, sample_weight, n_sample, rng):
     return X[rng.choice(n, n_sample, replace=True, p=p)], None
 
 
+def _knn_scale(S, mass, k):
+    """Weighted median over the points of the distance within which the cumulative weight
+    (the point itself included) reaches ``k``: a point of weight 2 counts as two points,
+    so weights and repeated rows give the same scale."""
+    diff = S[:, None, :] - S[None, :, :]
+    d = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    order = np.argsort(d, axis=1, kind="stable")
+    d_sorted = np.take_along_axis(d, order, axis=1)
+    cum = np.cumsum(mass[order], axis=1)
+    idx = np.minimum((cum < k).sum(axis=1), len(S) - 1)
+    r = d_sorted[np.arange(len(S)), idx]
+    keep = mass > 0
+    r, m = r[keep], mass[keep]
+    o = np.argsort(r, kind="stable")
+    c = np.cumsum(m[o])
+    return float(r[o][np.searchsorted(c, 0.5 * c[-1])])
+
+
 def cluster_count_profile(S, w, kernel, engine, grid, *, min_cluster_fraction, tol, max_iter):
     """Number of clusters holding at least ``min_cluster_fraction`` of the sample's weight,
     for every bandwidth of ``grid`` (mean shift of the sample with itself as seeds)."""
@@ -183,10 +201,11 @@ def auto_bandwidth(
         return (h, (np.array([h]), np.array([1]))) if return_profile else h
     # Below the distance to the (min_cluster_fraction * n)-th neighbour no cluster can
     # hold enough points to count, so the grid starts there.
-    k_nn = int(min(len(S), max(3, np.ceil(min_cluster_fraction * len(S)) + 1)))
-    dist, _ = NearestNeighbors(n_neighbors=k_nn).fit(S).kneighbors(S)
-    lo = float(np.median(dist[:, -1]))
-    diameter = 2.0 * float(np.sqrt(((S - S.mean(axis=0)) ** 2).sum(axis=1)).max())
+    mass = np.ones(len(S)) if w is None else w
+    k = max(3.0, np.ceil(min_cluster_fraction * mass.sum()) + 1)
+    lo = _knn_scale(S, mass, k)
+    center = np.average(S, axis=0, weights=mass)
+    diameter = 2.0 * float(np.sqrt(((S[mass > 0] - center) ** 2).sum(axis=1)).max())
     if not lo > 0:
         lo = diameter / 1000.0
     lo = max(lo, diameter / 1000.0)

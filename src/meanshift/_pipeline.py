@@ -6,13 +6,15 @@ by its bandwidth when the bandwidth is per feature) and returns a :class:`FitRes
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
 from ._labels import attach
 from ._merge import merge_modes
-from ._seeding import make_seeds
+from ._seeding import bin_seeds, make_seeds
+from ._warnings import MeanShiftWarning
 
 __all__ = ["FitResult", "ALGORITHMS", "run_standard", "label_points"]
 
@@ -59,12 +61,22 @@ def run_standard(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
                  record_history):
     """Standard mean shift: seeds climb the fixed data, end points merge, points are
     labelled."""
-    seed_array, seed_rows, _ = make_seeds(
+    seed_array, seed_rows, kind = make_seeds(
         X, seeds=seeds, bin_seeding=bin_seeding, min_bin_freq=min_bin_freq,
         bandwidth=bandwidth, random_state=random_state, sample_weight=w,
     )
     options = dict(bandwidth=bandwidth, kernel=kernel, tol=tol, max_iter=max_iter)
     res = engine.climb(seed_array, X, w, record_history=record_history, **options)
+    if kind == "bins" and not np.any(res.density > 0):
+        # Every bin centre is out of reach of the data (scikit-learn raises here): seed
+        # at the bins' weighted means instead, which are inside the data's hull.
+        warnings.warn(
+            f"No bin centre is within the kernel's reach of the data (bandwidth="
+            f"{bandwidth:g}, {len(seed_array)} bins); seeding at the bins' means instead.",
+            MeanShiftWarning, stacklevel=3,
+        )
+        seed_array, _ = bin_seeds(X, bandwidth, min_bin_freq, w, at="mean")
+        res = engine.climb(seed_array, X, w, record_history=record_history, **options)
     centers, center_density, seed_cluster = merge_modes(res.modes, res.density, merge_radius)
     if len(centers) == 0:
         raise ValueError(
@@ -75,6 +87,7 @@ def run_standard(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
         )
     ends = end_alive = None
     if label_by == "mode" and seed_rows is not None and len(seed_rows) == X.shape[0]:
+        # Every point climbed as a seed: reuse those climbs for the labels.
         ends = np.empty_like(res.modes)
         ends[seed_rows] = res.modes
         end_alive = np.empty(X.shape[0], dtype=bool)

@@ -45,22 +45,18 @@ def resolve_bandwidth(bandwidth, X, *, sample_weight, kernel, engine, random_sta
     chosen."""
     from ._bandwidth import auto_bandwidth, estimate_bandwidth
 
+    if bandwidth is not None and not isinstance(bandwidth, str):
+        if np.ndim(bandwidth) == 0:
+            return float(bandwidth), "given"
+        return np.asarray(bandwidth, dtype=np.float64), "given per feature"
     if bandwidth is None:
         h = float(estimate_bandwidth(X, n_jobs=n_jobs))
-        how = "estimate_bandwidth (scikit-learn's rule, quantile=0.3)"
-    elif isinstance(bandwidth, str):  # "auto", validated by the estimator
-        h = float(
-            auto_bandwidth(X, kernel=kernel, sample_weight=sample_weight, engine=engine,
-                           random_state=random_state)
-        )
-        how = "auto (longest-lived cluster count in scale space)"
-    elif np.ndim(bandwidth) == 0:
-        return float(bandwidth), "given"
+        if h > 0:
+            return h, "estimate_bandwidth (scikit-learn's rule, quantile=0.3)"
+        # A single sample, identical points, or over 30% copies of each point.
+        how = "auto (scikit-learn's rule gave 0)"
     else:
-        return np.asarray(bandwidth, dtype=np.float64), "given per feature"
-    if not h > 0:
-        raise ValueError(
-            f"The bandwidth chosen by {how} is {h!r} (all points may be identical); "
-            "pass a positive bandwidth."
-        )
+        how = "auto (longest-lived cluster count in scale space)"
+    h = float(auto_bandwidth(X, kernel=kernel, sample_weight=sample_weight, engine=engine,
+                             random_state=random_state))
     return h, how

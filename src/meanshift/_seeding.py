@@ -20,13 +20,16 @@ class NoSeedError(ValueError):
     """Raised when a seeding strategy leaves no seed at all."""
 
 
-def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None):
+def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None, at="centre"):
     """Seeds at the centres of grid bins holding at least ``min_bin_freq`` points.
 
     Points are binned by ``round(x / bin_size)`` (scikit-learn's rule, with its float32
     bin centres); a bin's frequency is its number of points, or the sum of their sample
     weights when weights are given.  Seeds are returned in lexicographic order of their
     bin, so the result does not depend on the order of the rows.
+
+    ``at="mean"`` places each seed at the weighted mean of its bin's points instead of
+    the bin centre (used when every bin centre is out of the data's reach).
 
     Returns
     -------
@@ -53,7 +56,9 @@ def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None):
             f"{freq.max():g} points. Lower min_bin_freq to at most {freq.max():g}, "
             "increase the bandwidth, or turn bin_seeding off."
         )
-    if keep.sum() == X.shape[0]:
+    # "Every point has a bin of its own", counting points with their weights, so that
+    # weights and repeated rows agree.
+    if keep.sum() == freq.sum():
         warnings.warn(
             f"Binning data failed with bin size {bin_size:g}: every point has a bin of "
             "its own, so the data points are used as seeds. Use a larger bandwidth or "
@@ -61,13 +66,27 @@ def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None):
             MeanShiftWarning,
             stacklevel=3,
         )
-        return X, True
+        return _weighted_rows(X, sample_weight), True
+    if at == "mean":
+        w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        sums = np.stack([np.bincount(inverse, weights=w * X[:, j], minlength=len(uniq))
+                         for j in range(X.shape[1])], axis=1)
+        total = np.bincount(inverse, weights=w, minlength=len(uniq))
+        keep &= total > 0
+        return sums[keep] / total[keep, None], False
     seeds = uniq[keep].astype(np.float32) * np.float32(bin_size)
     return seeds, False
 
 
+def _weighted_rows(X, sample_weight):
+    """The rows that carry mass (a zero-weight point is no seed)."""
+    return X if sample_weight is None else X[sample_weight > 0]
+
+
 def make_seeds(X, *, seeds, bin_seeding, min_bin_freq, bandwidth, random_state, sample_weight):
     """Resolve the seeding strategy into an array of seeds.
+
+    Points with zero sample weight carry no mass and never seed.
 
     Parameters
     ----------
@@ -87,12 +106,13 @@ def make_seeds(X, *, seeds, bin_seeding, min_bin_freq, bandwidth, random_state, 
     if seeds is None:
         seeds = "bins" if bin_seeding else "all"
     if isinstance(seeds, str):
+        rows = np.arange(n) if sample_weight is None else np.flatnonzero(sample_weight > 0)
         if seeds == "all":
-            return X, np.arange(n), "all"
+            return X[rows], rows, "all"
         if seeds == "bins":
             out, fell_back = bin_seeds(X, bandwidth, min_bin_freq, sample_weight)
             if fell_back:
-                return X, np.arange(n), "all"
+                return out, rows, "all"
             return out, None, "bins"
         raise ValueError(
             "The 'seeds' parameter must be None, 'all', 'bins', a positive int or an "
@@ -101,10 +121,11 @@ def make_seeds(X, *, seeds, bin_seeding, min_bin_freq, bandwidth, random_state, 
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         if seeds < 1:
             raise ValueError(f"The 'seeds' parameter as an int must be >= 1; got {seeds}.")
-        if seeds >= n:
-            return X, np.arange(n), "all"
+        rows = np.arange(n) if sample_weight is None else np.flatnonzero(sample_weight > 0)
+        if seeds >= rows.size:
+            return X[rows], rows, "all"
         rng = check_random_state(random_state)
-        rows = np.sort(rng.choice(n, size=int(seeds), replace=False))
+        rows = np.sort(rng.choice(rows, size=int(seeds), replace=False))
         return X[rows], rows, "sample"
     arr = np.asarray(seeds)
     if arr.dtype.kind not in "biuf" or arr.ndim != 2 or arr.shape[1] != X.shape[1] or arr.shape[0] == 0:
