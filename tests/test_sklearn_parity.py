@@ -1,5 +1,7 @@
 """With kernel="flat" our centres and labels must be scikit-learn's (issue 2)."""
 
+import functools
+
 import numpy as np
 import pytest
 from sklearn.cluster import MeanShift as SkMeanShift
@@ -31,14 +33,21 @@ def _datasets():
 DATA = _datasets()
 
 
+@functools.lru_cache(maxsize=None)
+def _sk_fit(name, bin_seeding, cluster_all):
+    X, h = DATA[name]
+    return SkMeanShift(bandwidth=h, bin_seeding=bin_seeding, cluster_all=cluster_all).fit(X)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "auto"])
 @pytest.mark.parametrize("name", sorted(DATA))
 @pytest.mark.parametrize("bin_seeding", [False, True])
 @pytest.mark.parametrize("cluster_all", [True, False])
-def test_flat_kernel_equals_sklearn(name, bin_seeding, cluster_all):
+def test_flat_kernel_equals_sklearn(name, bin_seeding, cluster_all, engine):
     X, h = DATA[name]
     params = dict(bandwidth=h, bin_seeding=bin_seeding, cluster_all=cluster_all)
-    sk = SkMeanShift(**params).fit(X)
-    ours = MeanShift(kernel="flat", engine="numpy", **params).fit(X)
+    sk = _sk_fit(name, bin_seeding, cluster_all)
+    ours = MeanShift(kernel="flat", engine=engine, **params).fit(X)
     assert ours.cluster_centers_.shape == sk.cluster_centers_.shape
     np.testing.assert_allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=0, atol=1e-6 * h)
     np.testing.assert_array_equal(ours.labels_, sk.labels_)

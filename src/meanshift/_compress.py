@@ -28,8 +28,51 @@ def bin_index(X, bin_size):
     return np.floor(np.asarray(X, dtype=np.float64) / bin_size).astype(np.int64)
 
 
+def _linear_keys(keys):
+    """Row-major numbering of the grid cells of ``keys`` relative to their minimum, or
+    None when the bounding box of the cells has more than 2**62 of them.  The numbering
+    preserves lexicographic order, so sorting it sorts the keys."""
+    if keys.shape[1] == 0:
+        return np.zeros(keys.shape[0], dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lo = keys.min(axis=0)
+    dims = keys.max(axis=0) - lo + 1
+    if float(np.prod(dims.astype(np.float64))) > 2.0**62:
+        return None
+    lin = np.zeros(keys.shape[0], dtype=np.int64)
+    for j in range(keys.shape[1]):
+        lin *= dims[j]
+        lin += keys[:, j] - lo[j]
+    return lin, lo, dims
+
+
+def _unravel(lin, lo, dims):
+    out = np.empty((lin.size, dims.size), dtype=np.int64)
+    rest = lin.copy()
+    for j in range(dims.size - 1, -1, -1):
+        out[:, j] = rest % dims[j] + lo[j]
+        rest //= dims[j]
+    return out
+
+
 def _reduce(keys, weight, xsum):
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    """Sum ``weight`` and ``xsum`` over equal rows of ``keys``; bins sorted
+    lexicographically.  Cells are numbered along one integer axis (a dense count when
+    the cells' bounding box is small, a 1-D sort otherwise), which gives the same bins,
+    order and sums as ``np.unique(keys, axis=0)`` at a fraction of its cost."""
+    lin = _linear_keys(keys) if keys.shape[0] else None
+    if lin is None:
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    else:
+        lin, lo, dims = lin
+        n_cells = float(np.prod(dims.astype(np.float64)))
+        if n_cells <= 4 * keys.shape[0] + 1024:
+            present = np.bincount(lin, minlength=int(n_cells)) > 0
+            cells = np.flatnonzero(present)
+            rank = np.cumsum(present) - 1
+            inverse = rank[lin]
+        else:
+            cells, inverse = np.unique(lin, return_inverse=True)
+        uniq = _unravel(cells, lo, dims)
     inverse = inverse.reshape(-1)
     w = np.bincount(inverse, weights=weight, minlength=len(uniq))
     s = np.stack(

@@ -94,8 +94,12 @@ default=None
     label_by : {"nearest", "mode"}, default="nearest"
         "nearest": the nearest cluster centre (scikit-learn).  "mode": the cluster that
         the point's own climb reached (LPCM, MeanShift++); every point climbs.
-    algorithm : {"auto", "standard"}, default="auto"
-        "standard" mean shift moves seeds over fixed data.
+    algorithm : {"auto", "standard", "compressed"}, default="auto"
+        "standard" mean shift moves seeds over fixed data.  "compressed" runs it on the
+        weighted means of bins of side ``bandwidth / 16`` and labels the original points
+        (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
+        bandwidths, see :mod:`meanshift._compressed`).  "auto" picks "compressed" for at
+        least 200000 samples in at most 3 features (stored in ``algorithm_``).
     engine : {"auto", "numpy", ...}, default="auto"
         Where to compute; "auto" takes the fastest available (stored in ``engine_``).
     merge_radius : float, default=None
@@ -257,8 +261,9 @@ default=None
         -------
         self : MeanShift
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        X = np.asarray(X, dtype=np.float64)
+        # float32 stays float32 (engines compute in float64 from those values); any
+        # other dtype becomes float64.
+        X = np.asarray(validate_data(self, X, dtype=[np.float64, np.float32]))
         w = _check_sample_weight(sample_weight, X.shape[0])
         self._check_bandwidth_array(X.shape[1])
         kernel = get_kernel(self.kernel)
@@ -332,7 +337,7 @@ default=None
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        Xs = self._scale(np.asarray(X, dtype=np.float64))
+        Xs = self._scale(np.asarray(X))
         centers = self._scale(self.cluster_centers_)
         engine = self._engine_instance(self.engine_)
         options = dict(bandwidth=self._h, kernel=self._kernel, tol=self.tol, max_iter=self.max_iter)

@@ -103,3 +103,6 @@ def run_standard(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
 
 # name -> pipeline function; the estimator validates ``algorithm`` against these names.
 ALGORITHMS = {"standard": run_standard}
+from ._compressed import run_compressed as _run_compressed  # noqa: E402  (imports run_standard)
+
+ALGORITHMS["compressed"] = _run_compressed

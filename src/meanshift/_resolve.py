@@ -33,11 +33,27 @@ def resolve_engine(engine, X=None):
     return "numpy", "fallback"
 
 
+#: algorithm="auto" compresses at least this many samples in at most COMPRESS_MAX_FEATURES.
+COMPRESS_MIN_SAMPLES = 200_000
+COMPRESS_MAX_FEATURES = 3
+
+
 def resolve_algorithm(algorithm, n_samples, n_features):
-    """Name of the algorithm to use and why."""
+    """Name of the algorithm to use and why.
+
+    ``"auto"`` picks ``"compressed"`` (mean shift on weighted bin means, see
+    :mod:`meanshift._compressed`) for at least ``COMPRESS_MIN_SAMPLES`` samples in at most
+    ``COMPRESS_MAX_FEATURES`` dimensions, where bins of a fraction of the bandwidth hold
+    many points each; otherwise exact ``"standard"`` mean shift.
+    """
     if algorithm != "auto":
         return algorithm, "requested"
-    return "standard", "default"
+    if n_samples >= COMPRESS_MIN_SAMPLES and n_features <= COMPRESS_MAX_FEATURES:
+        return "compressed", (f"{n_samples} samples >= {COMPRESS_MIN_SAMPLES} in "
+                              f"{n_features} <= {COMPRESS_MAX_FEATURES} dimensions")
+    if n_features > COMPRESS_MAX_FEATURES:
+        return "standard", f"{n_features} dimensions > {COMPRESS_MAX_FEATURES}: exact"
+    return "standard", f"{n_samples} samples < {COMPRESS_MIN_SAMPLES}: exact"
 
 
 def resolve_bandwidth(bandwidth, X, *, sample_weight, kernel, engine, random_state, n_jobs):
