@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._blurring import run_blurring
 from ._labels import attach
 from ._merge import merge_modes
 from ._seeding import make_seeds
@@ -89,4 +90,4 @@ def run_standard(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
 
 
 # name -> pipeline function; the estimator validates ``algorithm`` against these names.
-ALGORITHMS = {"standard": run_standard}
+ALGORITHMS = {"standard": run_standard, "blurring": run_blurring}
