@@ -169,6 +169,9 @@ def test_cluster_plot_projection(tmp_path, capsys):
     (["cluster", "{d}/points.csv", "--columns", "x,y", "--engine", "gpu9"],
      "'engine' parameter .*numpy"),
     (["cluster", "{d}/nan.csv"], "missing or infinite values in 1 row"),
+    (["demo", "--bandwidth", "2.5", "--no-plot", "-q"], None),
+    (["demo", "--bandwidth", "2.5", "--out", "{d}/no/such/dir/d.png", "-q"],
+     "No such file or directory"),
     (["cluster", "{d}/points.csv", "--columns", "x,y", "--append", "{d}/o.csv",
       "--label-column", "name", "--bandwidth", "3", "-q"], "already has a column 'name'"),
 ])
@@ -178,6 +181,9 @@ def test_cluster_errors(tmp_path, capsys, files, argv, message):
     (d / "garbage.npy").write_bytes(b"this is not an npy file")
     (d / "nan.csv").write_text("a,b\n1,2\n,3\n4,5\n")
     code, out, err = run(capsys, *[a.format(d=d) for a in argv])
+    if message is None:  # the control case: same set-up, no error
+        assert code == 0 and err == ""
+        return
     assert code == 1
     assert err.startswith("meanshift: error: ")
     assert re.search(message, err), err

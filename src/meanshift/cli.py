@@ -584,7 +584,7 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stdout = None
         return 0
-    except (ImportError, RuntimeError, ValueError) as exc:
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
         print(f"meanshift: error: {exc}", file=sys.stderr)
         return 1
 

@@ -279,9 +279,12 @@ def plot_trajectories(model, X, *, ax=None, max_seeds=300, dims=None, title=None
     from matplotlib.collections import LineCollection
 
     segments = np.transpose(F, (1, 0, 2))  # (n_paths, n_steps + 1, 2)
-    ax.add_collection(LineCollection(list(segments), colors="tab:blue", linewidths=0.8,
-                                     alpha=0.6, label="seed paths"))
-    ax.scatter(F[0, :, 0], F[0, :, 1], s=8, color="tab:blue", label="start")
+    # Colour each path by the centre its end point is nearest to.
+    end_cluster = np.argmin(((F[-1][:, None] - C[None]) ** 2).sum(-1), axis=1)
+    palette = _colors(max(len(C), 1))
+    ax.add_collection(LineCollection(list(segments), colors=[palette[k] for k in end_cluster],
+                                     linewidths=1.0, alpha=0.8, label="seed paths"))
+    ax.scatter(F[0, :, 0], F[0, :, 1], s=6, color="black", label="start")
     ax.scatter(F[-1, :, 0], F[-1, :, 1], s=20, color="tab:orange", label="end")
     ax.scatter(C[:, 0], C[:, 1], s=120, marker="x", color="black", linewidths=3,
                label="centres")
