@@ -104,6 +104,19 @@ def test_animation_gif(tmp_path, fitted):
         plotting.animate_climb(model, X, tmp_path / "climb.avi")
 
 
+def test_mp4_needs_ffmpeg(tmp_path, fitted):
+    from matplotlib import animation
+
+    X, _, _, model = fitted
+    out = tmp_path / "climb.mp4"
+    if animation.FFMpegWriter.isAvailable():
+        plotting.animate_climb(model, X, out, dpi=40, figsize=(3, 3))
+        assert out.stat().st_size > 1000
+    else:
+        with pytest.raises(RuntimeError, match="needs ffmpeg on the PATH"):
+            plotting.animate_climb(model, X, out)
+
+
 def test_blurring_animation(tmp_path, fitted):
     X, _, _, _ = fitted
     model = MeanShift(bandwidth=2.0, kernel="gaussian", engine="numpy",
