@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._engines import ENGINES, get_engine
@@ -94,12 +95,18 @@ default=None
     label_by : {"nearest", "mode"}, default="nearest"
         "nearest": the nearest cluster centre (scikit-learn).  "mode": the cluster that
         the point's own climb reached (LPCM, MeanShift++); every point climbs.
-    algorithm : {"auto", "standard", "compressed"}, default="auto"
+    algorithm : {"auto", "standard", "compressed", "blurring"}, default="auto"
         "standard" mean shift moves seeds over fixed data.  "compressed" runs it on the
         weighted means of bins of side ``bandwidth / 16`` and labels the original points
         (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
         bandwidths, see :mod:`meanshift._compressed`).  "auto" picks "compressed" for at
         least 200000 samples in at most 3 features (stored in ``algorithm_``).
+        "blurring" moves the data themselves: every step, every point moves to the
+        kernel-weighted mean of the current points (``X <- W @ X / W.sum(1)``, the PyTorch
+        walk-through's algorithm, computed in chunks), until the points have collapsed
+        into clusters (stopping rule of Carreira-Perpiñán 2006, see
+        :mod:`meanshift._blurring`).  Each training point is labelled by the cluster it
+        collapsed into; ``seeds``, ``bin_seeding`` and ``min_bin_freq`` do not apply.
     engine : {"auto", "numpy", ...}, default="auto"
         Where to compute; "auto" takes the fastest available (stored in ``engine_``).
     merge_radius : float, default=None
@@ -109,7 +116,14 @@ default=None
     random_state : int, RandomState instance or None, default=0
         Seeds the random seed sample and the auto bandwidth's sample.
     record_history : bool, default=False
-        Keep every seed's position after every step in ``history_``.
+        Keep every seed's position after every step in ``history_`` (for "blurring",
+        every point's position).
+    max_samples : int, float or None, default=None
+        Fit on a random sample of the rows (``random_state``), as the walk-through's
+        sub-sampling: an int is a number of rows, a float in (0, 1] a fraction.  The
+        other rows are labelled afterwards by the fitted ``label_by`` rule against the
+        sample (their nearest centre, or their own climb on the sample's density).
+        None fits on every row.
 
     Attributes
     ----------
@@ -137,6 +151,8 @@ default=None
         With ``record_history=True``: ``history_[t]`` holds the seeds after step t.
     engine_, algorithm_ : str
         The engine and algorithm used ("auto" resolved).
+    sample_indices_ : ndarray of shape (n_fitted,)
+        The rows the clusters were fitted on (all rows when ``max_samples`` is None).
 
     Notes
     -----
@@ -186,6 +202,8 @@ default=None
         "merge_radius": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
         "record_history": ["boolean"],
+        "max_samples": [Interval(Integral, 1, None, closed="left"),
+                        Interval(Real, 0, 1, closed="right"), None],
     }
 
     def __init__(
@@ -206,6 +224,7 @@ default=None
         merge_radius=None,
         random_state=0,
         record_history=False,
+        max_samples=None,
     ):
         self.bandwidth = bandwidth
         self.seeds = seeds
@@ -222,6 +241,7 @@ default=None
         self.merge_radius = merge_radius
         self.random_state = random_state
         self.record_history = record_history
+        self.max_samples = max_samples
 
     # -- helpers -----------------------------------------------------------------------
     def _engine_instance(self, name):
@@ -239,6 +259,17 @@ default=None
                 "The 'bandwidth' parameter as an array must hold one positive, finite "
                 f"number per feature, shape ({n_features},); got {bw!r}."
             )
+
+    def _sample_rows(self, n):
+        """Rows to fit on: all of them, or a sorted random sample (``max_samples``)."""
+        m = self.max_samples
+        if m is None:
+            return np.arange(n)
+        size = int(m) if isinstance(m, (Integral, np.integer)) else int(np.ceil(m * n))
+        if size >= n:
+            return np.arange(n)
+        rng = check_random_state(self.random_state)
+        return np.sort(rng.choice(n, size=max(1, size), replace=False))
 
     def _scale(self, X):
         """Data in units of the bandwidth per feature (identity for a scalar bandwidth)."""
@@ -291,16 +322,42 @@ default=None
             if seeds.ndim == 2 and seeds.shape[1] == X.shape[1] and seeds.dtype.kind in "biuf":
                 seeds = self._scale(seeds.astype(np.float64))
         self._merge_radius = h if self.merge_radius is None else float(self.merge_radius)
+        rows = self._sample_rows(X.shape[0])
+        full = rows.size == X.shape[0]
+        Xfit = Xs if full else Xs[rows]
+        wfit = w if (full or w is None) else w[rows]
+        if wfit is not None and not wfit.sum() > 0:
+            raise ValueError(
+                f"The rows drawn by max_samples={self.max_samples!r} all have sample "
+                "weight 0; use a larger max_samples or another random_state."
+            )
         result = ALGORITHMS[self.algorithm_](
-            Xs, w, engine=engine, kernel=kernel, bandwidth=h, tol=self.tol,
+            Xfit, wfit, engine=engine, kernel=kernel, bandwidth=h, tol=self.tol,
             max_iter=self.max_iter, seeds=seeds, bin_seeding=self.bin_seeding,
             min_bin_freq=self.min_bin_freq, random_state=self.random_state,
             merge_radius=self._merge_radius, label_by=self.label_by,
             cluster_all=self.cluster_all, record_history=self.record_history,
         )
         unscale = (lambda a: a) if self._feature_scale is None else (lambda a: a * self._feature_scale)
+        labels = result.labels
+        if not full:
+            labels = np.empty(X.shape[0], dtype=np.int64)
+            labels[rows] = result.labels
+            rest = np.ones(X.shape[0], dtype=bool)
+            rest[rows] = False
+            options = dict(bandwidth=h, kernel=kernel, tol=self.tol, max_iter=self.max_iter)
+            labels[rest] = label_points(
+                Xs[rest], wfit, engine=engine, centers=result.centers,
+                reach=kernel.reach * h, merge_radius=self._merge_radius,
+                label_by=self.label_by, cluster_all=self.cluster_all,
+                climb_args={"data": (Xfit, wfit), "options": options},
+            )
+            logger.info("MeanShift: fitted on %d of %d rows (max_samples=%r), labelled "
+                        "the rest by label_by=%r", rows.size, X.shape[0], self.max_samples,
+                        self.label_by)
+        self.sample_indices_ = rows
         self.cluster_centers_ = unscale(result.centers)
-        self.labels_ = result.labels
+        self.labels_ = labels
         self.cluster_densities_ = result.center_density
         self.cluster_sizes_ = np.bincount(
             result.labels[result.labels >= 0], minlength=len(result.centers)
@@ -321,7 +378,7 @@ default=None
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._fit_X, self._fit_w, self._kernel, self._h = Xs, w, kernel, h
+        self._fit_X, self._fit_w, self._kernel, self._h = Xfit, wfit, kernel, h
         return self
 
     def predict(self, X):

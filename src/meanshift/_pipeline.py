@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._blurring import run_blurring
 from ._labels import attach
 from ._merge import merge_modes
 from ._seeding import bin_seeds, make_seeds
@@ -102,7 +103,7 @@ def run_standard(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
 
 
 # name -> pipeline function; the estimator validates ``algorithm`` against these names.
-ALGORITHMS = {"standard": run_standard}
+ALGORITHMS = {"standard": run_standard, "blurring": run_blurring}
 from ._compressed import run_compressed as _run_compressed  # noqa: E402  (imports run_standard)
 
 ALGORITHMS["compressed"] = _run_compressed

@@ -1,0 +1,268 @@
+"""The command line, driven as a user would: main(argv) with capsys, and subprocesses."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from meanshift import MeanShift, cli
+from meanshift.datasets import six_blobs
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, centers = six_blobs()
+    return X[::3], y[::3]
+
+
+@pytest.fixture
+def files(tmp_path, data):
+    X, _ = data
+    frame = pd.DataFrame(X, columns=["x", "y"])
+    frame["name"] = "p"
+    frame["w"] = np.where(np.arange(len(X)) % 2, 1.0, 2.0)
+    paths = {
+        "csv": tmp_path / "points.csv",
+        "tsv": tmp_path / "points.tsv",
+        "raw": tmp_path / "raw.csv",
+        "npy": tmp_path / "X.npy",
+        "parquet": tmp_path / "points.parquet",
+    }
+    frame.to_csv(paths["csv"], index=False)
+    frame[["x", "y"]].to_csv(paths["tsv"], index=False, sep="\t")
+    np.savetxt(paths["raw"], X, delimiter=",")
+    np.save(paths["npy"], X)
+    pytest.importorskip("pyarrow")
+    frame.to_parquet(paths["parquet"])
+    return paths
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+GAUSS = ("--kernel", "gaussian", "--bandwidth", "2.5", "--quiet")
+
+
+def test_demo_prints_and_draws(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    out = tmp_path / "demo.png"
+    code, text, _ = run(capsys, "demo", "--bandwidth", "2.5", "--out", out, "--quiet")
+    assert code == 0
+    assert "found 6 clusters in" in text and "iterations" in text
+    assert "adjusted Rand index vs truth: 1.0000" in text
+    assert f"wrote {out}" in text
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert img.shape == (400, 880, 3)  # 11 x 5 inches at 80 dpi
+    assert (np.abs(img - [255, 0, 255]).max(-1) < 40).sum() > 20  # the centre crosses
+
+
+def test_demo_blurring_animation(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    gif = tmp_path / "climb.gif"
+    code, text, _ = run(capsys, "demo", "--algorithm", "blurring", "--bandwidth", "2.5",
+                        "--out", tmp_path / "d.png", "--animate", gif, "--dpi", "40", "-q")
+    assert code == 0
+    assert "algorithm=blurring" in text and "found 6 clusters" in text
+    assert Image.open(gif).n_frames >= 3
+
+
+def test_demo_without_matplotlib_still_prints(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.chdir(tmp_path)
+    code, text, _ = run(capsys, "demo", "--bandwidth", "2.5", "-q")
+    assert code == 0
+    assert "found 6 clusters" in text
+    assert 'pip install "meanshift[plot]"' in text
+    assert not (tmp_path / "meanshift_demo.png").exists()
+
+
+def test_cluster_csv_all_outputs(tmp_path, capsys, files, data):
+    X, _ = data
+    out = {k: tmp_path / f"{k}.{e}" for k, e in
+           [("labels", "csv"), ("append", "parquet"), ("centers", "csv"), ("summary", "json")]}
+    code, text, err = run(capsys, "cluster", files["csv"], "--columns", "x,y", *GAUSS,
+                          "--labels", out["labels"], "--append", out["append"],
+                          "--centers", out["centers"], "--summary", out["summary"])
+    assert code == 0, err
+    ref = MeanShift(kernel="gaussian", bandwidth=2.5).fit(X)
+    labels = pd.read_csv(out["labels"])["label"].to_numpy()
+    np.testing.assert_array_equal(labels, ref.labels_)
+    appended = pd.read_parquet(out["append"])
+    assert list(appended.columns) == ["x", "y", "name", "w", "label"]
+    np.testing.assert_array_equal(appended["label"], ref.labels_)
+    centres = pd.read_csv(out["centers"])
+    assert list(centres.columns) == ["cluster", "x", "y", "size", "density"]
+    np.testing.assert_allclose(centres[["x", "y"]], ref.cluster_centers_)
+    summary = json.loads(out["summary"].read_text())
+    assert summary["n_clusters"] == 6 == len(ref.cluster_centers_)
+    assert summary["n_iter"] == ref.n_iter_
+    assert summary["cluster_sizes"] == ref.cluster_sizes_.tolist()
+    assert summary["columns"] == ["x", "y"] and summary["n_samples"] == len(X)
+    assert "found 6 clusters in" in text and f"wrote {out['summary']}" in text
+
+
+@pytest.mark.parametrize("kind,extra", [
+    ("npy", ()),
+    ("tsv", ()),
+    ("raw", ("--no-header",)),
+    ("parquet", ("--columns", "0,1")),
+    ("csv", ("--columns", "x,y", "--format", "csv")),
+])
+def test_cluster_input_formats(capsys, files, data, kind, extra):
+    code, text, err = run(capsys, "cluster", files[kind], *extra, *GAUSS, "--json")
+    assert code == 0, err
+    summary = json.loads(text)
+    assert summary["n_clusters"] == 6
+    assert summary["n_samples"] == len(data[0]) and summary["n_features"] == 2
+
+
+def test_cluster_weights_and_every_parameter(tmp_path, capsys, files, data):
+    X, _ = data
+    w = pd.read_csv(files["csv"])["w"].to_numpy()
+    labels = tmp_path / "l.npy"
+    code, _, err = run(
+        capsys, "cluster", files["csv"], "--columns", "x,y", "--weights", "w",
+        "--kernel", "epanechnikov", "--bandwidth", "6", "--algorithm", "standard",
+        "--engine", "numpy", "--seeds", "40", "--min-bin-freq", "1", "--no-cluster-all",
+        "--max-iter", "200", "--tol", "1e-4", "--label-by", "mode", "--merge-radius", "5",
+        "--random-state", "3", "--max-samples", "0.8", "--labels", labels, "-q",
+    )
+    assert code == 0, err
+    ref = MeanShift(kernel="epanechnikov", bandwidth=6.0, engine="numpy", seeds=40,
+                    cluster_all=False, max_iter=200, tol=1e-4, label_by="mode",
+                    merge_radius=5.0, random_state=3, max_samples=0.8).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(np.load(labels).ravel(), ref.labels_)
+
+
+def test_cluster_plot_projection(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, 0.5, (60, 4)) for c in (0, 5)])
+    np.save(tmp_path / "X4.npy", X)
+    png = tmp_path / "plot.png"
+    code, text, err = run(capsys, "cluster", tmp_path / "X4.npy", "--bandwidth", "2",
+                          "--plot", png, "-q")
+    assert code == 0, err
+    assert png.stat().st_size > 5000 and "found 2 clusters" in text
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["cluster", "{d}/missing.csv"], "input file not found"),
+    (["cluster", "{d}/points.xyz"], "cannot tell the format"),
+    (["cluster", "{d}/garbage.npy"], "could not read .*garbage.npy.* as npy"),
+    (["cluster", "{d}/points.csv"], "non-numeric column.*name.*--columns"),
+    (["cluster", "{d}/points.csv", "--columns", "x,zz"], "no column 'zz'.*x, y, name, w"),
+    (["cluster", "{d}/points.csv", "--columns", "x,y", "--engine", "gpu9"],
+     "'engine' parameter .*numpy"),
+    (["cluster", "{d}/nan.csv"], "missing or infinite values in 1 row"),
+    (["demo", "--bandwidth", "2.5", "--no-plot", "-q"], None),
+    (["demo", "--bandwidth", "2.5", "--out", "{d}/no/such/dir/d.png", "-q"],
+     "No such file or directory"),
+    (["cluster", "{d}/points.csv", "--columns", "x,y", "--append", "{d}/o.csv",
+      "--label-column", "name", "--bandwidth", "3", "-q"], "already has a column 'name'"),
+])
+def test_cluster_errors(tmp_path, capsys, files, argv, message):
+    d = files["csv"].parent
+    (d / "points.xyz").write_text("1,2\n")
+    (d / "garbage.npy").write_bytes(b"this is not an npy file")
+    (d / "nan.csv").write_text("a,b\n1,2\n,3\n4,5\n")
+    code, out, err = run(capsys, *[a.format(d=d) for a in argv])
+    if message is None:  # the control case: same set-up, no error
+        assert code == 0 and err == ""
+        return
+    assert code == 1
+    assert err.startswith("meanshift: error: ")
+    assert re.search(message, err), err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["cluster"], "the following arguments are required: file"),
+    (["cluster", "x.csv", "--bandwidth", "-1"], "--bandwidth: must be positive"),
+    (["cluster", "x.csv", "--kernel", "box"], "invalid choice: 'box'"),
+    (["cluster", "x.csv", "--max-samples", "1.5"], "row count (integer >= 1) or a fraction in (0, 1]"),
+    (["cluster", "x.csv", "--seeds", "some"], '"all", "bins" or a positive integer'),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "required: COMMAND"),
+])
+def test_bad_options_exit_2(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+
+
+def test_help_of_every_command_shows_examples(capsys):
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {"demo", "cluster"} <= set(sub.choices)
+    for name in [None, *sub.choices]:
+        code, out, _ = run(capsys, *([name] if name else []), "--help")
+        assert code == 0
+        assert "Examples:" in out and "meanshift " in out.split("Examples:")[1]
+
+
+def test_a_subcommand_is_one_registry_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "my_cmd.py").write_text(textwrap.dedent("""
+        def add(sub):
+            p = sub.add_parser("hello", help="say hello")
+            p.set_defaults(func=lambda args: print("hello from a plug-in") or 0)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "SUBCOMMANDS", cli.SUBCOMMANDS + ["my_cmd:add"])
+    code, out, _ = run(capsys, "hello")
+    assert (code, out) == (0, "hello from a plug-in\n")
+
+
+def test_progress_wrapper_changes_nothing(data):
+    X, _ = data
+    for algorithm in ("standard", "blurring"):
+        a = MeanShift(kernel="gaussian", bandwidth=2.5, algorithm=algorithm)
+        cli.fit_with_progress(a, X, quiet=False)
+        b = MeanShift(kernel="gaussian", bandwidth=2.5, algorithm=algorithm).fit(X)
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        assert "_engine_instance" not in vars(a)
+
+
+def test_progress_bar_moves(data, monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    seen = []
+
+    class Bar(tqdm.tqdm):
+        def refresh(self, *a, **k):
+            seen.append(self.n)
+
+        def update(self, n=1):
+            seen.append(self.n + n)
+            self.n += n
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    X, _ = data
+    model = MeanShift(kernel="gaussian", bandwidth=2.5, algorithm="blurring")
+    cli.fit_with_progress(model, X)
+    assert seen and max(seen) == model.n_iter_
+
+
+def test_subprocess_quiet_when_not_a_terminal(files):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    ok = subprocess.run([sys.executable, "-m", "meanshift", "cluster", str(files["npy"]),
+                         "--bandwidth", "2.5", "--kernel", "gaussian"],
+                        capture_output=True, text=True, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stderr == ""  # no progress bar, no log noise when piped
+    assert "found 6 clusters" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "meanshift", "cluster", "missing.npy"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 1 and "input file not found" in bad.stderr
