@@ -194,6 +194,12 @@ def test_engines_agree_with_numpy(six, name, kernel, h):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # e.g. first-call compile notices
         got = MeanShift(engine=name, **kw).fit(X)
-    np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, atol=1e-5 * h)
-    np.testing.assert_array_equal(got.labels_, ref.labels_)
+    # Centres as a set and labels as a partition: the clusters' densities are nearly
+    # tied here, so an engine's documented density tolerance (numba truncates the
+    # gaussian) may reorder them.
+    order_g = np.lexsort(got.cluster_centers_.T[::-1])
+    order_r = np.lexsort(ref.cluster_centers_.T[::-1])
+    np.testing.assert_allclose(got.cluster_centers_[order_g], ref.cluster_centers_[order_r],
+                               atol=1e-5 * h)
+    assert adjusted_rand_score(ref.labels_, got.labels_) == 1.0
     assert got.n_iter_ == ref.n_iter_
