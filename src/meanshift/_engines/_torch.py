@@ -14,7 +14,8 @@ Numerics
   which keeps integer-valued data exact and puts far-from-zero data near zero.
   ``dtype="float64"`` reproduces the NumPy reference to rounding.
 * Squared distances come from coordinate differences (no cancellation) for
-  ``n_features <= exact_max_features`` (default 8); above that they come from
+  ``n_features <= exact_max_features`` (default 8) and for the triangular kernel in
+  float32; otherwise they come from
   ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at zero), whose absolute
   error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
 * A block's weighted sums are ``W @ [c * X, c]``: one matrix product gives the numerator
@@ -106,7 +107,7 @@ class TorchEngine(Engine):
         self.block_elements = None if block_elements is None else int(block_elements)
         self.exact_max_features = int(exact_max_features)
         self.n_jobs = n_jobs
-        logger.info("torch engine: device=%s (%s), dtype=%s", self.device,
+        logger.debug("torch engine: device=%s (%s), dtype=%s", self.device,
                     self.device_reason, dtype)
 
     # -- conversions ---------------------------------------------------------------------
@@ -174,7 +175,7 @@ class TorchEngine(Engine):
         """The data on the device, prepared once: compute-dtype coordinates (shifted by
         ``origin``), their transpose, squared norms, and ``[c * X, c]``."""
 
-        def __init__(self, engine, data, weights):
+        def __init__(self, engine, data, weights, kernel=None):
             d64 = engine._tensor64(data)
             if d64.ndim != 2:
                 raise ValueError(f"data must be 2-D; got shape {tuple(d64.shape)}.")
@@ -183,7 +184,12 @@ class TorchEngine(Engine):
             X = (d64 - self.origin).to(engine.dtype)
             self.X = X
             self.XT = X.T.contiguous()
-            self.exact = self.d <= engine.exact_max_features
+            # The triangular weight 1 - sqrt(u2) is steep at u2 = 0, where the matrix
+            # product's absolute error in float32 would show: always exact for it.
+            self.exact = self.d <= engine.exact_max_features or (
+                kernel is not None and kernel.name == "triangular"
+                and engine.dtype == torch.float32
+            )
             self.sq = None if self.exact else (X * X).sum(dim=1)
             c = engine._weights(weights, self.n)
             ones = torch.ones((self.n, 1), dtype=engine.dtype, device=engine.device)
@@ -240,7 +246,7 @@ class TorchEngine(Engine):
     # -- the contract --------------------------------------------------------------------
     def partial_sums(self, positions, data, weights, bandwidth, kernel: Kernel):
         with self._threads():
-            D = self._Data(self, data, weights)
+            D = self._Data(self, data, weights, kernel)
             P = self._tensor64(positions).reshape(-1, D.d) - D.origin
             num, den = self._sums(P, D, bandwidth, kernel)
             num = num + den[:, None] * D.origin
@@ -272,7 +278,7 @@ class TorchEngine(Engine):
         compacted after each step); converged and dead seeds keep their last position.
         """
         with self._threads():
-            D = self._Data(self, data, weights)
+            D = self._Data(self, data, weights, kernel)
             modes = self._tensor64(seeds).reshape(-1, D.d) - D.origin
             modes = modes.clone()
             k = modes.shape[0]
@@ -310,7 +316,7 @@ class TorchEngine(Engine):
     def blur_step(self, points, weights, *, bandwidth, kernel):
         """One blurring step ``X <- W @ X / W.sum(1)`` on the device, in blocks."""
         with self._threads():
-            D = self._Data(self, points, weights)
+            D = self._Data(self, points, weights, kernel)
             P = self._tensor64(points).reshape(D.n, D.d) - D.origin
             num, den = self._sums(P, D, bandwidth, kernel)
             alive = den > 0
