@@ -14,8 +14,8 @@ Numerics
   which keeps integer-valued data exact and puts far-from-zero data near zero.
   ``dtype="float64"`` reproduces the NumPy reference to rounding.
 * Squared distances come from coordinate differences (no cancellation) for
-  ``n_features <= exact_max_features`` (default 8) and for the triangular kernel in
-  float32; otherwise they come from
+  ``n_features <= exact_max_features`` (default 8) and for the triangular kernel;
+  otherwise they come from
   ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at zero), whose absolute
   error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
 * A block's weighted sums are ``W @ [c * X, c]``: one matrix product gives the numerator
@@ -185,10 +185,9 @@ class TorchEngine(Engine):
             self.X = X
             self.XT = X.T.contiguous()
             # The triangular weight 1 - sqrt(u2) is steep at u2 = 0, where the matrix
-            # product's absolute error in float32 would show: always exact for it.
+            # product's absolute error would show: always exact for it.
             self.exact = self.d <= engine.exact_max_features or (
                 kernel is not None and kernel.name == "triangular"
-                and engine.dtype == torch.float32
             )
             self.sq = None if self.exact else (X * X).sum(dim=1)
             c = engine._weights(weights, self.n)
@@ -260,14 +259,15 @@ class TorchEngine(Engine):
             idx = torch.empty(n, dtype=torch.int64, device=self.device)
             dist = torch.empty(n, dtype=torch.float64, device=self.device)
             if k == 0:
-                raise ValueError("nearest() needs at least one center.")
+                raise ValueError("nearest() needs at least one centre; got none.")
             rows = max(1, self._budget() // k)
+            C64 = self._tensor64(centers).reshape(k, C.d)
             for r0 in range(0, n, rows):
-                P = (Xd[r0 : r0 + rows] - C.origin).to(self.dtype)
-                d2 = self._sq_dist(P, C, 0, k)
-                j = torch.argmin(d2, dim=1)
+                X64 = Xd[r0 : r0 + rows]
+                j = torch.argmin(self._sq_dist((X64 - C.origin).to(self.dtype), C, 0, k), dim=1)
                 idx[r0 : r0 + rows] = j
-                dist[r0 : r0 + rows] = d2.gather(1, j[:, None])[:, 0].to(torch.float64).sqrt_()
+                # The distance to the chosen centre, again in float64 from coordinates.
+                dist[r0 : r0 + rows] = (X64 - C64[j]).square_().sum(dim=1).sqrt_()
             return idx.cpu().numpy(), dist.cpu().numpy()
 
     def climb(self, seeds, data, weights, *, bandwidth, kernel, tol, max_iter,
