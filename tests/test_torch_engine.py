@@ -350,3 +350,21 @@ def test_cuda_block_size_comes_from_free_memory():
     eng = get_engine("torch", device="cuda")
     free, _ = torch.cuda.mem_get_info(eng.device)
     assert 2**16 <= eng._budget() <= max(2**16, free // 8)
+
+
+# -- fused (compiled) block ------------------------------------------------------------
+@pytest.mark.slow
+def test_fused_compiled_path_matches_reference(ref, data):
+    # torch.compile fuses distances, weights and sums; the data are cut into groups with
+    # zero-weight padding (400 points is not a multiple of anything).  Compiles once.
+    X, w = data
+    k = KERNELS["gaussian"]
+    eng = _engine("float32", compile=True)
+    got = eng.partial_sums(X[::7], X, w, 1.7, k)
+    _close_sums(ref.partial_sums(X[::7], X, w, 1.7, k), got, F32_RTOL)
+    opts = dict(bandwidth=1.5, kernel=k, tol=1e-4, max_iter=300)
+    a = ref.climb(X[::4], X, w, **opts)
+    b = eng.climb(X[::4], X, w, **opts)
+    np.testing.assert_allclose(b.modes, a.modes, rtol=0, atol=2 * 1e-4 * 1.5 + 1e-4)
+    blur = eng.blur_step(X, None, bandwidth=1.5, kernel=k)
+    np.testing.assert_allclose(blur, ref.blur_step(X, None, bandwidth=1.5, kernel=k), atol=1e-4)

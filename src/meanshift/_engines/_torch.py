@@ -66,6 +66,41 @@ _PROFILES = {
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
+# The same profiles without in-place operations, for the compiled (fused) block.
+_PURE_PROFILES = {
+    "flat": lambda u2: (u2 <= 1.0).to(u2.dtype),
+    "gaussian": lambda u2: torch.exp(-0.5 * u2),
+    "epanechnikov": lambda u2: torch.clamp_min(1.0 - u2, 0.0),
+    "triangular": lambda u2: torch.clamp_min(1.0 - torch.sqrt(u2), 0.0),
+}
+_COMPILED: dict = {}
+# Data points per reduction group of the fused block: the data are cut into groups of
+# this many points (zero-weight padding), and every (position, group) pair is one
+# reduction, so that even a few positions keep a GPU busy.
+_GROUP = 4096
+
+
+def _fused_block(kernel_name: str, d: int):
+    """A compiled function ``(P, XT3, Xa3, inv_h2) -> (m, G, d + 1)`` sums.
+
+    ``P`` is (m, d), ``XT3`` (d, G, L) the data by coordinate and group, ``Xa3``
+    (d + 1, G, L) the weighted coordinates and weights.  Distances, weights and the sums
+    are one fused kernel (``torch.compile``): nothing of size m x n is written.
+    """
+    key = (kernel_name, d)
+    if key not in _COMPILED:
+        profile = _PURE_PROFILES[kernel_name]
+
+        def block(P, XT3, Xa3, inv_h2: float):
+            u2 = (P[:, 0, None, None] - XT3[0][None]) ** 2
+            for j in range(1, d):
+                u2 = u2 + (P[:, j, None, None] - XT3[j][None]) ** 2
+            w = profile(u2 * inv_h2)
+            return torch.stack([(w * Xa3[j][None]).sum(-1) for j in range(d + 1)], dim=-1)
+
+        _COMPILED[key] = torch.compile(block, dynamic=True)
+    return _COMPILED[key]
+
 
 class TorchEngine(Engine):
     """Mean shift on a torch device (CPU or CUDA), in float32 (default) or float64.
@@ -80,6 +115,11 @@ class TorchEngine(Engine):
     block_elements : int, default=None
         Most (seed, point) pairs evaluated at once.  None: about a quarter of the free
         device memory on CUDA (at most 2**28 pairs), 2**22 on the CPU.
+    compile : bool, default=False
+        Fuse distances, weights and sums into one compiled kernel (``torch.compile``;
+        Triton on CUDA, C++ on the CPU): no (seed, point) block is written to memory.
+        The first call per kernel and dimension compiles (tens of seconds); for
+        ``n_features <= exact_max_features`` only.
     exact_max_features : int, default=8
         Up to this many features, squared distances come from coordinate differences;
         above it, from one matrix product.
@@ -89,7 +129,7 @@ class TorchEngine(Engine):
 
     name = "torch"
 
-    def __init__(self, device="auto", dtype="float32", block_elements=None,
+    def __init__(self, device="auto", dtype="float32", block_elements=None, compile=False,
                  exact_max_features=8, n_jobs=None, **options):
         self.device, self.device_reason = resolve_device(device)
         if isinstance(dtype, torch.dtype):
@@ -106,6 +146,7 @@ class TorchEngine(Engine):
             )
         self.block_elements = None if block_elements is None else int(block_elements)
         self.exact_max_features = int(exact_max_features)
+        self.compile = bool(compile)
         self.n_jobs = n_jobs
         logger.debug("torch engine: device=%s (%s), dtype=%s", self.device,
                     self.device_reason, dtype)
@@ -197,6 +238,15 @@ class TorchEngine(Engine):
             else:
                 cc = c.to(engine.dtype)[:, None]
                 self.Xa = torch.cat([X * cc, cc], dim=1)
+            self.fused = engine.compile and self.exact and self.d <= engine.exact_max_features
+            if self.fused:
+                # Groups of _GROUP points; the padding has weight 0 and adds nothing.
+                L = min(_GROUP, max(1, self.n))
+                G = -(-self.n // L)
+                pad = G * L - self.n
+                self.XT3 = torch.nn.functional.pad(self.XT, (0, pad)).reshape(self.d, G, L)
+                self.Xa3 = torch.nn.functional.pad(self.Xa.T, (0, pad)).reshape(
+                    self.d + 1, G, L)
 
     def _sq_dist(self, P, D, c0, c1, Psq=None):
         """Squared distances between positions ``P`` (compute dtype, shifted) and the data
@@ -230,6 +280,15 @@ class TorchEngine(Engine):
         Psq = None if D.exact else (P * P).sum(dim=1)
         inv_h2 = 1.0 / float(bandwidth) ** 2
         budget = self._budget()
+        if D.fused:
+            block = _fused_block(kernel.name, D.d)
+            G = D.XT3.shape[1]
+            rows = max(1, min(m, budget // (64 * G)))
+            for r0 in range(0, m, rows):
+                r1 = min(m, r0 + rows)
+                part = block(P[r0:r1], D.XT3, D.Xa3, inv_h2)
+                num[r0:r1] = part.to(torch.float64).sum(dim=1)
+            return num[:, :-1], num[:, -1]
         rows = max(1, min(m, budget // D.n))
         cols = max(1, min(D.n, budget // rows))
         for r0 in range(0, m, rows):
