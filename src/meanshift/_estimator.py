@@ -278,8 +278,13 @@ default=None
         """A result as returned to the user: NumPy, or a tensor on ``device_``."""
         if not self.return_tensors:
             return a
-        import torch
-
+        try:
+            import torch
+        except ImportError as exc:
+            raise ImportError(
+                f'return_tensors=True needs torch ({exc}). Install it with: pip install '
+                '"meanshift[gpu]".'
+            ) from exc
         return torch.as_tensor(a, device=self.device_)
 
     def _check_bandwidth_array(self, n_features):

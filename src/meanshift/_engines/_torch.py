@@ -22,7 +22,7 @@ Numerics
   and the denominator together.
 
 The engine takes NumPy arrays or torch tensors (on any device) and, as the contract says,
-returns NumPy arrays; :meth:`TorchEngine.to_tensor` puts results back on the device.
+returns NumPy arrays (the estimator's ``return_tensors`` puts results back on the device).
 """
 
 from __future__ import annotations
@@ -84,14 +84,15 @@ def _fused_block(kernel_name: str, d: int):
     """A compiled function ``(P, XT3, Xa3, inv_h2) -> (m, G, d + 1)`` sums.
 
     ``P`` is (m, d), ``XT3`` (d, G, L) the data by coordinate and group, ``Xa3``
-    (d + 1, G, L) the weighted coordinates and weights.  Distances, weights and the sums
+    (d + 1, G, L) the weighted coordinates and weights, ``inv_h2`` a 0-d tensor (a
+    Python float would be specialised: one compilation per bandwidth).  Distances, weights and the sums
     are one fused kernel (``torch.compile``): nothing of size m x n is written.
     """
     key = (kernel_name, d)
     if key not in _COMPILED:
         profile = _PURE_PROFILES[kernel_name]
 
-        def block(P, XT3, Xa3, inv_h2: float):
+        def block(P, XT3, Xa3, inv_h2):
             u2 = (P[:, 0, None, None] - XT3[0][None]) ** 2
             for j in range(1, d):
                 u2 = u2 + (P[:, j, None, None] - XT3[j][None]) ** 2
@@ -167,12 +168,6 @@ class TorchEngine(Engine):
     @staticmethod
     def _numpy(t):
         return t.detach().to("cpu", torch.float64).numpy()
-
-    def to_tensor(self, a, dtype=None):
-        """``a`` as a tensor on this engine's device (``dtype`` defaults to ``a``'s)."""
-        if isinstance(a, torch.Tensor):
-            return a.to(self.device, dtype=dtype)
-        return torch.as_tensor(np.asarray(a), device=self.device, dtype=dtype)
 
     def _origin(self, data64):
         """Shift applied to every coordinate before the cast to the compute dtype."""
@@ -282,6 +277,7 @@ class TorchEngine(Engine):
         budget = self._budget()
         if D.fused:
             block = _fused_block(kernel.name, D.d)
+            inv_h2 = torch.tensor(inv_h2, dtype=self.dtype, device=self.device)
             G = D.XT3.shape[1]
             rows = max(1, min(m, budget // (64 * G)))
             for r0 in range(0, m, rows):
