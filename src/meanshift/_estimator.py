@@ -29,9 +29,29 @@ __all__ = ["MeanShift", "mean_shift"]
 logger = logging.getLogger("meanshift")
 
 
+def _is_tensor(X):
+    """True for a torch tensor (checked without importing torch)."""
+    return type(X).__module__.startswith("torch") and hasattr(X, "detach")
+
+
+def _untensor(X):
+    """A torch tensor (any device) as a NumPy array; anything else unchanged.
+
+    CUDA tensors make one round trip to the host here, for validation and the NumPy
+    stages (seeding, merging); the torch engine moves the data back once per call.
+    """
+    if not _is_tensor(X):
+        return X
+    t = X.detach().to("cpu")
+    if t.dtype.is_floating_point and t.element_size() < 4:  # float16, bfloat16
+        t = t.float()
+    return t.numpy()
+
+
 def _check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return None
+    sample_weight = _untensor(sample_weight)
     w = np.asarray(sample_weight)
     if w.dtype.kind not in "biuf":
         raise ValueError(f"sample_weight must be numeric; got dtype {w.dtype}.")
@@ -107,8 +127,19 @@ default=None
         into clusters (stopping rule of Carreira-Perpiñán 2006, see
         :mod:`meanshift._blurring`).  Each training point is labelled by the cluster it
         collapsed into; ``seeds``, ``bin_seeding`` and ``min_bin_freq`` do not apply.
-    engine : {"auto", "numpy", ...}, default="auto"
-        Where to compute; "auto" takes the fastest available (stored in ``engine_``).
+    engine : {"auto", "numpy", "torch", ...}, default="auto"
+        Where to compute; "auto" takes the fastest available (stored in ``engine_``):
+        "torch" for torch tensor input or a ``device`` other than "auto".
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Device of the "torch" engine (``pip install "meanshift[gpu]"``); "auto" is the
+        input tensor's device, else the GPU when torch sees one, else the CPU (stored in
+        ``device_``).  Other engines run on the CPU and accept only "auto".
+    engine_options : dict, default=None
+        Extra options of the engine, e.g. ``{"dtype": "float64"}`` for the torch engine
+        (float32 by default) or ``{"block_elements": 2**24}``.
+    return_tensors : bool, default=False
+        Keep ``cluster_centers_`` and ``labels_`` (and what ``predict`` returns) as torch
+        tensors on ``device_`` instead of NumPy arrays.
     merge_radius : float, default=None
         End points within this distance of a denser kept centre merge into it
         (default: the bandwidth, as scikit-learn; in units of the bandwidth per feature
@@ -153,6 +184,8 @@ default=None
         The engine and algorithm used ("auto" resolved).
     sample_indices_ : ndarray of shape (n_fitted,)
         The rows the clusters were fitted on (all rows when ``max_samples`` is None).
+    device_ : str
+        The device computed on ("cpu" for the CPU engines).
 
     Notes
     -----
@@ -199,6 +232,9 @@ default=None
         "label_by": [StrOptions({"nearest", "mode"})],
         "algorithm": [StrOptions({"auto"} | set(ALGORITHMS))],
         "engine": [StrOptions({"auto"} | set(ENGINES))],
+        "device": [str],
+        "engine_options": [dict, None],
+        "return_tensors": ["boolean"],
         "merge_radius": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
         "record_history": ["boolean"],
@@ -221,6 +257,9 @@ default=None
         label_by="nearest",
         algorithm="auto",
         engine="auto",
+        device="auto",
+        engine_options=None,
+        return_tensors=False,
         merge_radius=None,
         random_state=0,
         record_history=False,
@@ -238,14 +277,39 @@ default=None
         self.label_by = label_by
         self.algorithm = algorithm
         self.engine = engine
+        self.device = device
+        self.engine_options = engine_options
+        self.return_tensors = return_tensors
         self.merge_radius = merge_radius
         self.random_state = random_state
         self.record_history = record_history
         self.max_samples = max_samples
 
     # -- helpers -----------------------------------------------------------------------
-    def _engine_instance(self, name):
-        return get_engine(name, n_jobs=self.n_jobs)
+    def _engine_instance(self, name, device=None):
+        options = dict(self.engine_options or {}, n_jobs=self.n_jobs)
+        if name == "torch":
+            options["device"] = getattr(self, "device_", self.device) if device is None else device
+        elif self.device != "auto":
+            raise ValueError(
+                f"The 'device' parameter applies to the 'torch' engine only; got "
+                f"device={self.device!r} with engine={name!r}. Use engine='torch' (or "
+                "'auto') or leave device='auto'."
+            )
+        return get_engine(name, **options)
+
+    def _out(self, a):
+        """A result as returned to the user: NumPy, or a tensor on ``device_``."""
+        if not self.return_tensors:
+            return a
+        try:
+            import torch
+        except ImportError as exc:
+            raise ImportError(
+                f'return_tensors=True needs torch ({exc}). Install it with: pip install '
+                '"meanshift[gpu]".'
+            ) from exc
+        return torch.as_tensor(a, device=self.device_)
 
     def _check_bandwidth_array(self, n_features):
         bw = self.bandwidth
@@ -293,22 +357,27 @@ default=None
         self : MeanShift
         """
         # float32 stays float32 (engines compute in float64 from those values); any
-        # other dtype becomes float64.
-        X = np.asarray(validate_data(self, X, dtype=[np.float64, np.float32]))
+        # other dtype becomes float64.  CPU torch tensors are read as arrays.
+        X_in = X
+        X = np.asarray(validate_data(self, _untensor(X), dtype=[np.float64, np.float32]))
         w = _check_sample_weight(sample_weight, X.shape[0])
         self._check_bandwidth_array(X.shape[1])
         kernel = get_kernel(self.kernel)
 
-        self.engine_, engine_why = resolve_engine(self.engine, X)
-        engine = self._engine_instance(self.engine_)
+        self.engine_, engine_why = resolve_engine(self.engine, X_in, self.device)
+        device = self.device
+        if device == "auto" and _is_tensor(X_in) and X_in.device.type != "cpu":
+            device = str(X_in.device)
+        engine = self._engine_instance(self.engine_, device=device)
+        self.device_ = str(getattr(engine, "device", "cpu"))
         self.algorithm_, algorithm_why = resolve_algorithm(self.algorithm, *X.shape)
         self.bandwidth_, bandwidth_why = resolve_bandwidth(
             self.bandwidth, X, sample_weight=w, kernel=kernel, engine=engine,
             random_state=self.random_state, n_jobs=self.n_jobs,
         )
         logger.info(
-            "MeanShift: engine=%s (%s), algorithm=%s (%s), bandwidth=%s (%s), kernel=%s",
-            self.engine_, engine_why, self.algorithm_, algorithm_why,
+            "MeanShift: engine=%s (%s) on %s, algorithm=%s (%s), bandwidth=%s (%s), kernel=%s",
+            self.engine_, engine_why, self.device_, self.algorithm_, algorithm_why,
             np.round(self.bandwidth_, 6), bandwidth_why, kernel.name,
         )
         if np.ndim(self.bandwidth_) == 0:
@@ -356,12 +425,11 @@ default=None
                         "the rest by label_by=%r", rows.size, X.shape[0], self.max_samples,
                         self.label_by)
         self.sample_indices_ = rows
-        self.cluster_centers_ = unscale(result.centers)
-        self.labels_ = labels
+        self._centers = unscale(result.centers)
+        self.cluster_centers_ = self._out(self._centers)
+        self.labels_ = self._out(labels)
         self.cluster_densities_ = result.center_density
-        self.cluster_sizes_ = np.bincount(
-            result.labels[result.labels >= 0], minlength=len(result.centers)
-        )
+        self.cluster_sizes_ = np.bincount(labels[labels >= 0], minlength=len(result.centers))
         self.n_iter_ = int(result.n_iter.max()) if result.n_iter.size else 0
         self.seeds_ = unscale(result.seeds)
         self.seed_modes_ = unscale(result.seed_modes)
@@ -393,17 +461,17 @@ default=None
         labels : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, _untensor(X), dtype=[np.float64, np.float32], reset=False)
         Xs = self._scale(np.asarray(X))
-        centers = self._scale(self.cluster_centers_)
+        centers = self._scale(self._centers)
         engine = self._engine_instance(self.engine_)
         options = dict(bandwidth=self._h, kernel=self._kernel, tol=self.tol, max_iter=self.max_iter)
-        return label_points(
+        return self._out(label_points(
             Xs, self._fit_w, engine=engine, centers=centers, reach=self._kernel.reach * self._h,
             merge_radius=self._merge_radius, label_by=self.label_by,
             cluster_all=self.cluster_all,
             climb_args={"data": (self._fit_X, self._fit_w), "options": options},
-        )
+        ))
 
     def iter_climb(self):
         """Replay the recorded climb, step by step (needs ``record_history=True``).

@@ -5,12 +5,16 @@ with its reason so the estimator can store it (``engine_``, ``algorithm_``,
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 
 from ._engines import ENGINES, engine_available
 
-__all__ = ["resolve_engine", "resolve_algorithm", "resolve_bandwidth", "AUTO_ENGINE_ORDER"]
+__all__ = [
+    "resolve_engine", "resolve_algorithm", "resolve_bandwidth", "resolve_device",
+    "AUTO_ENGINE_ORDER",
+]
 
 logger = logging.getLogger("meanshift")
 
@@ -18,8 +22,8 @@ logger = logging.getLogger("meanshift")
 AUTO_ENGINE_ORDER = ["numba", "numpy"]
 
 
-def resolve_engine(engine, X=None):
-    """Name of the engine to use and why."""
+def resolve_engine(engine, X=None, device="auto"):
+    """Name of the engine to use and why (a ``device`` other than "auto" asks for torch)."""
     if engine != "auto":
         return engine, "requested"
     module = type(X).__module__ if X is not None else ""
@@ -27,6 +31,8 @@ def resolve_engine(engine, X=None):
         return "dask", "input is a dask array"
     if module.startswith("torch") and "torch" in ENGINES:
         return "torch", "input is a torch tensor"
+    if device != "auto" and "torch" in ENGINES:
+        return "torch", f"device={device!r} requested"
     for name in AUTO_ENGINE_ORDER:
         if name in ENGINES and engine_available(name):
             return name, "fastest available"
@@ -36,6 +42,54 @@ def resolve_engine(engine, X=None):
 #: algorithm="auto" compresses at least this many samples in at most COMPRESS_MAX_FEATURES.
 COMPRESS_MIN_SAMPLES = 200_000
 COMPRESS_MAX_FEATURES = 3
+
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def resolve_device(device="auto"):
+    """The torch device to run on and why; "auto" is CUDA when torch sees a GPU, else the
+    CPU.  Imports torch (only the torch engine calls it).
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+
+    Returns
+    -------
+    device : torch.device
+    reason : str
+    """
+    import torch
+
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str) or not _DEVICE_RE.match(device):
+        raise ValueError(
+            "The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N' (N a GPU "
+            f"index); got {device!r}."
+        )
+    if device == "auto":
+        if torch.cuda.is_available():
+            dev, why = torch.device("cuda", torch.cuda.current_device()), "CUDA is available"
+        else:
+            dev, why = torch.device("cpu"), "torch sees no CUDA GPU"
+        logger.info("device=auto resolved to %s (%s)", dev, why)
+        return dev, f"auto: {why}"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"The 'device' parameter is {device!r} but torch {torch.__version__} sees no "
+                "CUDA GPU. Use device='cpu' or device='auto'."
+            )
+        index = torch.cuda.current_device() if dev.index is None else dev.index
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"The 'device' parameter is {device!r} but torch sees only "
+                f"{torch.cuda.device_count()} CUDA GPU(s)."
+            )
+        dev = torch.device("cuda", index)
+    return dev, "requested"
 
 
 def resolve_algorithm(algorithm, n_samples, n_features):

@@ -17,6 +17,7 @@ __all__ = ["ClimbResult", "Engine", "ENGINES", "get_engine", "engine_available"]
 ENGINES: dict[str, tuple[str, str, str | None]] = {
     "numpy": ("meanshift._engines._numpy", "NumpyEngine", None),
     "numba": ("meanshift._engines._numba", "NumbaEngine", None),
+    "torch": ("meanshift._engines._torch", "TorchEngine", "gpu"),
 }
 
 

@@ -1,0 +1,384 @@
+"""The PyTorch engine: the whole numeric part of mean shift on a CPU or CUDA device.
+
+The climb is fused on the device: positions, per-seed active masks, convergence tests,
+densities and step counts live on the device, and the host only learns, once per step,
+how many seeds are still moving.  Every kernel evaluation is done in blocks of at most
+``block_elements`` (seed, point) pairs, so no n x n matrix is ever formed; on CUDA the
+block size is picked from the free device memory.
+
+Numerics
+--------
+* ``dtype="float32"`` (default) evaluates distances and kernel weights in single
+  precision; the per-block sums are accumulated over blocks, and positions are kept, in
+  float64.  In float32 the data are first shifted by an integer origin (the rounded mean),
+  which keeps integer-valued data exact and puts far-from-zero data near zero.
+  ``dtype="float64"`` reproduces the NumPy reference to rounding.
+* Squared distances come from coordinate differences (no cancellation) for
+  ``n_features <= exact_max_features`` (default 8) and for the triangular kernel;
+  otherwise they come from
+  ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at zero), whose absolute
+  error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
+* A block's weighted sums are ``W @ [c * X, c]``: one matrix product gives the numerator
+  and the denominator together.
+
+The engine takes NumPy arrays or torch tensors (on any device) and, as the contract says,
+returns NumPy arrays (the estimator's ``return_tensors`` puts results back on the device).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from .._kernels import Kernel
+from .._resolve import resolve_device
+from ._base import ClimbResult, Engine
+
+__all__ = ["TorchEngine"]
+
+logger = logging.getLogger("meanshift")
+
+# Weight profiles, applied in place to a block of squared normalised distances u2.
+def _flat(u2):
+    return (u2 <= 1.0).to(u2.dtype)
+
+
+def _gaussian(u2):
+    return u2.mul_(-0.5).exp_()
+
+
+def _epanechnikov(u2):
+    return u2.neg_().add_(1.0).clamp_min_(0.0)
+
+
+def _triangular(u2):
+    return u2.sqrt_().neg_().add_(1.0).clamp_min_(0.0)
+
+
+_PROFILES = {
+    "flat": _flat,
+    "gaussian": _gaussian,
+    "epanechnikov": _epanechnikov,
+    "triangular": _triangular,
+}
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+# The same profiles without in-place operations, for the compiled (fused) block.
+_PURE_PROFILES = {
+    "flat": lambda u2: (u2 <= 1.0).to(u2.dtype),
+    "gaussian": lambda u2: torch.exp(-0.5 * u2),
+    "epanechnikov": lambda u2: torch.clamp_min(1.0 - u2, 0.0),
+    "triangular": lambda u2: torch.clamp_min(1.0 - torch.sqrt(u2), 0.0),
+}
+_COMPILED: dict = {}
+# Data points per reduction group of the fused block: the data are cut into groups of
+# this many points (zero-weight padding), and every (position, group) pair is one
+# reduction, so that even a few positions keep a GPU busy.
+_GROUP = 4096
+
+
+def _fused_block(kernel_name: str, d: int):
+    """A compiled function ``(P, XT3, Xa3, inv_h2) -> (m, G, d + 1)`` sums.
+
+    ``P`` is (m, d), ``XT3`` (d, G, L) the data by coordinate and group, ``Xa3``
+    (d + 1, G, L) the weighted coordinates and weights, ``inv_h2`` a 0-d tensor (a
+    Python float would be specialised: one compilation per bandwidth).  Distances, weights and the sums
+    are one fused kernel (``torch.compile``): nothing of size m x n is written.
+    """
+    key = (kernel_name, d)
+    if key not in _COMPILED:
+        profile = _PURE_PROFILES[kernel_name]
+
+        def block(P, XT3, Xa3, inv_h2):
+            u2 = (P[:, 0, None, None] - XT3[0][None]) ** 2
+            for j in range(1, d):
+                u2 = u2 + (P[:, j, None, None] - XT3[j][None]) ** 2
+            w = profile(u2 * inv_h2)
+            return torch.stack([(w * Xa3[j][None]).sum(-1) for j in range(d + 1)], dim=-1)
+
+        _COMPILED[key] = torch.compile(block, dynamic=True)
+    return _COMPILED[key]
+
+
+class TorchEngine(Engine):
+    """Mean shift on a torch device (CPU or CUDA), in float32 (default) or float64.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+        Where to compute; "auto" is the current CUDA GPU when there is one, else the CPU.
+    dtype : {"float32", "float64"} or torch.dtype, default="float32"
+        Precision of the distance and kernel evaluations (sums and positions are kept in
+        float64).
+    block_elements : int, default=None
+        Most (seed, point) pairs evaluated at once.  None: about a quarter of the free
+        device memory on CUDA (at most 2**28 pairs), 2**22 on the CPU.
+    compile : bool, default=False
+        Fuse distances, weights and sums into one compiled kernel (``torch.compile``;
+        Triton on CUDA, C++ on the CPU): no (seed, point) block is written to memory.
+        The first call per kernel and dimension compiles (tens of seconds); for
+        ``n_features <= exact_max_features`` only.
+    exact_max_features : int, default=8
+        Up to this many features, squared distances come from coordinate differences;
+        above it, from one matrix product.
+    n_jobs : int, default=None
+        CPU threads for torch on the CPU device (None: torch's current setting).
+    """
+
+    name = "torch"
+
+    def __init__(self, device="auto", dtype="float32", block_elements=None, compile=False,
+                 exact_max_features=8, n_jobs=None, **options):
+        self.device, self.device_reason = resolve_device(device)
+        if isinstance(dtype, torch.dtype):
+            dtype = str(dtype).replace("torch.", "")
+        if dtype not in _DTYPES:
+            raise ValueError(
+                f"The 'dtype' parameter must be one of {sorted(_DTYPES)}; got {dtype!r}."
+            )
+        self.dtype = _DTYPES[dtype]
+        if block_elements is not None and int(block_elements) < 1:
+            raise ValueError(
+                f"The 'block_elements' parameter must be a positive int or None; got "
+                f"{block_elements!r}."
+            )
+        self.block_elements = None if block_elements is None else int(block_elements)
+        self.exact_max_features = int(exact_max_features)
+        self.compile = bool(compile)
+        self.n_jobs = n_jobs
+        logger.debug("torch engine: device=%s (%s), dtype=%s", self.device,
+                    self.device_reason, dtype)
+
+    # -- conversions ---------------------------------------------------------------------
+    def _tensor64(self, a):
+        """``a`` (NumPy array, array-like or tensor) as a float64 tensor on the device."""
+        if isinstance(a, torch.Tensor):
+            return a.detach().to(device=self.device, dtype=torch.float64)
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        return torch.from_numpy(a).to(self.device)
+
+    def _weights(self, weights, n):
+        if weights is None:
+            return None
+        return self._tensor64(weights).reshape(n)
+
+    @staticmethod
+    def _numpy(t):
+        return t.detach().to("cpu", torch.float64).numpy()
+
+    def _origin(self, data64):
+        """Shift applied to every coordinate before the cast to the compute dtype."""
+        if self.dtype == torch.float64 or data64.shape[0] == 0:
+            return torch.zeros(data64.shape[1], dtype=torch.float64, device=self.device)
+        return torch.round(data64.mean(dim=0))
+
+    # -- blocks --------------------------------------------------------------------------
+    def _budget(self):
+        """(seed, point) pairs per block."""
+        if self.block_elements is not None:
+            return self.block_elements
+        if self.device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(self.device)
+            free += torch.cuda.memory_reserved(self.device) - torch.cuda.memory_allocated(
+                self.device
+            )
+            # A block needs the distances and one temporary of the same size.
+            pairs = int(free * 0.25) // (2 * torch.finfo(self.dtype).bits // 8)
+            return max(2**16, min(pairs, 2**28))
+        return 2**22
+
+    def _threads(self):
+        """Context: torch's CPU thread count set to ``n_jobs`` (when positive) for the
+        duration of a call."""
+        engine = self
+
+        class _Threads:
+            def __enter__(self):
+                self.old = torch.get_num_threads()
+                if engine.device.type == "cpu" and engine.n_jobs and engine.n_jobs > 0:
+                    torch.set_num_threads(int(engine.n_jobs))
+
+            def __exit__(self, *exc):
+                if torch.get_num_threads() != self.old:
+                    torch.set_num_threads(self.old)
+
+        return _Threads()
+
+    class _Data:
+        """The data on the device, prepared once: compute-dtype coordinates (shifted by
+        ``origin``), their transpose, squared norms, and ``[c * X, c]``."""
+
+        def __init__(self, engine, data, weights, kernel=None):
+            d64 = engine._tensor64(data)
+            if d64.ndim != 2:
+                raise ValueError(f"data must be 2-D; got shape {tuple(d64.shape)}.")
+            self.n, self.d = d64.shape
+            self.origin = engine._origin(d64)
+            X = (d64 - self.origin).to(engine.dtype)
+            self.X = X
+            self.XT = X.T.contiguous()
+            # The triangular weight 1 - sqrt(u2) is steep at u2 = 0, where the matrix
+            # product's absolute error would show: always exact for it.
+            self.exact = self.d <= engine.exact_max_features or (
+                kernel is not None and kernel.name == "triangular"
+            )
+            self.sq = None if self.exact else (X * X).sum(dim=1)
+            c = engine._weights(weights, self.n)
+            ones = torch.ones((self.n, 1), dtype=engine.dtype, device=engine.device)
+            if c is None:
+                self.Xa = torch.cat([X, ones], dim=1)
+            else:
+                cc = c.to(engine.dtype)[:, None]
+                self.Xa = torch.cat([X * cc, cc], dim=1)
+            self.fused = engine.compile and self.exact and self.d <= engine.exact_max_features
+            if self.fused:
+                # Groups of _GROUP points; the padding has weight 0 and adds nothing.
+                L = min(_GROUP, max(1, self.n))
+                G = -(-self.n // L)
+                pad = G * L - self.n
+                self.XT3 = torch.nn.functional.pad(self.XT, (0, pad)).reshape(self.d, G, L)
+                self.Xa3 = torch.nn.functional.pad(self.Xa.T, (0, pad)).reshape(
+                    self.d + 1, G, L)
+
+    def _sq_dist(self, P, D, c0, c1, Psq=None):
+        """Squared distances between positions ``P`` (compute dtype, shifted) and the data
+        rows ``c0:c1``."""
+        if D.exact:
+            out = torch.sub(P[:, 0:1], D.XT[0:1, c0:c1]).square_()
+            for j in range(1, D.d):
+                t = torch.sub(P[:, j : j + 1], D.XT[j : j + 1, c0:c1])
+                out.addcmul_(t, t)
+            return out
+        if Psq is None:
+            Psq = (P * P).sum(dim=1)
+        out = torch.addmm(Psq[:, None] + D.sq[None, c0:c1], P, D.XT[:, c0:c1],
+                          beta=1.0, alpha=-2.0)
+        return out.clamp_min_(0.0)
+
+    def _sums(self, P64, D, bandwidth, kernel):
+        """float64 ``(num, den)`` of positions ``P64`` (float64, shifted) over all data."""
+        try:
+            profile = _PROFILES[kernel.name]
+        except KeyError:
+            raise ValueError(
+                f"The torch engine supports the kernels {sorted(_PROFILES)}; got "
+                f"{kernel.name!r}."
+            ) from None
+        m = P64.shape[0]
+        num = torch.zeros((m, D.d + 1), dtype=torch.float64, device=self.device)
+        if m == 0 or D.n == 0:
+            return num[:, :-1], num[:, -1]
+        P = P64.to(self.dtype)
+        Psq = None if D.exact else (P * P).sum(dim=1)
+        inv_h2 = 1.0 / float(bandwidth) ** 2
+        budget = self._budget()
+        if D.fused:
+            block = _fused_block(kernel.name, D.d)
+            inv_h2 = torch.tensor(inv_h2, dtype=self.dtype, device=self.device)
+            G = D.XT3.shape[1]
+            rows = max(1, min(m, budget // (64 * G)))
+            for r0 in range(0, m, rows):
+                r1 = min(m, r0 + rows)
+                part = block(P[r0:r1], D.XT3, D.Xa3, inv_h2)
+                num[r0:r1] = part.to(torch.float64).sum(dim=1)
+            return num[:, :-1], num[:, -1]
+        rows = max(1, min(m, budget // D.n))
+        cols = max(1, min(D.n, budget // rows))
+        for r0 in range(0, m, rows):
+            r1 = min(m, r0 + rows)
+            Pr = P[r0:r1]
+            Pq = None if Psq is None else Psq[r0:r1]
+            for c0 in range(0, D.n, cols):
+                c1 = min(D.n, c0 + cols)
+                W = profile(self._sq_dist(Pr, D, c0, c1, Pq).mul_(inv_h2))
+                num[r0:r1] += (W @ D.Xa[c0:c1]).to(torch.float64)
+        return num[:, :-1], num[:, -1]
+
+    # -- the contract --------------------------------------------------------------------
+    def partial_sums(self, positions, data, weights, bandwidth, kernel: Kernel):
+        with self._threads():
+            D = self._Data(self, data, weights, kernel)
+            P = self._tensor64(positions).reshape(-1, D.d) - D.origin
+            num, den = self._sums(P, D, bandwidth, kernel)
+            num = num + den[:, None] * D.origin
+            return self._numpy(num), self._numpy(den)
+
+    def nearest(self, X, centers):
+        with self._threads():
+            C = self._Data(self, centers, None)
+            Xd = self._tensor64(X).reshape(-1, C.d)
+            n, k = Xd.shape[0], C.n
+            idx = torch.empty(n, dtype=torch.int64, device=self.device)
+            dist = torch.empty(n, dtype=torch.float64, device=self.device)
+            if k == 0:
+                raise ValueError("nearest() needs at least one centre; got none.")
+            rows = max(1, self._budget() // k)
+            C64 = self._tensor64(centers).reshape(k, C.d)
+            for r0 in range(0, n, rows):
+                X64 = Xd[r0 : r0 + rows]
+                j = torch.argmin(self._sq_dist((X64 - C.origin).to(self.dtype), C, 0, k), dim=1)
+                idx[r0 : r0 + rows] = j
+                # The distance to the chosen centre, again in float64 from coordinates.
+                dist[r0 : r0 + rows] = (X64 - C64[j]).square_().sum(dim=1).sqrt_()
+            return idx.cpu().numpy(), dist.cpu().numpy()
+
+    def climb(self, seeds, data, weights, *, bandwidth, kernel, tol, max_iter,
+              record_history=False, callback=None) -> ClimbResult:
+        """Standard mean shift, fused on the device (see :meth:`Engine.climb`).
+
+        Every step evaluates only the seeds still moving (an index of active seeds,
+        compacted after each step); converged and dead seeds keep their last position.
+        """
+        with self._threads():
+            D = self._Data(self, data, weights, kernel)
+            modes = self._tensor64(seeds).reshape(-1, D.d) - D.origin
+            modes = modes.clone()
+            k = modes.shape[0]
+            dev = self.device
+            n_iter = torch.zeros(k, dtype=torch.int64, device=dev)
+            converged = torch.zeros(k, dtype=torch.bool, device=dev)
+            density = torch.zeros(k, dtype=torch.float64, device=dev)
+            history = [modes.clone()] if record_history else None
+            active = torch.arange(k, device=dev)
+            stop = float(tol) * float(bandwidth)
+            for step in range(int(max_iter)):
+                if active.numel() == 0:
+                    break
+                P = modes[active]
+                num, den = self._sums(P, D, bandwidth, kernel)
+                alive = den > 0
+                new = torch.where(alive[:, None], num / torch.where(alive, den, 1.0)[:, None], P)
+                shift = (new - P).square_().sum(dim=1).sqrt_()
+                modes[active] = new
+                density[active] = den
+                n_iter[active] += alive
+                done = alive & (shift <= stop)
+                converged[active[done]] = True
+                active = active[alive & ~done]  # the one host sync of the step
+                if record_history:
+                    history.append(modes.clone())
+                if callback is not None:
+                    callback(step + 1, int(active.numel()))
+            out = modes + D.origin
+            if record_history:
+                history = [self._numpy(h + D.origin) for h in history]
+            return ClimbResult(self._numpy(out), n_iter.cpu().numpy(),
+                               converged.cpu().numpy(), self._numpy(density), history)
+
+    def blur_step(self, points, weights, *, bandwidth, kernel):
+        """One blurring step ``X <- W @ X / W.sum(1)`` on the device, in blocks."""
+        with self._threads():
+            D = self._Data(self, points, weights, kernel)
+            P = self._tensor64(points).reshape(D.n, D.d) - D.origin
+            num, den = self._sums(P, D, bandwidth, kernel)
+            alive = den > 0
+            new = torch.where(alive[:, None], num / torch.where(alive, den, 1.0)[:, None], P)
+            out = self._numpy(new + D.origin)
+            # Points that did not move keep their exact input coordinates.
+            dead = ~alive.cpu().numpy()
+            if dead.any():
+                out[dead] = np.asarray(self._numpy(self._tensor64(points)))[dead]
+            return out
