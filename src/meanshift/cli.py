@@ -80,7 +80,7 @@ def fit_with_progress(model, X, sample_weight=None, *, quiet=False):
                        delay=0.5, leave=False, file=sys.stderr)
     if bar is not None:
         make = model._engine_instance
-        model._engine_instance = lambda name: _ProgressEngine(make(name), bar)
+        model._engine_instance = lambda name, **kw: _ProgressEngine(make(name, **kw), bar)
     start = time.perf_counter()
     try:
         model.fit(X, sample_weight=sample_weight)
