@@ -157,7 +157,7 @@ def segment(
     channel_axis=-1,
     spacing=None,
     merge_radius=0.5,
-    tol=0.05,
+    tol=0.1,
     max_iter=50,
     n_jobs=None,
 ) -> Segmentation:
@@ -196,9 +196,10 @@ def segment(
     merge_radius : float, default=0.5
         Neighbouring pixels whose modes' colours differ by less than this (in units of
         ``range_bandwidth``) belong to the same region.
-    tol : float, default=0.05
+    tol : float, default=0.1
         A climb stops when one step moves it by at most ``tol`` (joint-domain bandwidth
-        units; 0.05 is a twentieth of a bandwidth).
+        units: a tenth of a bandwidth, close to OpenCV's rule of stopping when the rounded
+        position no longer moves).  Smaller is more exact and slower.
     max_iter : int, default=50
         Most steps per pixel.
     n_jobs : int, default=None
