@@ -142,6 +142,7 @@ def main(argv=None):
     import numba
 
     start = time.perf_counter()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     speed = speed_rows(args.quick)
     quality = quality_rows(args.quick)
     speed_cols = list(speed[0])
@@ -153,7 +154,8 @@ def main(argv=None):
         f"{platform.machine()}, {os.cpu_count()} cores, numba threads "
         f"{numba.config.NUMBA_NUM_THREADS}, OpenCV {cv2.__version__}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"total {time.perf_counter() - start:.0f} s.",
+        f"total {time.perf_counter() - start:.0f} s; load average at start {load:.1f} "
+        "(the machine is shared: a load above the core count slows every timing).",
         "",
         "## Speed: 512 x 512 RGB, same spatial and range radii (raw RGB distances)",
         "",
