@@ -62,7 +62,7 @@ def _opencv_then_components(img, hs, hr, min_size):
     vals = filtered.reshape(-1, 3).astype(np.float64) / hr
     shape = np.array([1, H, W], dtype=np.int64)
     labels, k = K.fuse_regions(vals, shape, 0.5)
-    labels, k = K.merge_small_regions(labels, k, vals, shape, min_size)
+    labels, k = K.merge_regions(labels, k, vals, shape, min_size, 0.5)
     return labels.reshape(H, W)
 
 

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["climb_pixels", "climb_pixels3", "fuse_regions", "merge_small_regions", "relabel"]
+__all__ = ["climb_pixels", "climb_pixels3", "fuse_regions", "merge_regions", "relabel"]
 
 
 @njit(cache=True, inline="always", fastmath=True)
@@ -352,6 +352,16 @@ def relabel(parent):
     return labels, k
 
 
+@njit(cache=True, inline="always")
+def _next_along(axis, p, z, y, x, D, H, W):
+    """Index of the next pixel after ``p = (z, y, x)`` along ``axis``; -1 past the edge."""
+    if axis == 0:
+        return p + H * W if z + 1 < D else -1
+    if axis == 1:
+        return p + W if y + 1 < H else -1
+    return p + 1 if x + 1 < W else -1
+
+
 @njit(cache=True)
 def fuse_regions(values, shape, radius):
     """Connected components of face-adjacent pixels whose ``values`` differ by less than
@@ -376,18 +386,9 @@ def fuse_regions(values, shape, radius):
             for x in range(W):
                 p = (z * H + y) * W + x
                 for axis in range(3):
-                    if axis == 0:
-                        if z + 1 >= D:
-                            continue
-                        q = p + H * W
-                    elif axis == 1:
-                        if y + 1 >= H:
-                            continue
-                        q = p + W
-                    else:
-                        if x + 1 >= W:
-                            continue
-                        q = p + 1
+                    q = _next_along(axis, p, z, y, x, D, H, W)
+                    if q < 0:
+                        continue
                     d2 = 0.0
                     for c in range(K):
                         d = values[p, c] - values[q, c]
@@ -398,28 +399,26 @@ def fuse_regions(values, shape, radius):
 
 
 @njit(cache=True)
-def merge_small_regions(labels, k, values, shape, min_size):
-    """Merge every region smaller than ``min_size`` pixels into the adjacent region whose
-    mean value is nearest (ties: the lower label), repeating until none is left (or no
-    small region has a neighbour).  Returns consecutive labels and their count."""
+def merge_regions(labels, k, values, shape, min_size, radius):
+    """Fuse adjacent regions: every region merges into its adjacent region of nearest
+    mean value (ties: the lower label) when it has fewer than ``min_size`` pixels or that
+    nearest mean is closer than ``radius``; repeated, with the means recomputed, until
+    nothing merges.  Returns consecutive labels (raster order of first pixel) and their
+    count."""
     D, H, W = shape[0], shape[1], shape[2]
     n, K = values.shape
     lab = labels.copy()
-    while True:
+    r2 = radius * radius
+    while k > 1:
         size = np.zeros(k, dtype=np.int64)
         mean = np.zeros((k, K), dtype=np.float64)
         for i in range(n):
             size[lab[i]] += 1
             for c in range(K):
                 mean[lab[i], c] += values[i, c]
-        n_small = 0
         for j in range(k):
             for c in range(K):
                 mean[j, c] /= size[j]
-            if size[j] < min_size:
-                n_small += 1
-        if n_small == 0:
-            break
         best = np.full(k, -1, dtype=np.int64)
         best_d = np.full(k, np.inf)
         for z in range(D):
@@ -427,18 +426,9 @@ def merge_small_regions(labels, k, values, shape, min_size):
                 for x in range(W):
                     p = (z * H + y) * W + x
                     for axis in range(3):
-                        if axis == 0:
-                            if z + 1 >= D:
-                                continue
-                            q = p + H * W
-                        elif axis == 1:
-                            if y + 1 >= H:
-                                continue
-                            q = p + W
-                        else:
-                            if x + 1 >= W:
-                                continue
-                            q = p + 1
+                        q = _next_along(axis, p, z, y, x, D, H, W)
+                        if q < 0:
+                            continue
                         a = lab[p]
                         b = lab[q]
                         if a == b:
@@ -447,21 +437,16 @@ def merge_small_regions(labels, k, values, shape, min_size):
                         for c in range(K):
                             d = mean[a, c] - mean[b, c]
                             d2 += d * d
-                        if size[a] < min_size:
-                            if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
-                                best_d[a] = d2
-                                best[a] = b
-                        if size[b] < min_size:
-                            if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
-                                best_d[b] = d2
-                                best[b] = a
+                        if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
+                            best_d[a] = d2
+                            best[a] = b
+                        if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
+                            best_d[b] = d2
+                            best[b] = a
         parent = np.arange(k)
         merged = 0
-        # Smallest regions first; a region absorbed this round is not a target's target
-        # twice (union-find keeps it consistent).
-        order = np.argsort(size, kind="mergesort")
-        for j in order:
-            if size[j] < min_size and best[j] >= 0:
+        for j in range(k):
+            if best[j] >= 0 and (size[j] < min_size or best_d[j] < r2):
                 if _find(parent, j) != _find(parent, best[j]):
                     _union(parent, j, best[j])
                     merged += 1

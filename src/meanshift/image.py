@@ -181,8 +181,8 @@ def segment(
         compact kernels and standard deviations for the gaussian, which is truncated at
         3 of them (the window is then 3 times wider, so 9 times slower).
     min_size : int, default=20
-        Regions with fewer pixels are merged into the adjacent region of nearest colour;
-        0 or 1 keeps every region.
+        Regions with fewer pixels are merged into the adjacent region of nearest mean
+        colour (0 or 1: no size limit).
     color_space : {"auto", "lab", "luv", "none"}, default="auto"
         Space in which colours are compared.  "auto" is "lab" for 3-channel images and
         "none" (the raw values) otherwise.  "lab" and "luv" need 3 channels holding sRGB:
@@ -195,7 +195,9 @@ def segment(
         spatial bandwidth is in the same units.  Default: 1 per axis.
     merge_radius : float, default=0.5
         Neighbouring pixels whose modes' colours differ by less than this (in units of
-        ``range_bandwidth``) belong to the same region.
+        ``range_bandwidth``) belong to the same region; then adjacent regions whose mean
+        mode colours differ by less than this are fused (repeatedly, as in EDISON's
+        region fusion).
     tol : float, default=0.1
         A climb stops when one step moves it by at most ``tol`` (joint-domain bandwidth
         units: a tenth of a bandwidth, close to OpenCV's rule of stopping when the rounded
@@ -331,8 +333,7 @@ def segment(
             range_modes = modes[:, 3:]
     range_modes = np.ascontiguousarray(range_modes)
     labels, k = K.fuse_regions(range_modes, shape3, merge_radius)
-    if min_size > 1 and k > 1:
-        labels, k = K.merge_small_regions(labels, k, range_modes, shape3, int(min_size))
+    labels, k = K.merge_regions(labels, k, range_modes, shape3, int(min_size), merge_radius)
     logger.info(
         "segment: %d pixels, %d regions, %.2f steps per pixel on average (max %d), "
         "color_space=%s, kernel=%s",
