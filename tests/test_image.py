@@ -82,7 +82,7 @@ def test_spatial_modes_match_reference():
     modes, n_iter = _oracle_filtered(img, hs, hr, "epanechnikov", 1e-5)
     planes = np.ascontiguousarray((img.reshape(-1, 3) / hr).T.astype(np.float32))
     got, got_iter = K.climb_pixels3(planes, np.array([1, 8, 10]), np.array([1, 1 / hs, 1 / hs]),
-                                    2, 1.0, 1e-5, 300)
+                                    2, 1.0, 1e-5, 300, 1, 0.25)
     np.testing.assert_allclose(got[:, 1:3] / hs, modes[:, :2], atol=2e-3)
     np.testing.assert_array_equal(got[:, 0], 0.0)
 
@@ -181,6 +181,26 @@ def test_volume_with_spacing():
     assert segment(sig, spatial_bandwidth=3, range_bandwidth=10, channel_axis=None).n_regions == 2
 
 
+@pytest.mark.parametrize("speedup", [2, 3])
+def test_speedup_shares_lattice_modes(speedup):
+    rng = np.random.default_rng(4)
+    truth = np.zeros((60, 60), dtype=int)
+    truth[:, 30:] = 1
+    truth[40:, :] = 2
+    colours = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
+    img = np.clip(colours[truth] + rng.normal(0, 15, (60, 60, 3)), 0, 255).astype(np.uint8)
+    kw = dict(spatial_bandwidth=5, range_bandwidth=40, color_space="none", min_size=30)
+    exact = segment(img, **kw)
+    fast = segment(img, speedup=speedup, **kw)
+    assert adjusted_rand_score(truth.ravel(), fast.labels.ravel()) > 0.98
+    assert fast.n_iter.mean() < 0.8 * exact.n_iter.mean()
+    # Lattice pixels climb exactly as without the speed-up.
+    lattice = (slice(None, None, speedup), slice(None, None, speedup))
+    np.testing.assert_array_equal(fast.filtered[lattice], exact.filtered[lattice])
+    one = segment(img, speedup=speedup, n_jobs=1, **kw)
+    np.testing.assert_array_equal(one.labels, fast.labels)
+
+
 def test_thread_count_does_not_change_the_result():
     img, _ = _blocks(noise=20.0)
     a = segment(img, spatial_bandwidth=4, range_bandwidth=30, n_jobs=1)
@@ -244,6 +264,8 @@ def test_sklearn_sample_image():
          r"spatial axis \(2\)"),
         (np.zeros((4, 4, 3)), {"channel_axis": 5}, r"'channel_axis' .* got 5"),
         (np.zeros((4, 4)), {"n_jobs": 0}, r"'n_jobs' parameter must be None or a non-zero"),
+        (np.zeros((4, 4)), {"speedup": 0}, r"'speedup' parameter must be a positive integer; "
+         r"got 0"),
     ],
 )
 def test_bad_input(image, kwargs, match):

@@ -99,8 +99,112 @@ def _start(p, H, W):
     return z0, y0, rem - y0 * W
 
 
+@njit(cache=True, inline="always", fastmath=True)
+def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
+            r2, max_iter):
+    """Mean shift steps from ``(pz, py, px, r0, r1, r2)`` until a step moves at most
+    ``sqrt(tol2)`` or ``max_iter`` steps; returns the end point, the steps taken and
+    whether the climb converged."""
+    fs = np.float32(sup2)
+    fx = np.float32(sx)
+    it = 0
+    done = False
+    while it < max_iter:
+        it += 1
+        cz = int(math.floor(pz + 0.5))
+        cy = int(math.floor(py + 0.5))
+        wsum = 0.0
+        az = 0.0
+        ay = 0.0
+        ax = 0.0
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        for z in range(max(cz - rz - 1, 0), min(cz + rz + 1, D - 1) + 1):
+            dz2 = ((z - pz) * sz) ** 2
+            if dz2 > sup2:
+                continue
+            for y in range(max(cy - ry - 1, 0), min(cy + ry + 1, H - 1) + 1):
+                dzy2 = dz2 + ((y - py) * sy) ** 2
+                if dzy2 > sup2:
+                    continue
+                half = math.sqrt(sup2 - dzy2) / sx
+                xlo = max(int(math.ceil(px - half)), 0)
+                xhi = min(int(math.floor(px + half)), W - 1)
+                base = (z * H + y) * W + xlo
+                f0 = np.float32((xlo - px) * sx)
+                f2 = np.float32(dzy2)
+                m = xhi - xlo + 1
+                if code == 0:
+                    sw, sj, s0, s1, s2 = _row(_w_flat, P0, P1, P2, base, m, f0, fx, f2,
+                                              r0, r1, r2, fs)
+                elif code == 2:
+                    sw, sj, s0, s1, s2 = _row(_w_epanechnikov, P0, P1, P2, base, m, f0,
+                                              fx, f2, r0, r1, r2, fs)
+                elif code == 1:
+                    sw, sj, s0, s1, s2 = _row(_w_gaussian, P0, P1, P2, base, m, f0, fx,
+                                              f2, r0, r1, r2, fs)
+                else:
+                    sw, sj, s0, s1, s2 = _row(_w_triangular, P0, P1, P2, base, m, f0,
+                                              fx, f2, r0, r1, r2, fs)
+                wsum += sw
+                az += sw * z
+                ay += sw * y
+                ax += sw * xlo + sj
+                a0 += s0
+                a1 += s1
+                a2 += s2
+        if wsum <= 0.0:
+            break
+        nz = az / wsum
+        ny = ay / wsum
+        nx = ax / wsum
+        v0 = a0 / wsum
+        v1 = a1 / wsum
+        v2 = a2 / wsum
+        shift2 = (((nz - pz) * sz) ** 2 + ((ny - py) * sy) ** 2 + ((nx - px) * sx) ** 2
+                  + (v0 - r0) ** 2 + (v1 - r1) ** 2 + (v2 - r2) ** 2)
+        pz = nz
+        py = ny
+        px = nx
+        r0 = np.float32(v0)
+        r1 = np.float32(v1)
+        r2 = np.float32(v2)
+        if shift2 <= tol2:
+            done = True
+            break
+    return pz, py, px, r0, r1, r2, it, done
+
+
+@njit(cache=True, inline="always")
+def _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx, sup2,
+                  share2):
+    """Index of the lattice pixel around ``(z0, y0, x0)`` (lattice step ``s``) whose mode
+    is within one spatial bandwidth of ``(pz, py, px)`` and nearest in colour to
+    ``(r0, r1, r2)``, if closer than ``sqrt(share2)``; else -1 (ties: first in raster order).
+    """
+    best = -1
+    best_d = share2
+    for ly in range((y0 // s) * s, (y0 // s) * s + 2 * s, s):
+        if ly >= H:
+            continue
+        for lx in range((x0 // s) * s, (x0 // s) * s + 2 * s, s):
+            if lx >= W:
+                continue
+            q = (z0 * H + ly) * W + lx
+            dspace = (((modes[q, 0] - pz) * sz) ** 2 + ((modes[q, 1] - py) * sy) ** 2
+                      + ((modes[q, 2] - px) * sx) ** 2)
+            if dspace > sup2:
+                continue
+            dcol = (modes[q, 3] - r0) ** 2 + (modes[q, 4] - r1) ** 2 + (modes[q, 5] - r2) ** 2
+            if dcol < best_d:
+                best_d = dcol
+                best = q
+    return best
+
+
 @njit(cache=True, parallel=True, fastmath=True)
-def climb_pixels3(planes, shape, scale, code, support, tol, max_iter):
+def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, share_radius):
     """Climb every pixel of a volume with at most 3 channels to its mode.
 
     Parameters
@@ -120,6 +224,15 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter):
         A climb stops when a step moves it by at most ``tol`` (bandwidth units).
     max_iter : int
         Most steps per pixel.
+    share : int
+        1: every pixel climbs to its own mode (exact).  ``s > 1``: the pixels on a
+        lattice of step ``s`` in y and x climb first; every other pixel takes one step
+        and adopts the mode of the nearest-coloured of its (up to 4) surrounding lattice
+        pixels whose mode colour is within ``share_radius`` and whose mode position is
+        within one spatial bandwidth of it, else climbs on to its own mode.  Results do
+        not depend on the thread count either way.
+    share_radius : float
+        Colour distance (range-bandwidth units) for adopting a lattice mode.
 
     Returns
     -------
@@ -133,8 +246,6 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter):
     n = planes.shape[1]
     sz, sy, sx = scale[0], scale[1], scale[2]
     sup2 = support * support
-    fs = np.float32(sup2)
-    fx = np.float32(sx)
     tol2 = tol * tol
     rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
     ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
@@ -143,8 +254,41 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter):
     P0 = planes[0]
     P1 = planes[1]
     P2 = planes[2]
+    s = max(share, 1)
+    ny = (H + s - 1) // s
+    nx = (W + s - 1) // s
+    lattice = np.empty(D * ny * nx if s > 1 else n, dtype=np.int64)
+    for i in range(lattice.shape[0]):
+        if s > 1:
+            zl = i // (ny * nx)
+            rem = i - zl * ny * nx
+            lattice[i] = (zl * H + (rem // nx) * s) * W + (rem % nx) * s
+        else:
+            lattice[i] = i
+    # Phase 1: every pixel (share == 1) or the lattice pixels.
+    for i in prange(lattice.shape[0]):
+        p = lattice[i]
+        z0, y0, x0 = _start(p, H, W)
+        pz, py, px, r0, r1, r2, it, done = _climb3(
+            P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, float(z0), float(y0),
+            float(x0), np.float32(P0[p]), np.float32(P1[p]), np.float32(P2[p]), max_iter)
+        modes[p, 0] = pz
+        modes[p, 1] = py
+        modes[p, 2] = px
+        modes[p, 3] = r0
+        modes[p, 4] = r1
+        modes[p, 5] = r2
+        n_iter[p] = it
+    if s == 1:
+        return modes, n_iter
+    # Phase 2: the other pixels; they only read the lattice pixels' modes.
+    share2 = share_radius * share_radius
     for p in prange(n):
         z0, y0, x0 = _start(p, H, W)
+        if y0 % s == 0 and x0 % s == 0:
+            continue
+        # A pixel whose own colour is already close to a neighbouring lattice mode takes
+        # it; else it takes one step and looks again; else it climbs on.
         pz = float(z0)
         py = float(y0)
         px = float(x0)
@@ -152,69 +296,26 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter):
         r1 = np.float32(P1[p])
         r2 = np.float32(P2[p])
         it = 0
-        while it < max_iter:
-            it += 1
-            cz = int(math.floor(pz + 0.5))
-            cy = int(math.floor(py + 0.5))
-            wsum = 0.0
-            az = 0.0
-            ay = 0.0
-            ax = 0.0
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            for z in range(max(cz - rz - 1, 0), min(cz + rz + 1, D - 1) + 1):
-                dz2 = ((z - pz) * sz) ** 2
-                if dz2 > sup2:
-                    continue
-                for y in range(max(cy - ry - 1, 0), min(cy + ry + 1, H - 1) + 1):
-                    dzy2 = dz2 + ((y - py) * sy) ** 2
-                    if dzy2 > sup2:
-                        continue
-                    half = math.sqrt(sup2 - dzy2) / sx
-                    xlo = max(int(math.ceil(px - half)), 0)
-                    xhi = min(int(math.floor(px + half)), W - 1)
-                    base = (z * H + y) * W + xlo
-                    f0 = np.float32((xlo - px) * sx)
-                    f2 = np.float32(dzy2)
-                    m = xhi - xlo + 1
-                    if code == 0:
-                        sw, sj, s0, s1, s2 = _row(_w_flat, P0, P1, P2, base, m, f0, fx, f2,
-                                                  r0, r1, r2, fs)
-                    elif code == 2:
-                        sw, sj, s0, s1, s2 = _row(_w_epanechnikov, P0, P1, P2, base, m, f0,
-                                                  fx, f2, r0, r1, r2, fs)
-                    elif code == 1:
-                        sw, sj, s0, s1, s2 = _row(_w_gaussian, P0, P1, P2, base, m, f0, fx,
-                                                  f2, r0, r1, r2, fs)
-                    else:
-                        sw, sj, s0, s1, s2 = _row(_w_triangular, P0, P1, P2, base, m, f0,
-                                                  fx, f2, r0, r1, r2, fs)
-                    wsum += sw
-                    az += sw * z
-                    ay += sw * y
-                    ax += sw * xlo + sj
-                    a0 += s0
-                    a1 += s1
-                    a2 += s2
-            if wsum <= 0.0:
-                break
-            nz = az / wsum
-            ny = ay / wsum
-            nx = ax / wsum
-            v0 = a0 / wsum
-            v1 = a1 / wsum
-            v2 = a2 / wsum
-            shift2 = (((nz - pz) * sz) ** 2 + ((ny - py) * sy) ** 2 + ((nx - px) * sx) ** 2
-                      + (v0 - r0) ** 2 + (v1 - r1) ** 2 + (v2 - r2) ** 2)
-            pz = nz
-            py = ny
-            px = nx
-            r0 = np.float32(v0)
-            r1 = np.float32(v1)
-            r2 = np.float32(v2)
-            if shift2 <= tol2:
-                break
+        done = False
+        best = _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx,
+                             sup2, share2)
+        if best < 0:
+            pz, py, px, r0, r1, r2, it, done = _climb3(
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
+                r2, 1)
+            if not done:
+                best = _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz,
+                                     sy, sx, sup2, share2)
+        if best >= 0:
+            for c in range(6):
+                modes[p, c] = modes[best, c]
+            n_iter[p] = it
+            continue
+        if not done and max_iter > 1:
+            pz, py, px, r0, r1, r2, more, done = _climb3(
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0,
+                r1, r2, max_iter - 1)
+            it += more
         modes[p, 0] = pz
         modes[p, 1] = py
         modes[p, 2] = px

@@ -29,6 +29,8 @@ __all__ = ["segment", "Segmentation", "find_boundaries", "mark_boundaries"]
 logger = logging.getLogger(__name__)
 
 _COLOR_CHOICES = ("auto", "lab", "luv", "none")
+# speedup > 1: colour distance (range bandwidths) within which a pixel adopts a lattice mode.
+_SHARE_RADIUS = 0.5
 
 
 class Segmentation(NamedTuple):
@@ -44,7 +46,8 @@ class Segmentation(NamedTuple):
     segmented : ndarray, the image's shape and dtype
         Every pixel painted with the mean mode colour of its region.
     n_iter : ndarray of int32, the image's spatial shape
-        Mean shift steps each pixel's climb took.
+        Mean shift steps each pixel's climb took (with ``speedup > 1``, 0 for a pixel that
+        adopted a lattice mode before any step).
     """
 
     labels: np.ndarray
@@ -159,6 +162,7 @@ def segment(
     merge_radius=0.5,
     tol=0.1,
     max_iter=50,
+    speedup=1,
     n_jobs=None,
 ) -> Segmentation:
     """Segment an image or volume by mean shift in the joint spatial-range domain.
@@ -204,6 +208,16 @@ def segment(
         position no longer moves).  Smaller is more exact and slower.
     max_iter : int, default=50
         Most steps per pixel.
+    speedup : int, default=1
+        1: every pixel climbs to its own mode (exact mean shift).  ``s > 1``: only the
+        pixels on a lattice of step ``s`` (in y and x) climb all the way; every other
+        pixel takes one step and then adopts the mode of the surrounding lattice pixel of
+        nearest mode colour, when that colour is within half a range bandwidth (so that they
+        would be grouped anyway) and
+        that mode within one spatial bandwidth (first with its own colour, then after
+        one step), and else climbs on.  ``speedup=2`` or 3 does about half or a third of
+        the work with nearly the same regions (a deterministic relative of EDISON's
+        speed-up).  Used for images of at most 3 channels (ignored otherwise).
     n_jobs : int, default=None
         Threads (default: Numba's setting, all cores; -1: all cores).  The result does not
         depend on it.
@@ -258,6 +272,8 @@ def segment(
         raise ValueError(f"The 'min_size' parameter must be a non-negative integer; got {min_size!r}.")
     if isinstance(max_iter, bool) or not isinstance(max_iter, Integral) or max_iter < 1:
         raise ValueError(f"The 'max_iter' parameter must be a positive integer; got {max_iter!r}.")
+    if isinstance(speedup, bool) or not isinstance(speedup, Integral) or speedup < 1:
+        raise ValueError(f"The 'speedup' parameter must be a positive integer; got {speedup!r}.")
     if isinstance(tol, bool) or not isinstance(tol, Real) or not (np.isfinite(tol) and tol >= 0):
         raise ValueError(f"The 'tol' parameter must be a non-negative, finite number; got {tol!r}.")
 
@@ -323,7 +339,8 @@ def segment(
             if n_channels < 3:
                 planes = np.vstack([planes, np.zeros((3 - n_channels, n_pixels), np.float32)])
             modes, n_iter = K.climb_pixels3(
-                planes, shape3, scale3, kern.code, support, float(tol), int(max_iter)
+                planes, shape3, scale3, kern.code, support, float(tol), int(max_iter),
+                int(speedup), _SHARE_RADIUS,
             )
             range_modes = modes[:, 3:3 + n_channels]
         else:
