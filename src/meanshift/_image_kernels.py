@@ -1,0 +1,568 @@
+"""Compiled kernels of image segmentation (:mod:`meanshift.image`).
+
+Pixels sit on a regular grid, so the spatial neighbours of a position are simply the
+pixels in a window around it: no tree, no grid hashing.  Every image is handled as a
+3-D volume ``(depth, height, width)`` of feature vectors (a 2-D image has depth 1).
+
+Joint spatial-range domain.  A pixel at grid index ``(z, y, x)`` with range features
+``f`` (colour, already divided by the range bandwidth) is the point
+``(z * sz, y * sy, x * sx, f)`` with ``s* = spacing / spatial_bandwidth``: in these units
+both bandwidths are 1 and the squared normalised distance between a position ``p`` and a
+pixel ``q`` is
+
+    u2 = |p_spatial - q_spatial|^2 + |p_range - q_range|^2.
+
+One mean shift step moves ``p`` to ``sum_q w(u2) q / sum_q w(u2)`` over the pixels with
+``u2 <= support^2``, with the weight profiles of :mod:`meanshift._kernels` (code 0 flat,
+1 gaussian truncated at ``support``, 2 epanechnikov, 3 triangular); only the window of
+pixels within the spatial radius is visited.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["climb_pixels", "climb_pixels3", "fuse_regions", "merge_regions", "relabel"]
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _profile(code, u2, sup2):
+    """Weight ``w(u2)`` of the profile ``code``, zero beyond the support ``sup2``."""
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    if u2 > sup2:
+        return zero
+    if code == 0:
+        return one
+    if code == 1:
+        return np.float32(math.exp(np.float32(-0.5) * u2))
+    if code == 2:
+        return one - u2
+    return max(one - np.float32(math.sqrt(u2)), zero)
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _w_flat(u2, sup2):
+    return np.float32(1.0) if u2 <= sup2 else np.float32(0.0)
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _w_epanechnikov(u2, sup2):
+    return max(np.float32(1.0) - u2, np.float32(0.0))
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _w_gaussian(u2, sup2):
+    return np.float32(math.exp(np.float32(-0.5) * u2)) if u2 <= sup2 else np.float32(0.0)
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _w_triangular(u2, sup2):
+    return max(np.float32(1.0) - np.float32(math.sqrt(u2)), np.float32(0.0))
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _row(weight, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+    """Weighted sums over one run of ``m`` pixels of a window row (3 channels):
+    ``(sum w, sum w j, sum w q0, sum w q1, sum w q2)`` with ``j`` the offset in the run."""
+    sw = np.float32(0.0)
+    sj = np.float32(0.0)
+    s0 = np.float32(0.0)
+    s1 = np.float32(0.0)
+    s2 = np.float32(0.0)
+    for j in range(m):
+        dx = f0 + np.float32(j) * fx
+        q0 = P0[base + j]
+        q1 = P1[base + j]
+        q2 = P2[base + j]
+        d0 = q0 - r0
+        d1 = q1 - r1
+        d2 = q2 - r2
+        w = weight(f2 + dx * dx + d0 * d0 + d1 * d1 + d2 * d2, fs)
+        sw += w
+        sj += w * np.float32(j)
+        s0 += w * q0
+        s1 += w * q1
+        s2 += w * q2
+    return sw, sj, s0, s1, s2
+
+
+@njit(cache=True, inline="always")
+def _start(p, H, W):
+    HW = H * W
+    z0 = p // HW
+    rem = p - z0 * HW
+    y0 = rem // W
+    return z0, y0, rem - y0 * W
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
+            r2, max_iter):
+    """Mean shift steps from ``(pz, py, px, r0, r1, r2)`` until a step moves at most
+    ``sqrt(tol2)`` or ``max_iter`` steps; returns the end point, the steps taken and
+    whether the climb converged."""
+    fs = np.float32(sup2)
+    fx = np.float32(sx)
+    it = 0
+    done = False
+    while it < max_iter:
+        it += 1
+        cz = int(math.floor(pz + 0.5))
+        cy = int(math.floor(py + 0.5))
+        wsum = 0.0
+        az = 0.0
+        ay = 0.0
+        ax = 0.0
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        for z in range(max(cz - rz - 1, 0), min(cz + rz + 1, D - 1) + 1):
+            dz2 = ((z - pz) * sz) ** 2
+            if dz2 > sup2:
+                continue
+            for y in range(max(cy - ry - 1, 0), min(cy + ry + 1, H - 1) + 1):
+                dzy2 = dz2 + ((y - py) * sy) ** 2
+                if dzy2 > sup2:
+                    continue
+                half = math.sqrt(sup2 - dzy2) / sx
+                xlo = max(int(math.ceil(px - half)), 0)
+                xhi = min(int(math.floor(px + half)), W - 1)
+                base = (z * H + y) * W + xlo
+                f0 = np.float32((xlo - px) * sx)
+                f2 = np.float32(dzy2)
+                m = xhi - xlo + 1
+                if code == 0:
+                    sw, sj, s0, s1, s2 = _row(_w_flat, P0, P1, P2, base, m, f0, fx, f2,
+                                              r0, r1, r2, fs)
+                elif code == 2:
+                    sw, sj, s0, s1, s2 = _row(_w_epanechnikov, P0, P1, P2, base, m, f0,
+                                              fx, f2, r0, r1, r2, fs)
+                elif code == 1:
+                    sw, sj, s0, s1, s2 = _row(_w_gaussian, P0, P1, P2, base, m, f0, fx,
+                                              f2, r0, r1, r2, fs)
+                else:
+                    sw, sj, s0, s1, s2 = _row(_w_triangular, P0, P1, P2, base, m, f0,
+                                              fx, f2, r0, r1, r2, fs)
+                wsum += sw
+                az += sw * z
+                ay += sw * y
+                ax += sw * xlo + sj
+                a0 += s0
+                a1 += s1
+                a2 += s2
+        if wsum <= 0.0:
+            break
+        nz = az / wsum
+        ny = ay / wsum
+        nx = ax / wsum
+        v0 = a0 / wsum
+        v1 = a1 / wsum
+        v2 = a2 / wsum
+        shift2 = (((nz - pz) * sz) ** 2 + ((ny - py) * sy) ** 2 + ((nx - px) * sx) ** 2
+                  + (v0 - r0) ** 2 + (v1 - r1) ** 2 + (v2 - r2) ** 2)
+        pz = nz
+        py = ny
+        px = nx
+        r0 = np.float32(v0)
+        r1 = np.float32(v1)
+        r2 = np.float32(v2)
+        if shift2 <= tol2:
+            done = True
+            break
+    return pz, py, px, r0, r1, r2, it, done
+
+
+@njit(cache=True, inline="always")
+def _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx, sup2,
+                  share2):
+    """Index of the lattice pixel around ``(z0, y0, x0)`` (lattice step ``s``) whose mode
+    is within one spatial bandwidth of ``(pz, py, px)`` and nearest in colour to
+    ``(r0, r1, r2)``, if closer than ``sqrt(share2)``; else -1 (ties: first in raster order).
+    """
+    best = -1
+    best_d = share2
+    for ly in range((y0 // s) * s, (y0 // s) * s + 2 * s, s):
+        if ly >= H:
+            continue
+        for lx in range((x0 // s) * s, (x0 // s) * s + 2 * s, s):
+            if lx >= W:
+                continue
+            q = (z0 * H + ly) * W + lx
+            dspace = (((modes[q, 0] - pz) * sz) ** 2 + ((modes[q, 1] - py) * sy) ** 2
+                      + ((modes[q, 2] - px) * sx) ** 2)
+            if dspace > sup2:
+                continue
+            dcol = (modes[q, 3] - r0) ** 2 + (modes[q, 4] - r1) ** 2 + (modes[q, 5] - r2) ** 2
+            if dcol < best_d:
+                best_d = dcol
+                best = q
+    return best
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, share_radius):
+    """Climb every pixel of a volume with at most 3 channels to its mode.
+
+    Parameters
+    ----------
+    planes : float32 array of shape (3, n_pixels)
+        Range features of the pixels, one contiguous plane per channel in C order of
+        ``shape``, in range-bandwidth units (unused channels are zero).
+    shape : int64 array (depth, height, width)
+    scale : float64 array (3,)
+        Pixel spacing per axis divided by the spatial bandwidth.
+    code : int
+        Kernel profile code.
+    support : float
+        Kernel support in bandwidth units (1 for the compact kernels, the truncation
+        radius for the gaussian).
+    tol : float
+        A climb stops when a step moves it by at most ``tol`` (bandwidth units).
+    max_iter : int
+        Most steps per pixel.
+    share : int
+        1: every pixel climbs to its own mode (exact).  ``s > 1``: the pixels on a
+        lattice of step ``s`` in y and x climb first; every other pixel takes one step
+        and adopts the mode of the nearest-coloured of its (up to 4) surrounding lattice
+        pixels whose mode colour is within ``share_radius`` and whose mode position is
+        within one spatial bandwidth of it, else climbs on to its own mode.  Results do
+        not depend on the thread count either way.
+    share_radius : float
+        Colour distance (range-bandwidth units) for adopting a lattice mode.
+
+    Returns
+    -------
+    modes : float64 array (n_pixels, 6)
+        End points: spatial part ``(z, y, x)`` in grid index units, then the range part
+        in bandwidth units.
+    n_iter : int32 array (n_pixels,)
+        Steps taken.
+    """
+    D, H, W = shape[0], shape[1], shape[2]
+    n = planes.shape[1]
+    sz, sy, sx = scale[0], scale[1], scale[2]
+    sup2 = support * support
+    tol2 = tol * tol
+    rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
+    ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
+    modes = np.empty((n, 6), dtype=np.float64)
+    n_iter = np.zeros(n, dtype=np.int32)
+    P0 = planes[0]
+    P1 = planes[1]
+    P2 = planes[2]
+    s = max(share, 1)
+    ny = (H + s - 1) // s
+    nx = (W + s - 1) // s
+    lattice = np.empty(D * ny * nx if s > 1 else n, dtype=np.int64)
+    for i in range(lattice.shape[0]):
+        if s > 1:
+            zl = i // (ny * nx)
+            rem = i - zl * ny * nx
+            lattice[i] = (zl * H + (rem // nx) * s) * W + (rem % nx) * s
+        else:
+            lattice[i] = i
+    # Phase 1: every pixel (share == 1) or the lattice pixels.
+    for i in prange(lattice.shape[0]):
+        p = lattice[i]
+        z0, y0, x0 = _start(p, H, W)
+        pz, py, px, r0, r1, r2, it, done = _climb3(
+            P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, float(z0), float(y0),
+            float(x0), np.float32(P0[p]), np.float32(P1[p]), np.float32(P2[p]), max_iter)
+        modes[p, 0] = pz
+        modes[p, 1] = py
+        modes[p, 2] = px
+        modes[p, 3] = r0
+        modes[p, 4] = r1
+        modes[p, 5] = r2
+        n_iter[p] = it
+    if s == 1:
+        return modes, n_iter
+    # Phase 2: the other pixels; they only read the lattice pixels' modes.
+    share2 = share_radius * share_radius
+    for p in prange(n):
+        z0, y0, x0 = _start(p, H, W)
+        if y0 % s == 0 and x0 % s == 0:
+            continue
+        # A pixel whose own colour is already close to a neighbouring lattice mode takes
+        # it; else it takes one step and looks again; else it climbs on.
+        pz = float(z0)
+        py = float(y0)
+        px = float(x0)
+        r0 = np.float32(P0[p])
+        r1 = np.float32(P1[p])
+        r2 = np.float32(P2[p])
+        it = 0
+        done = False
+        best = _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx,
+                             sup2, share2)
+        if best < 0:
+            pz, py, px, r0, r1, r2, it, done = _climb3(
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
+                r2, 1)
+            if not done:
+                best = _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz,
+                                     sy, sx, sup2, share2)
+        if best >= 0:
+            for c in range(6):
+                modes[p, c] = modes[best, c]
+            n_iter[p] = it
+            continue
+        if not done and max_iter > 1:
+            pz, py, px, r0, r1, r2, more, done = _climb3(
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0,
+                r1, r2, max_iter - 1)
+            it += more
+        modes[p, 0] = pz
+        modes[p, 1] = py
+        modes[p, 2] = px
+        modes[p, 3] = r0
+        modes[p, 4] = r1
+        modes[p, 5] = r2
+        n_iter[p] = it
+    return modes, n_iter
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def climb_pixels(planes, shape, scale, code, support, tol, max_iter):
+    """Climb every pixel of a volume with any number of channels to its mode.
+
+    The general form of :func:`climb_pixels3` (same parameters and results, with
+    ``planes`` of shape (n_channels, n_pixels) and modes of shape
+    (n_pixels, 3 + n_channels)); slower, as the channel loop is not unrolled.
+    """
+    D, H, W = shape[0], shape[1], shape[2]
+    C, n = planes.shape
+    sz, sy, sx = scale[0], scale[1], scale[2]
+    sup2 = support * support
+    fs = np.float32(sup2)
+    tol2 = tol * tol
+    rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
+    ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
+    modes = np.empty((n, 3 + C), dtype=np.float64)
+    n_iter = np.zeros(n, dtype=np.int32)
+    for p in prange(n):
+        z0, y0, x0 = _start(p, H, W)
+        pz = float(z0)
+        py = float(y0)
+        px = float(x0)
+        r = np.empty(C, dtype=np.float32)
+        acc = np.empty(C, dtype=np.float64)
+        for c in range(C):
+            r[c] = planes[c, p]
+        it = 0
+        while it < max_iter:
+            it += 1
+            cz = int(math.floor(pz + 0.5))
+            cy = int(math.floor(py + 0.5))
+            wsum = 0.0
+            az = 0.0
+            ay = 0.0
+            ax = 0.0
+            acc[:] = 0.0
+            for z in range(max(cz - rz - 1, 0), min(cz + rz + 1, D - 1) + 1):
+                dz2 = ((z - pz) * sz) ** 2
+                if dz2 > sup2:
+                    continue
+                for y in range(max(cy - ry - 1, 0), min(cy + ry + 1, H - 1) + 1):
+                    dzy2 = dz2 + ((y - py) * sy) ** 2
+                    if dzy2 > sup2:
+                        continue
+                    half = math.sqrt(sup2 - dzy2) / sx
+                    xlo = max(int(math.ceil(px - half)), 0)
+                    xhi = min(int(math.floor(px + half)), W - 1)
+                    base = (z * H + y) * W
+                    for x in range(xlo, xhi + 1):
+                        u2 = np.float32(dzy2 + ((x - px) * sx) ** 2)
+                        for c in range(C):
+                            d = planes[c, base + x] - r[c]
+                            u2 += d * d
+                        w = _profile(code, u2, fs)
+                        if w > 0:
+                            wsum += w
+                            az += w * z
+                            ay += w * y
+                            ax += w * x
+                            for c in range(C):
+                                acc[c] += w * planes[c, base + x]
+            if wsum <= 0.0:
+                break
+            nz = az / wsum
+            ny = ay / wsum
+            nx = ax / wsum
+            shift2 = ((nz - pz) * sz) ** 2 + ((ny - py) * sy) ** 2 + ((nx - px) * sx) ** 2
+            for c in range(C):
+                v = acc[c] / wsum
+                shift2 += (v - r[c]) ** 2
+                r[c] = v
+            pz = nz
+            py = ny
+            px = nx
+            if shift2 <= tol2:
+                break
+        modes[p, 0] = pz
+        modes[p, 1] = py
+        modes[p, 2] = px
+        for c in range(C):
+            modes[p, 3 + c] = r[c]
+        n_iter[p] = it
+    return modes, n_iter
+
+
+@njit(cache=True)
+def _find(parent, i):
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        nxt = parent[i]
+        parent[i] = root
+        i = nxt
+    return root
+
+
+@njit(cache=True)
+def _union(parent, a, b):
+    ra = _find(parent, a)
+    rb = _find(parent, b)
+    if ra != rb:
+        # The smaller index becomes the root: the result does not depend on the order.
+        if ra < rb:
+            parent[rb] = ra
+        else:
+            parent[ra] = rb
+
+
+@njit(cache=True)
+def relabel(parent):
+    """Consecutive labels ``0..k-1`` from a union-find forest, in raster order of each
+    region's first pixel."""
+    n = parent.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    root_label = np.full(n, -1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        r = _find(parent, i)
+        if root_label[r] < 0:
+            root_label[r] = k
+            k += 1
+        labels[i] = root_label[r]
+    return labels, k
+
+
+@njit(cache=True, inline="always")
+def _next_along(axis, p, z, y, x, D, H, W):
+    """Index of the next pixel after ``p = (z, y, x)`` along ``axis``; -1 past the edge."""
+    if axis == 0:
+        return p + H * W if z + 1 < D else -1
+    if axis == 1:
+        return p + W if y + 1 < H else -1
+    return p + 1 if x + 1 < W else -1
+
+
+@njit(cache=True)
+def fuse_regions(values, shape, radius):
+    """Connected components of face-adjacent pixels whose ``values`` differ by less than
+    ``radius`` (Euclidean).
+
+    Parameters
+    ----------
+    values : float64 array (n_pixels, k)
+    shape : int64 array (depth, height, width)
+    radius : float
+
+    Returns
+    -------
+    labels : int64 array (n_pixels,), k : int
+    """
+    D, H, W = shape[0], shape[1], shape[2]
+    n, K = values.shape
+    parent = np.arange(n)
+    r2 = radius * radius
+    for z in range(D):
+        for y in range(H):
+            for x in range(W):
+                p = (z * H + y) * W + x
+                for axis in range(3):
+                    q = _next_along(axis, p, z, y, x, D, H, W)
+                    if q < 0:
+                        continue
+                    d2 = 0.0
+                    for c in range(K):
+                        d = values[p, c] - values[q, c]
+                        d2 += d * d
+                    if d2 < r2:
+                        _union(parent, p, q)
+    return relabel(parent)
+
+
+@njit(cache=True)
+def merge_regions(labels, k, values, shape, min_size, radius):
+    """Fuse adjacent regions: every region merges into its adjacent region of nearest
+    mean value (ties: the lower label) when it has fewer than ``min_size`` pixels or that
+    nearest mean is closer than ``radius``; repeated, with the means recomputed, until
+    nothing merges.  Returns consecutive labels (raster order of first pixel) and their
+    count."""
+    D, H, W = shape[0], shape[1], shape[2]
+    n, K = values.shape
+    lab = labels.copy()
+    r2 = radius * radius
+    while k > 1:
+        size = np.zeros(k, dtype=np.int64)
+        mean = np.zeros((k, K), dtype=np.float64)
+        for i in range(n):
+            size[lab[i]] += 1
+            for c in range(K):
+                mean[lab[i], c] += values[i, c]
+        for j in range(k):
+            for c in range(K):
+                mean[j, c] /= size[j]
+        best = np.full(k, -1, dtype=np.int64)
+        best_d = np.full(k, np.inf)
+        for z in range(D):
+            for y in range(H):
+                for x in range(W):
+                    p = (z * H + y) * W + x
+                    for axis in range(3):
+                        q = _next_along(axis, p, z, y, x, D, H, W)
+                        if q < 0:
+                            continue
+                        a = lab[p]
+                        b = lab[q]
+                        if a == b:
+                            continue
+                        d2 = 0.0
+                        for c in range(K):
+                            d = mean[a, c] - mean[b, c]
+                            d2 += d * d
+                        if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
+                            best_d[a] = d2
+                            best[a] = b
+                        if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
+                            best_d[b] = d2
+                            best[b] = a
+        parent = np.arange(k)
+        merged = 0
+        for j in range(k):
+            if best[j] >= 0 and (size[j] < min_size or best_d[j] < r2):
+                if _find(parent, j) != _find(parent, best[j]):
+                    _union(parent, j, best[j])
+                    merged += 1
+        if merged == 0:
+            break
+        region, k = relabel(parent)
+        for i in range(n):
+            lab[i] = region[lab[i]]
+    # Consecutive labels in raster order of first pixel.
+    first = np.full(k, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if first[lab[i]] < 0:
+            first[lab[i]] = m
+            m += 1
+        out[i] = first[lab[i]]
+    return out, m
