@@ -16,6 +16,7 @@ __all__ = ["ClimbResult", "Engine", "ENGINES", "get_engine", "engine_available"]
 # name -> (module, class name, pip extra that provides its dependencies or None)
 ENGINES: dict[str, tuple[str, str, str | None]] = {
     "numpy": ("meanshift._engines._numpy", "NumpyEngine", None),
+    "dask": ("meanshift._engines._dask", "DaskEngine", "dask"),
 }
 
 
