@@ -34,7 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
 
-from ._compress import BinStats, bin_means, bin_stats, combine
+from ._compress import BinStats, bin_index, bin_means, bin_stats, combine
 from ._kernels import get_kernel
 from ._pipeline import label_points, run_standard
 from ._resolve import resolve_bandwidth, resolve_dask_algorithm, resolve_dask_seeds
@@ -143,6 +143,18 @@ def _check_input_summary(x_finite, w_summary):
 
 def _weight_summary(w):
     return None if w is None else (np.isfinite(w).all(), w.min(), w.sum())
+
+
+def _scheduler_threads() -> int:
+    """Threads of the current scheduler: the cluster's workers, or dask's local pool."""
+    try:
+        from distributed import get_client
+
+        return int(sum(w.get("nthreads", 1) for w in get_client().scheduler_info()["workers"].values()))
+    except (ImportError, ValueError):
+        import dask
+
+        return int(dask.config.get("num_workers", None) or os.cpu_count() or 1)
 
 
 def _scheduler_memory() -> float:
@@ -278,6 +290,31 @@ def _fit_standard(model, X, w, kernel, options, cpu):
     return X, w, S, wS
 
 
+def _fast_bin_stats(X, w, bin_size):
+    """:func:`meanshift._compress.bin_stats` of one chunk, with the grid cells numbered by
+    one int64 each so that a 1-D sort finds the bins (about 10x faster than a
+    row-wise unique); the same statistics, keys sorted lexicographically."""
+    keys = bin_index(X, bin_size)
+    lo = keys.min(axis=0)
+    span = keys.max(axis=0) - lo + 1
+    if np.prod(span.astype(np.float64)) >= 2.0**62:  # cells too spread to number: general path
+        return bin_stats(X, w, bin_size)
+    strides = np.append(np.cumprod(span[::-1])[:-1][::-1], 1)  # C order: lexicographic
+    uniq, inverse = np.unique((keys - lo) @ strides, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    m = len(uniq)
+    weights = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+    cells = np.empty((m, X.shape[1]), dtype=np.int64)
+    rest = uniq
+    for j in range(X.shape[1]):
+        cells[:, j], rest = np.divmod(rest, strides[j])
+    xsum = np.stack(
+        [np.bincount(inverse, weights=X[:, j] * weights, minlength=m) for j in range(X.shape[1])],
+        axis=1,
+    )
+    return BinStats(cells + lo, np.bincount(inverse, weights=weights, minlength=m), xsum)
+
+
 def _chunk_bins(chunk, wchunk, bin_size):
     """Bin statistics of one chunk, and its input checks (runs on a worker)."""
     chunk = np.asarray(chunk, dtype=np.float64)
@@ -288,7 +325,7 @@ def _chunk_bins(chunk, wchunk, bin_size):
         d = chunk.shape[1]
         stats = BinStats(np.empty((0, d), np.int64), np.empty(0), np.empty((0, d)))
     else:
-        stats = bin_stats(chunk, wchunk, bin_size)
+        stats = _fast_bin_stats(chunk, wchunk, bin_size)
     return stats, finite, summary
 
 
@@ -310,7 +347,16 @@ def stream_bins(X, w, bin_size):
 
     _, blocks = row_blocks(X, w)
     task = dask.delayed(_chunk_bins, pure=True)
-    return tree_reduce([task(c, wc, bin_size) for c, wc in blocks], _add_chunk_bins).compute()
+    # Rounds of a few chunks per thread, added to a running total that stays where it was
+    # computed: at most one round of chunk results is alive at a time, whatever n is
+    # (one graph over all chunks lets the schedulers run ahead and hold many).
+    batch = max(8, 4 * _scheduler_threads())
+    total = None
+    for start in range(0, len(blocks), batch):
+        parts = [task(c, wc, bin_size) for c, wc in blocks[start : start + batch]]
+        total = dask.persist(tree_reduce(parts + ([total] if total is not None else []),
+                                         _add_chunk_bins))[0]
+    return total.compute()
 
 
 # -- labels -------------------------------------------------------------------------------

@@ -50,12 +50,17 @@ def cpu_engine_name() -> str:
     return "numba" if "numba" in ENGINES and engine_available("numba") else "numpy"
 
 
+# Many chunk tasks run at once on a worker: the reference engine's temporaries are kept
+# to 2**18 numbers (2 MB) a block instead of its default 2**22.
+_CPU_OPTIONS = {"numpy": {"block_elements": 2**18}}
+
+
 @functools.lru_cache(maxsize=None)
 def _cpu_engine(name: str):
     # One engine instance per worker process (and per name): compiled kernels are reused.
     from . import get_engine
 
-    return get_engine(name)
+    return get_engine(name, **_CPU_OPTIONS.get(name, {}))
 
 
 def _chunk_sums(positions, chunk, wchunk, bandwidth, kernel_name, engine_name):
