@@ -9,9 +9,9 @@ Three tables:
 1. **Out of core** - 2-D points (three gaussian blobs 10 apart, unit spread) written to a
    Zarr array on disk in chunks of 10^6 rows, clustered with ``MeanShift(bandwidth=2.0)``
    on dask's local threaded scheduler (``algorithm="auto"`` picks the streamed compressed
-   path), then labelled (the lazy labels computed into cluster sizes).  Peak memory is the
-   peak resident set size of this process above its size before the call, next to the
-   size of the data.  Side by side, the same fit done in memory (the whole array loaded,
+   path), then labelled (the lazy labels computed into cluster sizes).  Each measurement
+   runs in a fresh process; peak memory is its peak resident set size above the size
+   after imports and a warm-up fit of 1000 rows, next to the size of the data.  Side by side, the same fit done in memory (the whole array loaded,
    then the same compression and climb), for the sizes where that fits in a few GB.
 2. **Scaling, streaming** - the compressed fit of the 10^6 / 10^7 points on a LocalCluster
    of 1 and then 2 worker processes (1 thread each).
@@ -95,10 +95,40 @@ def _center_error(centers):
     return float(d.min(axis=0).max())
 
 
-def out_of_core(workdir, sizes, in_memory_max):
+def _child_measure(kind, path, n):
+    """One measurement in a fresh process (an allocator's high-water mark from an earlier
+    run would hide the next one's peak): JSON of seconds, peak RSS above the baseline
+    after imports and a warm-up on 1000 rows, and the result summary."""
     import dask
     import dask.array as da
 
+    X = da.from_zarr(str(path))
+    with dask.config.set(scheduler="threads", num_workers=2):
+        _fit_and_label(X[:1000], algorithm="compressed")  # imports, not data
+        if kind == "dask":
+            m = measure("dask streamed", _fit_and_label, X)
+            model, counts = m.result
+            centers, algorithm = model.cluster_centers_, model.algorithm_
+        else:
+            m = measure("in memory", _in_memory_compressed, path)
+            (centers, counts), algorithm = m.result, "compressed"
+    return {"seconds": m.seconds, "peak": m.peak_bytes, "algorithm": algorithm,
+            "clusters": len(centers), "error": _center_error(centers),
+            "labelled": int(np.sum(counts))}
+
+
+def _measure_in_child(kind, path, n):
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path), str(n)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def out_of_core(workdir, sizes, in_memory_max):
     rows = []
     for n in sizes:
         path = workdir / f"points_{n}.zarr"
@@ -107,32 +137,24 @@ def out_of_core(workdir, sizes, in_memory_max):
         write_s = time.perf_counter() - t0
         disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
         data_bytes = n * 2 * 8
-        X = da.from_zarr(str(path))
-        with dask.config.set(scheduler="threads", num_workers=2):
-            m = measure("dask streamed", _fit_and_label, X)
-        model, counts = m.result
-        rows.append({
-            "n": f"{n:.0e}", "how": "dask, streamed from Zarr (2 threads)",
-            "algorithm": model.algorithm_, "fit+label s": m.seconds,
-            "peak MB": m.peak_bytes / 1e6, "data MB": data_bytes / 1e6,
-            "peak / data": m.peak_bytes / data_bytes, "clusters": len(model.cluster_centers_),
-            "max centre error": _center_error(model.cluster_centers_),
-            "write s": write_s, "zarr MB on disk": disk / 1e6,
-        })
-        if n <= in_memory_max:
-            m2 = measure("in memory", _in_memory_compressed, path)
-            centers, _ = m2.result
+        kinds = ["dask"] + (["memory"] if n <= in_memory_max else [])
+        for kind in kinds:
+            r = _measure_in_child(kind, path, n)
             rows.append({
-                "n": f"{n:.0e}", "how": "in memory (load all, same compression)",
-                "algorithm": "compressed", "fit+label s": m2.seconds,
-                "peak MB": m2.peak_bytes / 1e6, "data MB": data_bytes / 1e6,
-                "peak / data": m2.peak_bytes / data_bytes, "clusters": len(centers),
-                "max centre error": _center_error(centers),
+                "n": f"{n:.0e}",
+                "how": "dask, streamed from Zarr (2 threads)" if kind == "dask"
+                else "in memory (load all, same compression)",
+                "algorithm": r["algorithm"], "fit+label s": r["seconds"],
+                "peak MB": r["peak"] / 1e6, "data MB": data_bytes / 1e6,
+                "peak / data": r["peak"] / data_bytes, "clusters": r["clusters"],
+                "max centre error": r["error"], "points labelled": r["labelled"],
             })
-            rows[-2]["time vs in memory"] = m.seconds / m2.seconds
-            rows[-2]["peak vs in memory"] = m.peak_bytes / max(m2.peak_bytes, 1)
-        print(markdown_table(rows[-2:] if n <= in_memory_max else rows[-1:], list(rows[-1])),
-              flush=True)
+            if kind == "dask":
+                rows[-1].update({"write s": write_s, "zarr MB on disk": disk / 1e6})
+            else:
+                rows[-2]["time vs in memory"] = rows[-2]["fit+label s"] / r["seconds"]
+                rows[-2]["peak vs in memory"] = rows[-2]["peak MB"] / max(rows[-1]["peak MB"], 1e-9)
+        print(markdown_table(rows[-len(kinds):], list(rows[-len(kinds)])), flush=True)
     return rows
 
 
@@ -184,7 +206,13 @@ def suite(quick: bool) -> list[dict]:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^6 points only")
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        import json
+
+        print(json.dumps(_child_measure(args.child[0], Path(args.child[1]), int(args.child[2]))))
+        return
     from meanshift._engines._dask import cpu_engine_name
 
     t0 = time.perf_counter()
@@ -192,7 +220,7 @@ def main(argv=None):
     ooc = [r for r in rows if "how" in r]
     sc = [r for r in rows if "case" in r]
     cols = ["n", "how", "algorithm", "fit+label s", "peak MB", "data MB", "peak / data",
-            "time vs in memory", "peak vs in memory", "clusters", "max centre error",
+            "time vs in memory", "peak vs in memory", "clusters", "max centre error", "points labelled",
             "write s", "zarr MB on disk"]
     text = "\n".join([
         "# Dask engine benchmarks",

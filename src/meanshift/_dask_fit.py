@@ -55,6 +55,8 @@ _AUTO_SAMPLE = 600
 _ESTIMATE_SAMPLE = 2000
 # Rows per chunk when NumPy input is wrapped for engine="dask".
 _NUMPY_CHUNK_ROWS = 250_000
+# Rows binned at a time inside a chunk task (the temporaries are ~80 bytes a row).
+_SUB_ROWS = 2**17
 # Persist the data when it takes at most this fraction of the scheduler's memory.
 _PERSIST_FRACTION = 0.5
 
@@ -324,8 +326,12 @@ def _chunk_bins(chunk, wchunk, bin_size):
     if not finite or (summary is not None and not summary[0]):
         d = chunk.shape[1]
         stats = BinStats(np.empty((0, d), np.int64), np.empty(0), np.empty((0, d)))
-    else:
-        stats = _fast_bin_stats(chunk, wchunk, bin_size)
+    else:  # sub-blocks bound the temporaries (~10 numbers a row) whatever the chunk size
+        stats = combine(*[
+            _fast_bin_stats(chunk[r : r + _SUB_ROWS], None if wchunk is None else
+                            wchunk[r : r + _SUB_ROWS], bin_size)
+            for r in range(0, len(chunk), _SUB_ROWS)
+        ])
     return stats, finite, summary
 
 
