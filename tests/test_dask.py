@@ -137,6 +137,10 @@ def test_predict_is_lazy(client, data):
     assert isinstance(labels, da.Array)
     np.testing.assert_array_equal(labels.compute(), model.labels_.compute()[:100])
     np.testing.assert_array_equal(model.predict(X[:100]), labels.compute())
+    in_memory = MeanShift(bandwidth=H, bin_seeding=True, engine="numpy").fit(X)
+    labels = in_memory.predict(da.from_array(X[:100], chunks=(30, 2)))
+    assert isinstance(labels, da.Array)
+    np.testing.assert_array_equal(labels.compute(), in_memory.labels_[:100])
 
 
 def test_dask_dataframe_input_keeps_feature_names(client, data):
@@ -219,19 +223,25 @@ def test_stream_bins_add_up_over_chunkings(data):
 
 
 # -- fault tolerance --------------------------------------------------------------------------
+def _kill_a_worker_soon(client):
+    """SIGKILL one worker process (not its nanny, which starts a new one) in 10 ms."""
+    addr = sorted(client.scheduler_info()["workers"])[0]
+    pid = client.run(os.getpid)[addr]
+    threading.Timer(0.01, os.kill, (pid, signal.SIGKILL)).start()
+
+
 def test_worker_killed_mid_fit_still_gives_the_same_result(client, data, monkeypatch):
     X, _ = data
     params = dict(bandwidth=H, kernel="gaussian", seeds=40, tol=1e-5)
     ref = MeanShift(engine="numpy", **params).fit(X)
     before = set(client.scheduler_info()["workers"])
-    victim = client.run(os.getpid)[sorted(before)[0]]  # a worker process (not its nanny)
     calls = []
     original = DaskEngine.partial_sums
 
     def partial_sums_with_a_crash(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 3:  # mid-climb: persisted chunks live on the worker that dies
-            threading.Timer(0.01, os.kill, (victim, signal.SIGKILL)).start()
+            _kill_a_worker_soon(client)
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(DaskEngine, "partial_sums", partial_sums_with_a_crash)
@@ -240,6 +250,32 @@ def test_worker_killed_mid_fit_still_gives_the_same_result(client, data, monkeyp
     _assert_same_fit(got, ref, H)
     client.wait_for_workers(2, timeout=30)
     assert set(client.scheduler_info()["workers"]) != before  # a worker really was replaced
+
+
+def test_worker_killed_mid_stream_still_gives_the_same_result(client, data, monkeypatch):
+    import meanshift._dask_fit as dask_fit
+    import meanshift._engines._dask as dask_engine
+
+    X, w = data
+    dX, dw = da.from_array(X, chunks=(30, 2)), da.from_array(w, chunks=30)  # 30 chunks
+    ref = MeanShift(bandwidth=H, algorithm="compressed").fit(dX, sample_weight=dw)
+    before = set(client.scheduler_info()["workers"])
+    rounds = []
+    original = dask_engine.tree_reduce
+
+    def tree_reduce_with_a_crash(*args, **kwargs):
+        rounds.append(1)
+        if len(rounds) == 2:  # second round of chunks: the first round's total is on a worker
+            _kill_a_worker_soon(client)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dask_engine, "tree_reduce", tree_reduce_with_a_crash)
+    monkeypatch.setattr(dask_fit, "_scheduler_threads", lambda: 1)  # rounds of 8 chunks
+    got = MeanShift(bandwidth=H, algorithm="compressed").fit(dX, sample_weight=dw)
+    assert len(rounds) >= 4
+    _assert_same_fit(got, ref, H)
+    client.wait_for_workers(2, timeout=30)
+    assert set(client.scheduler_info()["workers"]) != before
 
 
 # -- out of core: memory flat in n -------------------------------------------------------------

@@ -271,10 +271,10 @@ def _user_seeds(model, d):
 
 
 # -- the two algorithms -------------------------------------------------------------------
-def _fit_standard(model, X, w, kernel, options, cpu):
-    """Persist, validate (one pass), choose bandwidth and seeds, climb by map-reduce."""
+def _persist_and_check(model, X, w):
+    """Standard algorithm: persist the data once, then check them (and draw the bandwidth
+    sample) in one pass over the persisted chunks."""
     dask, da = _da()
-    from ._engines._dask import DaskEngine
 
     memory = _scheduler_memory()
     if X.nbytes <= _PERSIST_FRACTION * memory:
@@ -356,13 +356,14 @@ def stream_bins(X, w, bin_size):
     # Rounds of a few chunks per thread, added to a running total that stays where it was
     # computed: at most one round of chunk results is alive at a time, whatever n is
     # (one graph over all chunks lets the schedulers run ahead and hold many).
+    # Every round's total is kept until the end (they are small): if a worker dies, the
+    # lost total is recomputed from the one before it, not from the first chunk.
     batch = max(8, 4 * _scheduler_threads())
-    total = None
+    totals = []
     for start in range(0, len(blocks), batch):
         parts = [task(c, wc, bin_size) for c, wc in blocks[start : start + batch]]
-        total = dask.persist(tree_reduce(parts + ([total] if total is not None else []),
-                                         _add_chunk_bins))[0]
-    return total.compute()
+        totals.append(dask.persist(tree_reduce(parts + totals[-1:], _add_chunk_bins))[0])
+    return totals[-1].compute()
 
 
 # -- labels -------------------------------------------------------------------------------
@@ -450,7 +451,7 @@ def fit_dask(model, X, sample_weight=None):
         model._feature_scale = None
 
     if model.algorithm_ == "standard":
-        X, w, S, wS = _fit_standard(model, X, w, kernel, None, cpu)
+        X, w, S, wS = _persist_and_check(model, X, w)
     elif not given:
         S, wS = dask.compute(*_bandwidth_sample(X, w, model.bandwidth, model.random_state))
     if given:
