@@ -324,3 +324,18 @@ def test_fast_chunk_bins_equal_bin_stats(data):
     ref, got = bin_stats(X3, None, 0.05), _fast_bin_stats(X3, None, 0.05)
     np.testing.assert_array_equal(got.keys, ref.keys)
     np.testing.assert_allclose(got.xsum, ref.xsum, rtol=1e-12)
+
+
+def test_bin_seeding_fallback_and_empty_bins_like_in_memory(client):
+    from meanshift._seeding import NoSeedError
+    from meanshift._warnings import MeanShiftWarning
+
+    X = np.random.default_rng(3).normal(size=(60, 2)) * 10
+    dX = da.from_array(X, chunks=(25, 2))
+    with pytest.warns(MeanShiftWarning, match="every point has a bin of its own"):
+        ref = MeanShift(bandwidth=0.01, bin_seeding=True, engine="numpy").fit(X)
+    with pytest.warns(MeanShiftWarning, match="every point has a bin of its own"):
+        got = MeanShift(bandwidth=0.01, bin_seeding=True).fit(dX)
+    _assert_same_fit(got, ref, 0.01)
+    with pytest.raises(NoSeedError, match="min_bin_freq=100 left no seed: the fullest bin holds"):
+        MeanShift(bandwidth=5.0, bin_seeding=True, min_bin_freq=100).fit(dX)

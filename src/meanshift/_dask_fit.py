@@ -38,8 +38,7 @@ from ._compress import BinStats, bin_index, bin_means, bin_stats, combine
 from ._kernels import get_kernel
 from ._pipeline import label_points, run_standard
 from ._resolve import resolve_bandwidth, resolve_dask_algorithm, resolve_dask_seeds
-from ._seeding import NoSeedError, make_seeds
-from ._warnings import MeanShiftWarning
+from ._seeding import bin_seeds, make_seeds
 
 __all__ = ["fit_dask", "predict_dask", "DASK_ALGORITHMS", "BINS_PER_BANDWIDTH"]
 
@@ -219,24 +218,12 @@ def _dask_bin_seeds(X, w, bin_size, min_bin_freq):
     _, blocks = row_blocks(X, w)
     task = dask.delayed(_cell_counts, pure=True)
     cells, freq = tree_reduce([task(c, wc, bin_size) for c, wc in blocks], _add_cell_counts).compute()
-    keep = freq >= min_bin_freq
-    if not keep.any():
-        raise NoSeedError(
-            f"bin_seeding with bin size {bin_size:g} (the bandwidth) and "
-            f"min_bin_freq={min_bin_freq} left no seed: the fullest bin holds "
-            f"{freq.max():g} points. Lower min_bin_freq to at most {freq.max():g}, "
-            "increase the bandwidth, or turn bin_seeding off."
-        )
-    if keep.sum() == X.shape[0]:
-        warnings.warn(
-            f"Binning data failed with bin size {bin_size:g}: every point has a bin of "
-            "its own, so the data points are used as seeds. Use a larger bandwidth or "
-            "turn bin_seeding off.",
-            MeanShiftWarning,
-            stacklevel=4,
-        )
-        return None
-    return cells[keep].astype(np.float32) * np.float32(bin_size)
+    if (freq >= min_bin_freq).all() and len(cells) < X.shape[0]:
+        return cells.astype(np.float32) * np.float32(bin_size)  # bin_seeds' rule, all kept
+    # bin_seeds on one point per cell, weighted by the cell's count: its threshold, errors
+    # and fallback (which, here, means every point has a bin of its own).
+    seeds, fell_back = bin_seeds(cells * bin_size, bin_size, min_bin_freq, freq)
+    return None if fell_back else seeds
 
 
 def _seed_array(model, spec, X, w, h, d):
