@@ -232,8 +232,9 @@ def main(argv=None):
         "",
         "## Out of core: 2-D points from a Zarr array on disk (bandwidth 2, flat kernel)",
         "",
-        "Peak = peak resident memory of the process during fit + labelling, above its size "
-        "before; data = n x 2 x 8 bytes.",
+        "Each row runs in a fresh process. Peak = peak resident memory during fit + "
+        "labelling, above the size after imports and a warm-up fit on 1000 rows; data = "
+        "n x 2 x 8 bytes. Zarr chunks of 10^6 rows (16 MB).",
         "",
         markdown_table(ooc, cols),
         "",
