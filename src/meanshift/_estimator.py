@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask_fit import DASK_ALGORITHMS
 from ._engines import ENGINES, get_engine
 from ._kernels import KERNELS, get_kernel
 from ._merge import merge_modes
@@ -68,6 +69,11 @@ def _check_sample_weight(sample_weight, n_samples):
     if not w.sum() > 0:
         raise ValueError("sample_weight must have a positive sum; all weights are zero.")
     return w
+
+
+def _is_dask(obj):
+    """True for dask collections, checked without importing dask."""
+    return type(obj).__module__.startswith("dask")
 
 
 class MeanShift(ClusterMixin, BaseEstimator):
@@ -230,7 +236,7 @@ default=None
         "kernel": [StrOptions(set(KERNELS))],
         "tol": [Interval(Real, 0, None, closed="left")],
         "label_by": [StrOptions({"nearest", "mode"})],
-        "algorithm": [StrOptions({"auto"} | set(ALGORITHMS))],
+        "algorithm": [StrOptions({"auto"} | set(ALGORITHMS) | set(DASK_ALGORITHMS))],
         "engine": [StrOptions({"auto"} | set(ENGINES))],
         "device": [str],
         "engine_options": [dict, None],
@@ -356,6 +362,10 @@ default=None
         -------
         self : MeanShift
         """
+        if self.engine == "dask" or _is_dask(X) or _is_dask(sample_weight):
+            from ._dask_fit import fit_dask  # dask input: labels_ stay lazy
+
+            return fit_dask(self, X, sample_weight)
         # float32 stays float32 (engines compute in float64 from those values); any
         # other dtype becomes float64.  CPU torch tensors are read as arrays.
         X_in = X
@@ -459,8 +469,13 @@ default=None
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            A lazy dask array when X is a dask array or dataframe.
         """
         check_is_fitted(self)
+        if _is_dask(X):
+            from ._dask_fit import predict_dask
+
+            return predict_dask(self, X)
         X = validate_data(self, _untensor(X), dtype=[np.float64, np.float32], reset=False)
         Xs = self._scale(np.asarray(X))
         centers = self._scale(self._centers)

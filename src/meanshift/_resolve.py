@@ -13,7 +13,7 @@ from ._engines import ENGINES, engine_available
 
 __all__ = [
     "resolve_engine", "resolve_algorithm", "resolve_bandwidth", "resolve_device",
-    "AUTO_ENGINE_ORDER",
+    "AUTO_ENGINE_ORDER", "resolve_dask_algorithm", "resolve_dask_seeds",
 ]
 
 logger = logging.getLogger("meanshift")
@@ -130,3 +130,36 @@ def resolve_bandwidth(bandwidth, X, *, sample_weight, kernel, engine, random_sta
     h = float(auto_bandwidth(X, kernel=kernel, sample_weight=sample_weight, engine=engine,
                              random_state=random_state))
     return h, how
+
+
+# Dask input: from this many samples in at most DASK_COMPRESS_MAX_FEATURES dimensions, the
+# compressed algorithm streams grid bins instead of climbing over the persisted data.
+DASK_COMPRESS_MIN_SAMPLES = 1_000_000
+DASK_COMPRESS_MAX_FEATURES = 3
+# Dask input: seeds=None climbs from every point only up to this many points, else from bins.
+DASK_ALL_SEEDS_MAX = 10_000
+
+
+def resolve_dask_algorithm(algorithm, n_samples, n_features):
+    """Algorithm for dask input (``"standard"`` or ``"compressed"``) and why."""
+    if algorithm != "auto":
+        return algorithm, "requested"
+    if n_samples >= DASK_COMPRESS_MIN_SAMPLES and n_features <= DASK_COMPRESS_MAX_FEATURES:
+        return "compressed", (
+            f"dask input, {n_samples} samples in {n_features} dimensions: streamed grid bins")
+    return "standard", "dask input"
+
+
+def resolve_dask_seeds(seeds, bin_seeding, n_samples, algorithm):
+    """Seeding for dask input and why: ``seeds=None`` means every point (scikit-learn's
+    meaning) only up to DASK_ALL_SEEDS_MAX points; beyond that, and for the compressed
+    algorithm, the bins of bin seeding."""
+    if seeds is not None:
+        return seeds, "requested"
+    if bin_seeding:
+        return "bins", "bin_seeding=True"
+    if algorithm == "compressed":
+        return "bins", "compressed algorithm: bin seeding over the grid bins"
+    if n_samples <= DASK_ALL_SEEDS_MAX:
+        return "all", "every point"
+    return "bins", f"more than {DASK_ALL_SEEDS_MAX} points: bin seeding"

@@ -18,6 +18,7 @@ ENGINES: dict[str, tuple[str, str, str | None]] = {
     "numpy": ("meanshift._engines._numpy", "NumpyEngine", None),
     "numba": ("meanshift._engines._numba", "NumbaEngine", None),
     "torch": ("meanshift._engines._torch", "TorchEngine", "gpu"),
+    "dask": ("meanshift._engines._dask", "DaskEngine", "dask"),
 }
 
 
