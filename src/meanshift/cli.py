@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 SUBCOMMANDS = [
     "meanshift.cli:add_demo",
     "meanshift.cli:add_cluster",
+    "meanshift._cli_segment:add_parser",
 ]
 
 KERNEL_NAMES = ["flat", "gaussian", "epanechnikov", "triangular"]
