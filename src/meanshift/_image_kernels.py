@@ -99,7 +99,7 @@ def _start(p, H, W):
     return z0, y0, rem - y0 * W
 
 
-@njit(cache=True, inline="always", fastmath=True)
+@njit(cache=True, fastmath=True)
 def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
             r2, max_iter):
     """Mean shift steps from ``(pz, py, px, r0, r1, r2)`` until a step moves at most
