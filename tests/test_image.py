@@ -96,13 +96,22 @@ def test_recovers_noisy_regions():
     assert res.n_regions == 5
 
 
+_COLOURS = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
+
+
+def _three_colours(size, noise, seed):
+    """uint8 RGB image of 3 regions (right half, bottom band, the rest) plus noise."""
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((size, size), dtype=int)
+    truth[:, size // 2:] = 1
+    truth[2 * size // 3:, :] = 2
+    img = _COLOURS[truth] + rng.normal(0, noise, (size, size, 3))
+    return np.clip(img, 0, 255).astype(np.uint8), truth
+
+
 def test_rgb_regions_in_lab():
-    rng = np.random.default_rng(1)
-    truth = np.zeros((40, 40), dtype=int)
-    truth[:, 20:] = 1
-    truth[25:, :] = 2
-    colours = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
-    img = np.clip(colours[truth] + rng.normal(0, 10, (40, 40, 3)), 0, 255).astype(np.uint8)
+    img, truth = _three_colours(40, 10, seed=1)
+    colours = _COLOURS
     res = segment(img, spatial_bandwidth=5, range_bandwidth=12, min_size=30)
     assert adjusted_rand_score(truth.ravel(), res.labels.ravel()) > 0.95
     assert res.filtered.dtype == np.uint8 and res.filtered.shape == img.shape
@@ -183,12 +192,7 @@ def test_volume_with_spacing():
 
 @pytest.mark.parametrize("speedup", [2, 3])
 def test_speedup_shares_lattice_modes(speedup):
-    rng = np.random.default_rng(4)
-    truth = np.zeros((60, 60), dtype=int)
-    truth[:, 30:] = 1
-    truth[40:, :] = 2
-    colours = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
-    img = np.clip(colours[truth] + rng.normal(0, 15, (60, 60, 3)), 0, 255).astype(np.uint8)
+    img, truth = _three_colours(60, 15, seed=4)
     kw = dict(spatial_bandwidth=5, range_bandwidth=40, color_space="none", min_size=30)
     exact = segment(img, **kw)
     fast = segment(img, speedup=speedup, **kw)
