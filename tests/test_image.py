@@ -146,8 +146,12 @@ def test_dtypes_give_the_same_segmentation():
     rgb = np.repeat(u8[..., None], 3, axis=-1)
     d = segment(rgb, spatial_bandwidth=4, range_bandwidth=10)
     e = segment(rgb.astype(np.float32) / 255, spatial_bandwidth=4, range_bandwidth=10)
+    f = segment(rgb.astype(np.uint16) * 257, spatial_bandwidth=4, range_bandwidth=10)
     assert adjusted_rand_score(d.labels.ravel(), e.labels.ravel()) > 0.99
-    assert e.filtered.dtype == np.float32
+    assert adjusted_rand_score(d.labels.ravel(), f.labels.ravel()) > 0.99
+    assert e.filtered.dtype == np.float32 and f.filtered.dtype == np.uint16
+    g = segment(u8 > 128, spatial_bandwidth=4, range_bandwidth=0.5)  # bool image
+    assert g.filtered.dtype == bool and g.n_regions >= 2
 
 
 def test_channel_axis_first_equals_last():
