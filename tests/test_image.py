@@ -239,6 +239,7 @@ def test_bundled_skimage_images(name):
 
 
 def test_sklearn_sample_image():
+    pytest.importorskip("PIL")  # scikit-learn reads its bundled JPEGs with Pillow
     from sklearn.datasets import load_sample_image
 
     img = load_sample_image("china.jpg")[::4, ::4]
