@@ -96,13 +96,22 @@ def test_recovers_noisy_regions():
     assert res.n_regions == 5
 
 
+_COLOURS = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
+
+
+def _three_colours(size, noise, seed):
+    """uint8 RGB image of 3 regions (right half, bottom band, the rest) plus noise."""
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((size, size), dtype=int)
+    truth[:, size // 2:] = 1
+    truth[2 * size // 3:, :] = 2
+    img = _COLOURS[truth] + rng.normal(0, noise, (size, size, 3))
+    return np.clip(img, 0, 255).astype(np.uint8), truth
+
+
 def test_rgb_regions_in_lab():
-    rng = np.random.default_rng(1)
-    truth = np.zeros((40, 40), dtype=int)
-    truth[:, 20:] = 1
-    truth[25:, :] = 2
-    colours = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
-    img = np.clip(colours[truth] + rng.normal(0, 10, (40, 40, 3)), 0, 255).astype(np.uint8)
+    img, truth = _three_colours(40, 10, seed=1)
+    colours = _COLOURS
     res = segment(img, spatial_bandwidth=5, range_bandwidth=12, min_size=30)
     assert adjusted_rand_score(truth.ravel(), res.labels.ravel()) > 0.95
     assert res.filtered.dtype == np.uint8 and res.filtered.shape == img.shape
@@ -137,8 +146,12 @@ def test_dtypes_give_the_same_segmentation():
     rgb = np.repeat(u8[..., None], 3, axis=-1)
     d = segment(rgb, spatial_bandwidth=4, range_bandwidth=10)
     e = segment(rgb.astype(np.float32) / 255, spatial_bandwidth=4, range_bandwidth=10)
+    f = segment(rgb.astype(np.uint16) * 257, spatial_bandwidth=4, range_bandwidth=10)
     assert adjusted_rand_score(d.labels.ravel(), e.labels.ravel()) > 0.99
-    assert e.filtered.dtype == np.float32
+    assert adjusted_rand_score(d.labels.ravel(), f.labels.ravel()) > 0.99
+    assert e.filtered.dtype == np.float32 and f.filtered.dtype == np.uint16
+    g = segment(u8 > 128, spatial_bandwidth=4, range_bandwidth=0.5)  # bool image
+    assert g.filtered.dtype == bool and g.n_regions >= 2
 
 
 def test_channel_axis_first_equals_last():
@@ -183,12 +196,7 @@ def test_volume_with_spacing():
 
 @pytest.mark.parametrize("speedup", [2, 3])
 def test_speedup_shares_lattice_modes(speedup):
-    rng = np.random.default_rng(4)
-    truth = np.zeros((60, 60), dtype=int)
-    truth[:, 30:] = 1
-    truth[40:, :] = 2
-    colours = np.array([[200, 30, 30], [30, 160, 40], [40, 40, 200]], dtype=float)
-    img = np.clip(colours[truth] + rng.normal(0, 15, (60, 60, 3)), 0, 255).astype(np.uint8)
+    img, truth = _three_colours(60, 15, seed=4)
     kw = dict(spatial_bandwidth=5, range_bandwidth=40, color_space="none", min_size=30)
     exact = segment(img, **kw)
     fast = segment(img, speedup=speedup, **kw)
@@ -231,6 +239,7 @@ def test_bundled_skimage_images(name):
 
 
 def test_sklearn_sample_image():
+    pytest.importorskip("PIL")  # scikit-learn reads its bundled JPEGs with Pillow
     from sklearn.datasets import load_sample_image
 
     img = load_sample_image("china.jpg")[::4, ::4]

@@ -91,6 +91,18 @@ def _row(weight, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
 
 
 @njit(cache=True, inline="always")
+def _x_span(z, y, pz, py, px, sz, sy, sx, sup2, W):
+    """``(dzy2, xlo, xhi)``: squared scaled distance from ``(pz, py)`` to window row
+    ``(z, y)`` and the pixels of that row within the support around ``px``
+    (``xlo > xhi`` when there are none)."""
+    dzy2 = ((z - pz) * sz) ** 2 + ((y - py) * sy) ** 2
+    if dzy2 > sup2:
+        return dzy2, 1, 0
+    half = math.sqrt(sup2 - dzy2) / sx
+    return dzy2, max(int(math.ceil(px - half)), 0), min(int(math.floor(px + half)), W - 1)
+
+
+@njit(cache=True, inline="always")
 def _start(p, H, W):
     HW = H * W
     z0 = p // HW
@@ -99,7 +111,7 @@ def _start(p, H, W):
     return z0, y0, rem - y0 * W
 
 
-@njit(cache=True, inline="always", fastmath=True)
+@njit(cache=True, fastmath=True)
 def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
             r2, max_iter):
     """Mean shift steps from ``(pz, py, px, r0, r1, r2)`` until a step moves at most
@@ -121,16 +133,10 @@ def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, p
         a1 = 0.0
         a2 = 0.0
         for z in range(max(cz - rz - 1, 0), min(cz + rz + 1, D - 1) + 1):
-            dz2 = ((z - pz) * sz) ** 2
-            if dz2 > sup2:
-                continue
             for y in range(max(cy - ry - 1, 0), min(cy + ry + 1, H - 1) + 1):
-                dzy2 = dz2 + ((y - py) * sy) ** 2
-                if dzy2 > sup2:
+                dzy2, xlo, xhi = _x_span(z, y, pz, py, px, sz, sy, sx, sup2, W)
+                if xlo > xhi:
                     continue
-                half = math.sqrt(sup2 - dzy2) / sx
-                xlo = max(int(math.ceil(px - half)), 0)
-                xhi = min(int(math.floor(px + half)), W - 1)
                 base = (z * H + y) * W + xlo
                 f0 = np.float32((xlo - px) * sx)
                 f2 = np.float32(dzy2)
@@ -364,16 +370,10 @@ def climb_pixels(planes, shape, scale, code, support, tol, max_iter):
             ax = 0.0
             acc[:] = 0.0
             for z in range(max(cz - rz - 1, 0), min(cz + rz + 1, D - 1) + 1):
-                dz2 = ((z - pz) * sz) ** 2
-                if dz2 > sup2:
-                    continue
                 for y in range(max(cy - ry - 1, 0), min(cy + ry + 1, H - 1) + 1):
-                    dzy2 = dz2 + ((y - py) * sy) ** 2
-                    if dzy2 > sup2:
+                    dzy2, xlo, xhi = _x_span(z, y, pz, py, px, sz, sy, sx, sup2, W)
+                    if xlo > xhi:
                         continue
-                    half = math.sqrt(sup2 - dzy2) / sx
-                    xlo = max(int(math.ceil(px - half)), 0)
-                    xhi = min(int(math.floor(px + half)), W - 1)
                     base = (z * H + y) * W
                     for x in range(xlo, xhi + 1):
                         u2 = np.float32(dzy2 + ((x - px) * sx) ** 2)

@@ -255,8 +255,8 @@ def segment(
     >>> result = segment(img, spatial_bandwidth=3, range_bandwidth=20)
     >>> result.n_regions
     2
-    >>> result.labels[0, 0], result.labels[0, -1]
-    (np.int64(0), np.int64(1))
+    >>> int(result.labels[0, 0]), int(result.labels[0, -1])
+    (0, 1)
     """
     from . import _image_kernels as K
 
