@@ -99,7 +99,15 @@ def _fused_block(kernel_name: str, d: int):
             w = profile(u2 * inv_h2)
             return torch.stack([(w * Xa3[j][None]).sum(-1) for j in range(d + 1)], dim=-1)
 
-        _COMPILED[key] = torch.compile(block, dynamic=True)
+        compiled = torch.compile(block, dynamic=True)
+
+        def call(*args):
+            # Without duck shapes, sizes that happen to be equal (rows, groups, d + 1)
+            # are not assumed equal, which would compile again when they differ.
+            with torch.fx.experimental._config.patch(use_duck_shape=False):
+                return compiled(*args)
+
+        _COMPILED[key] = call
     return _COMPILED[key]
 
 
@@ -119,8 +127,8 @@ class TorchEngine(Engine):
     compile : bool, default=False
         Fuse distances, weights and sums into one compiled kernel (``torch.compile``;
         Triton on CUDA, C++ on the CPU): no (seed, point) block is written to memory.
-        The first call per kernel and dimension compiles (tens of seconds); for
-        ``n_features <= exact_max_features`` only.
+        The first call per kernel and dimension compiles (tens of seconds); used for
+        ``n_features <= exact_max_features`` and at least 8192 data points.
     exact_max_features : int, default=8
         Up to this many features, squared distances come from coordinate differences;
         above it, from one matrix product.
@@ -233,15 +241,22 @@ class TorchEngine(Engine):
             else:
                 cc = c.to(engine.dtype)[:, None]
                 self.Xa = torch.cat([X * cc, cc], dim=1)
-            self.fused = engine.compile and self.exact and self.d <= engine.exact_max_features
+            # Fused only from two full groups on: the group length is then always
+            # _GROUP and only the number of groups varies (no recompilation).
+            self.fused = (engine.compile and self.exact and self.n >= 2 * _GROUP
+                          and self.d <= engine.exact_max_features)
             if self.fused:
                 # Groups of _GROUP points; the padding has weight 0 and adds nothing.
-                L = min(_GROUP, max(1, self.n))
+                L = _GROUP
                 G = -(-self.n // L)
                 pad = G * L - self.n
-                self.XT3 = torch.nn.functional.pad(self.XT, (0, pad)).reshape(self.d, G, L)
-                self.Xa3 = torch.nn.functional.pad(self.Xa.T, (0, pad)).reshape(
-                    self.d + 1, G, L)
+                pad_ = torch.nn.functional.pad
+                # Fresh tensors, not views: a view's base is guarded too, and differs.
+                dense = torch.contiguous_format
+                self.XT3 = pad_(self.XT, (0, pad)).reshape(self.d, G, L).clone(
+                    memory_format=dense)
+                self.Xa3 = pad_(self.Xa.T, (0, pad)).reshape(self.d + 1, G, L).clone(
+                    memory_format=dense)
 
     def _sq_dist(self, P, D, c0, c1, Psq=None):
         """Squared distances between positions ``P`` (compute dtype, shifted) and the data
@@ -282,8 +297,11 @@ class TorchEngine(Engine):
             rows = max(1, min(m, budget // (64 * G)))
             for r0 in range(0, m, rows):
                 r1 = min(m, r0 + rows)
-                part = block(P[r0:r1], D.XT3, D.Xa3, inv_h2)
-                num[r0:r1] = part.to(torch.float64).sum(dim=1)
+                # A fresh tensor (not a view), and never one row: a dimension of size 1
+                # would be specialised and compiled again.
+                Pr = P[r0:r1].clone() if r1 - r0 > 1 else torch.cat([P[r0:r1], P[r0:r1]])
+                part = block(Pr, D.XT3, D.Xa3, inv_h2)
+                num[r0:r1] = part[: r1 - r0].to(torch.float64).sum(dim=1)
             return num[:, :-1], num[:, -1]
         rows = max(1, min(m, budget // D.n))
         cols = max(1, min(D.n, budget // rows))
