@@ -85,8 +85,9 @@ def _fused_block(kernel_name: str, d: int):
 
     ``P`` is (m, d), ``XT3`` (d, G, L) the data by coordinate and group, ``Xa3``
     (d + 1, G, L) the weighted coordinates and weights, ``inv_h2`` a 0-d tensor (a
-    Python float would be specialised: one compilation per bandwidth).  Distances, weights and the sums
-    are one fused kernel (``torch.compile``): nothing of size m x n is written.
+    Python float would be specialised: one compilation per bandwidth).  Distances,
+    weights and sums are fused by ``torch.compile`` (on the CPU, Inductor still writes
+    the weights of a block once; the caller bounds blocks by ``block_elements``).
     """
     key = (kernel_name, d)
     if key not in _COMPILED:
@@ -125,8 +126,8 @@ class TorchEngine(Engine):
         Most (seed, point) pairs evaluated at once.  None: about a quarter of the free
         device memory on CUDA (at most 2**28 pairs), 2**22 on the CPU.
     compile : bool, default=False
-        Fuse distances, weights and sums into one compiled kernel (``torch.compile``;
-        Triton on CUDA, C++ on the CPU): no (seed, point) block is written to memory.
+        Fuse distances, weights and sums with ``torch.compile`` (Triton on CUDA, C++ on
+        the CPU), in blocks of at most ``block_elements`` pairs.
         The first call per kernel and dimension compiles (tens of seconds); used for
         ``n_features <= exact_max_features`` and at least 8192 data points.
     exact_max_features : int, default=8
@@ -293,8 +294,10 @@ class TorchEngine(Engine):
         if D.fused:
             block = _fused_block(kernel.name, D.d)
             inv_h2 = torch.tensor(inv_h2, dtype=self.dtype, device=self.device)
-            G = D.XT3.shape[1]
-            rows = max(1, min(m, budget // (64 * G)))
+            # Rows as if the block were written out: the compiler may keep (it does on
+            # the CPU) one (rows, G, L) buffer, so the memory stays bounded either way.
+            G, L = D.XT3.shape[1:]
+            rows = max(2, min(m, budget // (G * L)))  # 2: see below
             for r0 in range(0, m, rows):
                 r1 = min(m, r0 + rows)
                 # A fresh tensor (not a view), and never one row: a dimension of size 1
