@@ -15,9 +15,10 @@ Numerics
   ``dtype="float64"`` reproduces the NumPy reference to rounding.
 * Squared distances come from coordinate differences (no cancellation) for
   ``n_features <= exact_max_features`` (default 8) and for the triangular kernel;
-  otherwise they come from
-  ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at zero), whose absolute
-  error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
+  otherwise they come from ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at
+  zero), whose absolute error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
+* ``compile=True`` fuses distances, weights and sums with ``torch.compile`` (one
+  compilation per kernel and dimension, whatever the sizes).
 * A block's weighted sums are ``W @ [c * X, c]``: one matrix product gives the numerator
   and the denominator together.
 
@@ -39,6 +40,7 @@ from ._base import ClimbResult, Engine
 __all__ = ["TorchEngine"]
 
 logger = logging.getLogger("meanshift")
+
 
 # Weight profiles, applied in place to a block of squared normalised distances u2.
 def _flat(u2):
