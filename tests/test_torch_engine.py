@@ -377,3 +377,20 @@ def test_fused_compiled_path_matches_reference(ref, monkeypatch):
     a = ref.climb(X[::600], X, w, **opts)
     b = eng.climb(X[::600], X, w, **opts)
     np.testing.assert_allclose(b.modes, a.modes, rtol=0, atol=2 * 1e-4 * 1.5 + 1e-4)
+
+
+@pytest.mark.cuda
+@pytest.mark.slow
+@needs_cuda
+@pytest.mark.parametrize("kernel", KERNEL_NAMES)
+def test_cuda_fused_compiled_path_matches_reference(ref, kernel):
+    X, _, _ = make_blobs(9000, 2, centers=4, random_state=4)
+    w = np.random.default_rng(2).uniform(0.2, 3.0, len(X))
+    k = KERNELS[kernel]
+    eng = get_engine("torch", device="cuda", compile=True)
+    _close_sums(ref.partial_sums(X[::300], X, w, 1.7, k),
+                eng.partial_sums(X[::300], X, w, 1.7, k), F32_RTOL)
+    opts = dict(bandwidth=1.5, kernel=k, tol=1e-4, max_iter=300)
+    a = ref.climb(X[::600], X, w, **opts)
+    b = eng.climb(X[::600], X, w, **opts)
+    np.testing.assert_allclose(b.modes, a.modes, rtol=0, atol=2 * 1e-4 * 1.5 + 1e-4)
