@@ -220,13 +220,19 @@ def suite(quick: bool, device: str = "auto") -> list[dict]:
         rows.append(row)
     a, b = models["float32"], models["float64"]
     same = len(a.cluster_centers_) == len(b.cluster_centers_)
+    if same:
+        gap = np.abs(a.cluster_centers_ - b.cluster_centers_).max()
+        note = (f"max centre difference {gap:.2e}, labels equal: "
+                f"{bool(np.array_equal(a.labels_, b.labels_))}")
+    else:
+        note = "different cluster counts"
     rows.append(dict(case="six_blobs", method="float32 vs float64", device=str(dev),
-                     n=len(X), note=(
-                         f"max centre difference {np.abs(a.cluster_centers_ - b.cluster_centers_).max():.2e}"
-                         f", labels equal: {bool(np.array_equal(a.labels_, b.labels_))}"
-                         if same else "different cluster counts")))
+                     n=len(X), note=note))
     # 4. Large 2-D data end to end.
-    big = ([10**6, 10**7] if not quick else [10**6]) if gpu else ([10**5] if quick else [10**5, 10**6])
+    if gpu:
+        big = [10**6] if quick else [10**6, 10**7]
+    else:
+        big = [10**5] if quick else [10**5, 10**6]
     for n in big:
         Xb, yb, _ = make_blobs(n, 2, centers=6, random_state=0, dtype=np.float32)
         for fused in (False, True):

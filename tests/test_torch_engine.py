@@ -354,17 +354,43 @@ def test_cuda_block_size_comes_from_free_memory():
 
 # -- fused (compiled) block ------------------------------------------------------------
 @pytest.mark.slow
-def test_fused_compiled_path_matches_reference(ref, data):
-    # torch.compile fuses distances, weights and sums; the data are cut into groups with
-    # zero-weight padding (400 points is not a multiple of anything).  Compiles once.
-    X, w = data
+def test_fused_compiled_path_matches_reference(ref, monkeypatch):
+    # torch.compile fuses distances, weights and sums over groups of 4096 points with
+    # zero-weight padding (9000 points: three groups, the last one padded).  Compiles
+    # once, for every number of seeds and groups (one row, rows = groups, ...).
+    from meanshift._engines import _torch
+
+    X, _, _ = make_blobs(9000, 2, centers=4, random_state=4)
+    w = np.random.default_rng(2).uniform(0.2, 3.0, len(X))
     k = KERNELS["gaussian"]
     eng = _engine("float32", compile=True)
-    got = eng.partial_sums(X[::7], X, w, 1.7, k)
-    _close_sums(ref.partial_sums(X[::7], X, w, 1.7, k), got, F32_RTOL)
+    calls = []
+    original = _torch._fused_block
+    monkeypatch.setattr(_torch, "_fused_block",
+                        lambda *a: calls.append(a) or original(*a))
+    got = eng.partial_sums(X[::300], X, w, 1.7, k)
+    assert calls, "the fused block was not used"
+    _close_sums(ref.partial_sums(X[::300], X, w, 1.7, k), got, F32_RTOL)
+    one = eng.partial_sums(X[:1], X[:8192], None, 1.7, k)  # one seed, two full groups
+    _close_sums(ref.partial_sums(X[:1], X[:8192], None, 1.7, k), one, F32_RTOL)
     opts = dict(bandwidth=1.5, kernel=k, tol=1e-4, max_iter=300)
-    a = ref.climb(X[::4], X, w, **opts)
-    b = eng.climb(X[::4], X, w, **opts)
+    a = ref.climb(X[::600], X, w, **opts)
+    b = eng.climb(X[::600], X, w, **opts)
     np.testing.assert_allclose(b.modes, a.modes, rtol=0, atol=2 * 1e-4 * 1.5 + 1e-4)
-    blur = eng.blur_step(X, None, bandwidth=1.5, kernel=k)
-    np.testing.assert_allclose(blur, ref.blur_step(X, None, bandwidth=1.5, kernel=k), atol=1e-4)
+
+
+@pytest.mark.cuda
+@pytest.mark.slow
+@needs_cuda
+@pytest.mark.parametrize("kernel", KERNEL_NAMES)
+def test_cuda_fused_compiled_path_matches_reference(ref, kernel):
+    X, _, _ = make_blobs(9000, 2, centers=4, random_state=4)
+    w = np.random.default_rng(2).uniform(0.2, 3.0, len(X))
+    k = KERNELS[kernel]
+    eng = get_engine("torch", device="cuda", compile=True)
+    _close_sums(ref.partial_sums(X[::300], X, w, 1.7, k),
+                eng.partial_sums(X[::300], X, w, 1.7, k), F32_RTOL)
+    opts = dict(bandwidth=1.5, kernel=k, tol=1e-4, max_iter=300)
+    a = ref.climb(X[::600], X, w, **opts)
+    b = eng.climb(X[::600], X, w, **opts)
+    np.testing.assert_allclose(b.modes, a.modes, rtol=0, atol=2 * 1e-4 * 1.5 + 1e-4)

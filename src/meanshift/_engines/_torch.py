@@ -15,9 +15,10 @@ Numerics
   ``dtype="float64"`` reproduces the NumPy reference to rounding.
 * Squared distances come from coordinate differences (no cancellation) for
   ``n_features <= exact_max_features`` (default 8) and for the triangular kernel;
-  otherwise they come from
-  ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at zero), whose absolute
-  error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
+  otherwise they come from ``|s|^2 + |x|^2 - 2 s.x`` (one matrix product, clamped at
+  zero), whose absolute error in ``u2`` is about ``eps * (|s|^2 + |x|^2) / h^2``.
+* ``compile=True`` fuses distances, weights and sums with ``torch.compile`` (one
+  compilation per kernel and dimension, whatever the sizes).
 * A block's weighted sums are ``W @ [c * X, c]``: one matrix product gives the numerator
   and the denominator together.
 
@@ -39,6 +40,7 @@ from ._base import ClimbResult, Engine
 __all__ = ["TorchEngine"]
 
 logger = logging.getLogger("meanshift")
+
 
 # Weight profiles, applied in place to a block of squared normalised distances u2.
 def _flat(u2):
@@ -85,8 +87,9 @@ def _fused_block(kernel_name: str, d: int):
 
     ``P`` is (m, d), ``XT3`` (d, G, L) the data by coordinate and group, ``Xa3``
     (d + 1, G, L) the weighted coordinates and weights, ``inv_h2`` a 0-d tensor (a
-    Python float would be specialised: one compilation per bandwidth).  Distances, weights and the sums
-    are one fused kernel (``torch.compile``): nothing of size m x n is written.
+    Python float would be specialised: one compilation per bandwidth).  Distances,
+    weights and sums are fused by ``torch.compile`` (on the CPU, Inductor still writes
+    the weights of a block once; the caller bounds blocks by ``block_elements``).
     """
     key = (kernel_name, d)
     if key not in _COMPILED:
@@ -99,7 +102,15 @@ def _fused_block(kernel_name: str, d: int):
             w = profile(u2 * inv_h2)
             return torch.stack([(w * Xa3[j][None]).sum(-1) for j in range(d + 1)], dim=-1)
 
-        _COMPILED[key] = torch.compile(block, dynamic=True)
+        compiled = torch.compile(block, dynamic=True)
+
+        def call(*args):
+            # Without duck shapes, sizes that happen to be equal (rows, groups, d + 1)
+            # are not assumed equal, which would compile again when they differ.
+            with torch.fx.experimental._config.patch(use_duck_shape=False):
+                return compiled(*args)
+
+        _COMPILED[key] = call
     return _COMPILED[key]
 
 
@@ -117,10 +128,10 @@ class TorchEngine(Engine):
         Most (seed, point) pairs evaluated at once.  None: about a quarter of the free
         device memory on CUDA (at most 2**28 pairs), 2**22 on the CPU.
     compile : bool, default=False
-        Fuse distances, weights and sums into one compiled kernel (``torch.compile``;
-        Triton on CUDA, C++ on the CPU): no (seed, point) block is written to memory.
-        The first call per kernel and dimension compiles (tens of seconds); for
-        ``n_features <= exact_max_features`` only.
+        Fuse distances, weights and sums with ``torch.compile`` (Triton on CUDA, C++ on
+        the CPU), in blocks of at most ``block_elements`` pairs.
+        The first call per kernel and dimension compiles (tens of seconds); used for
+        ``n_features <= exact_max_features`` and at least 8192 data points.
     exact_max_features : int, default=8
         Up to this many features, squared distances come from coordinate differences;
         above it, from one matrix product.
@@ -233,15 +244,22 @@ class TorchEngine(Engine):
             else:
                 cc = c.to(engine.dtype)[:, None]
                 self.Xa = torch.cat([X * cc, cc], dim=1)
-            self.fused = engine.compile and self.exact and self.d <= engine.exact_max_features
+            # Fused only from two full groups on: the group length is then always
+            # _GROUP and only the number of groups varies (no recompilation).
+            self.fused = (engine.compile and self.exact and self.n >= 2 * _GROUP
+                          and self.d <= engine.exact_max_features)
             if self.fused:
                 # Groups of _GROUP points; the padding has weight 0 and adds nothing.
-                L = min(_GROUP, max(1, self.n))
+                L = _GROUP
                 G = -(-self.n // L)
                 pad = G * L - self.n
-                self.XT3 = torch.nn.functional.pad(self.XT, (0, pad)).reshape(self.d, G, L)
-                self.Xa3 = torch.nn.functional.pad(self.Xa.T, (0, pad)).reshape(
-                    self.d + 1, G, L)
+                pad_ = torch.nn.functional.pad
+                # Fresh tensors, not views: a view's base is guarded too, and differs.
+                dense = torch.contiguous_format
+                self.XT3 = pad_(self.XT, (0, pad)).reshape(self.d, G, L).clone(
+                    memory_format=dense)
+                self.Xa3 = pad_(self.Xa.T, (0, pad)).reshape(self.d + 1, G, L).clone(
+                    memory_format=dense)
 
     def _sq_dist(self, P, D, c0, c1, Psq=None):
         """Squared distances between positions ``P`` (compute dtype, shifted) and the data
@@ -278,12 +296,17 @@ class TorchEngine(Engine):
         if D.fused:
             block = _fused_block(kernel.name, D.d)
             inv_h2 = torch.tensor(inv_h2, dtype=self.dtype, device=self.device)
-            G = D.XT3.shape[1]
-            rows = max(1, min(m, budget // (64 * G)))
+            # Rows as if the block were written out: the compiler may keep (it does on
+            # the CPU) one (rows, G, L) buffer, so the memory stays bounded either way.
+            G, L = D.XT3.shape[1:]
+            rows = max(2, min(m, budget // (G * L)))  # 2: see below
             for r0 in range(0, m, rows):
                 r1 = min(m, r0 + rows)
-                part = block(P[r0:r1], D.XT3, D.Xa3, inv_h2)
-                num[r0:r1] = part.to(torch.float64).sum(dim=1)
+                # A fresh tensor (not a view), and never one row: a dimension of size 1
+                # would be specialised and compiled again.
+                Pr = P[r0:r1].clone() if r1 - r0 > 1 else torch.cat([P[r0:r1], P[r0:r1]])
+                part = block(Pr, D.XT3, D.Xa3, inv_h2)
+                num[r0:r1] = part[: r1 - r0].to(torch.float64).sum(dim=1)
             return num[:, :-1], num[:, -1]
         rows = max(1, min(m, budget // D.n))
         cols = max(1, min(D.n, budget // rows))
