@@ -94,12 +94,15 @@ default=None
     label_by : {"nearest", "mode"}, default="nearest"
         "nearest": the nearest cluster centre (scikit-learn).  "mode": the cluster that
         the point's own climb reached (LPCM, MeanShift++); every point climbs.
-    algorithm : {"auto", "standard", "compressed"}, default="auto"
+    algorithm : {"auto", "standard", "compressed", "basin"}, default="auto"
         "standard" mean shift moves seeds over fixed data.  "compressed" runs it on the
         weighted means of bins of side ``bandwidth / 16`` and labels the original points
         (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
         bandwidths, see :mod:`meanshift._compressed`).  "auto" picks "compressed" for at
-        least 200000 samples in at most 3 features (stored in ``algorithm_``).
+        least 200000 samples in at most 3 features (stored in ``algorithm_``).  "basin"
+        is "standard" where a seed stops once it is within ``0.1 * bandwidth`` of a mode
+        already found by a pilot seed (the same labels on clustered data, far fewer
+        steps; see :mod:`meanshift._basin`).
     engine : {"auto", "numpy", ...}, default="auto"
         Where to compute; "auto" takes the fastest available (stored in ``engine_``).
     merge_radius : float, default=None
