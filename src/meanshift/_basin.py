@@ -15,7 +15,8 @@ Rule of thumb behind the radius: within a tenth of a bandwidth of a converged mo
 is deep inside that mode's basin of attraction (its own climb would reach a point within
 ``tol * h`` of the same mode), so the end points it would have produced merge into the
 same centre (the merge radius is ``h``).  Centres can differ from the standard
-algorithm's by at most the spread of the end points of one mode (a few ``tol * h``)
+algorithm's by the spread of the end points of one mode (a few ``tol * h`` for smooth
+kernels; up to a few hundredths of ``h`` for the flat kernel, whose density is flat-topped)
 because an absorbed seed does not contribute its own end point to the density ranking;
 the tests check that labels do not change on clustered data.  Use
 ``algorithm="standard"`` for scikit-learn's exact centres.
