@@ -99,7 +99,7 @@ default=None
         weighted means of bins of side ``bandwidth / 16`` and labels the original points
         (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
         bandwidths, see :mod:`meanshift._compressed`).  "auto" picks "compressed" for at
-        least 200000 samples in at most 3 features (stored in ``algorithm_``).  "basin"
+        least 50000 samples in at most 3 features (stored in ``algorithm_``).  "basin"
         is "standard" where a seed stops once it is within ``0.1 * bandwidth`` of a mode
         already found by a pilot seed (the same labels on clustered data, far fewer
         steps; see :mod:`meanshift._basin`).

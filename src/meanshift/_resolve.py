@@ -34,7 +34,7 @@ def resolve_engine(engine, X=None):
 
 
 #: algorithm="auto" compresses at least this many samples in at most COMPRESS_MAX_FEATURES.
-COMPRESS_MIN_SAMPLES = 200_000
+COMPRESS_MIN_SAMPLES = 50_000
 COMPRESS_MAX_FEATURES = 3
 
 
