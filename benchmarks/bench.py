@@ -197,7 +197,7 @@ def case_walkthrough(quick):
 
 def case_throughput(quick):
     """Dense gaussian pair rate, d = 2: every pair within the truncation radius."""
-    n = 20000 if quick else 40000
+    n = 8000 if quick else 40000
     X = np.random.default_rng(0).uniform(-1, 1, size=(n, 2))
     eng = get_engine("numba", gaussian_radius=1e6)
     eng.partial_sums(X[:100], X, None, 1.0, KERNELS["gaussian"])
@@ -261,7 +261,7 @@ def main(argv=None):
         n = 2000 if quick else 10000
         X, y, _ = make_blobs(n, d, centers=5, random_state=d)
         h = 1.1 * np.sqrt(2.0 * d)  # about the typical distance between two points of a blob
-        step = 4 if quick else 10
+        step = 10
         add(case_vs_sklearn(f"{n} {d}-D blobs, flat, all seeds", X, y, h,
                             sk_seed_step=step, numpy_ref=False))
     from sklearn.datasets import load_digits, load_iris, load_sample_image, load_wine
@@ -269,11 +269,11 @@ def main(argv=None):
     for name, loader, h in (("iris", load_iris, 0.9), ("wine", load_wine, 60.0),
                             ("digits (64-D)", load_digits, 25.0)):
         data = loader()
-        step = 4 if quick and name.startswith("digits") else 1
+        step = 20 if quick and name.startswith("digits") else 1
         add(case_vs_sklearn(f"{name}, flat", data.data, data.target, h, sk_seed_step=step,
                             numpy_ref=not quick or name == "iris"))
     img = load_sample_image("china.jpg").reshape(-1, 3).astype(np.float64)
-    npix = 10000 if quick else 100000
+    npix = 5000 if quick else 100000
     pix = img[np.random.default_rng(0).permutation(img.shape[0])[:npix]]
     rows_img = []
     m = measure("sk", sklearn_fit, pix, 12.0, bin_seeding=True)
