@@ -243,6 +243,8 @@ def main(argv=None):
     def add(r):
         rows.extend(r)
         print(markdown_table(r, COLUMNS), flush=True)
+        # Written after every case, so an interrupted run still leaves its rows.
+        out.write_text("# Benchmark results (partial)\n\n" + markdown_table(rows, COLUMNS) + "\n")
 
     n10k = 1000 if quick else 10000
     X, y, _ = make_blobs(n10k, 2, centers=5, random_state=0)
