@@ -407,8 +407,8 @@ def mean_shift(
     >>> import numpy as np
     >>> from meanshift import mean_shift
     >>> centers, labels = mean_shift(np.array([[0.0], [0.1], [5.0], [5.2]]), bandwidth=1)
-    >>> labels
-    array([0, 0, 1, 1])
+    >>> labels  # equal densities: the larger centre comes first, as in scikit-learn
+    array([1, 1, 0, 0])
     """
     model = MeanShift(
         bandwidth=bandwidth, seeds=seeds, bin_seeding=bin_seeding, min_bin_freq=min_bin_freq,
