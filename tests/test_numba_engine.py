@@ -105,7 +105,10 @@ def test_auto_choices_are_stored_and_logged(caplog):
 
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 @pytest.mark.parametrize("kernel", ["flat", "gaussian"])
-def test_basin_absorption_keeps_the_labels(engine, kernel):
+def test_basin_absorption_keeps_the_labels(engine, kernel, monkeypatch):
+    from meanshift import _basin
+
+    monkeypatch.setattr(_basin, "MIN_SEEDS", 0)
     X, _, _ = make_blobs(3000 if engine == "numba" else 600, 2, centers=5, random_state=11)
     h = 1.5 if kernel == "flat" else 0.8
     std = MeanShift(bandwidth=h, kernel=kernel, engine=engine, algorithm="standard").fit(X)
