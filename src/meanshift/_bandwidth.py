@@ -55,8 +55,14 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
 
     Notes
     -----
-    O(n^2) in time at the default quantile; pass ``n_samples`` for large data.  Returns
-    the same value as ``sklearn.cluster.estimate_bandwidth``.
+    Up to ``EXACT_MAX_SAMPLES`` (20000) points (after ``n_samples``) this is exactly
+    ``sklearn.cluster.estimate_bandwidth`` (O(n^2) time).  Beyond, it is estimated in
+    O(n) time: the mean is taken over ``N_QUERIES`` (2000) rows drawn at random, and each
+    row's distance to its ``quantile * n``-th neighbour is the ``quantile`` of its
+    distances to ``N_REFERENCE`` (20000) other rows drawn at random (a neighbour rank is
+    a quantile of the distance distribution).  Both are unbiased up to sampling error;
+    the result agrees with the exact rule within 2 % on clustered and uniform data (see
+    the tests), at 10^6 points in well under a second instead of hours.
 
     Examples
     --------
@@ -74,6 +80,8 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
         if int(n_samples) < 1:
             raise ValueError(f"The 'n_samples' parameter must be >= 1; got {n_samples!r}.")
         X = X[random_state.permutation(X.shape[0])[: int(n_samples)]]
+    if X.shape[0] > EXACT_MAX_SAMPLES:
+        return _estimate_bandwidth_sampled(X, quantile, random_state)
     n_neighbors = max(1, int(X.shape[0] * quantile))
     nbrs = NearestNeighbors(n_neighbors=n_neighbors, n_jobs=n_jobs).fit(X)
     total = 0.0
@@ -81,6 +89,34 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
         d, _ = nbrs.kneighbors(X[batch, :], return_distance=True)
         total += np.max(d, axis=1).sum()
     return total / X.shape[0]
+
+
+#: Above this many points estimate_bandwidth samples (see its notes).
+EXACT_MAX_SAMPLES = 20_000
+N_QUERIES = 2_000
+N_REFERENCE = 20_000
+
+
+def _estimate_bandwidth_sampled(X, quantile, random_state):
+    """Sampled estimate_bandwidth for large X (see :func:`estimate_bandwidth`)."""
+    n = X.shape[0]
+    queries = X[random_state.choice(n, size=min(N_QUERIES, n), replace=False)]
+    ref = X[random_state.choice(n, size=min(N_REFERENCE, n), replace=False)]
+    # The k-th neighbour among n points (the point itself counts, as in scikit-learn,
+    # whose query points are in the fitted set) sits at rank k - 1 of the distances.
+    k = max(1, int(n * quantile))
+    rank = min(ref.shape[0] - 1, int(round((k - 1) / (n - 1) * (ref.shape[0] - 1))))
+    total = 0.0
+    for batch in gen_batches(len(queries), 256):
+        q = queries[batch].astype(np.float64)
+        d2 = (
+            (q * q).sum(axis=1)[:, None]
+            + (ref * ref).sum(axis=1)[None, :]
+            - 2.0 * q @ ref.T.astype(np.float64)
+        )
+        np.maximum(d2, 0.0, out=d2)
+        total += np.sqrt(np.partition(d2, rank, axis=1)[:, rank]).sum()
+    return total / queries.shape[0]
 
 
 def _sample(X, sample_weight, n_sample, rng):

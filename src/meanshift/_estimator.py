@@ -121,12 +121,15 @@ default=None
     label_by : {"nearest", "mode"}, default="nearest"
         "nearest": the nearest cluster centre (scikit-learn).  "mode": the cluster that
         the point's own climb reached (LPCM, MeanShift++); every point climbs.
-    algorithm : {"auto", "standard", "compressed", "blurring"}, default="auto"
+    algorithm : {"auto", "standard", "compressed", "basin", "blurring"}, default="auto"
         "standard" mean shift moves seeds over fixed data.  "compressed" runs it on the
         weighted means of bins of side ``bandwidth / 16`` and labels the original points
         (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
         bandwidths, see :mod:`meanshift._compressed`).  "auto" picks "compressed" for at
-        least 200000 samples in at most 3 features (stored in ``algorithm_``).
+        least 50000 samples in at most 3 features (stored in ``algorithm_``).  "basin"
+        is "standard" where a seed stops once it is within ``0.1 * bandwidth`` of a mode
+        already found by a pilot seed (the same labels on clustered data, far fewer
+        steps; see :mod:`meanshift._basin`).
         "blurring" moves the data themselves: every step, every point moves to the
         kernel-weighted mean of the current points (``X <- W @ X / W.sum(1)``, the PyTorch
         walk-through's algorithm, computed in chunks), until the points have collapsed

@@ -107,3 +107,6 @@ ALGORITHMS = {"standard": run_standard, "blurring": run_blurring}
 from ._compressed import run_compressed as _run_compressed  # noqa: E402  (imports run_standard)
 
 ALGORITHMS["compressed"] = _run_compressed
+from ._basin import run_basin as _run_basin  # noqa: E402
+
+ALGORITHMS["basin"] = _run_basin

@@ -40,7 +40,7 @@ def resolve_engine(engine, X=None, device="auto"):
 
 
 #: algorithm="auto" compresses at least this many samples in at most COMPRESS_MAX_FEATURES.
-COMPRESS_MIN_SAMPLES = 200_000
+COMPRESS_MIN_SAMPLES = 50_000
 COMPRESS_MAX_FEATURES = 3
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")

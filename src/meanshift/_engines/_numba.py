@@ -52,40 +52,87 @@ def _weight(code, u2):
     return 1.0 - math.sqrt(u2) if u2 < 1.0 else 0.0
 
 
-@njit(cache=True, inline="always")
-def _accumulate(i, s, num, data, w, has_w, code, inv_h2, r2):
-    """Add point ``i`` to the sums around ``s``; returns (weight added, pair visited)."""
+@njit(cache=True)
+def _range_sums(s, num, data, w, has_w, code, inv_h2, r2, start, stop):
+    """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
+    the weight added.  Points are visited in order (deterministic sums); the distance
+    is summed from coordinate differences, in float64."""
     d = s.shape[0]
-    d2 = 0.0
-    if d <= 8:
-        for k in range(d):
-            t = data[i, k] - s[k]
-            d2 += t * t
-    else:
-        for k in range(d):
-            t = data[i, k] - s[k]
-            d2 += t * t
-            if (k & 7) == 7 and d2 > r2:
-                return 0.0
-    if d2 > r2:
-        return 0.0
-    wt = _weight(code, d2 * inv_h2)
-    if has_w:
-        wt *= w[i]
-    if wt != 0.0:
-        for k in range(d):
-            num[k] += wt * data[i, k]
-    return wt
+    den = 0.0
+    if d == 2:
+        s0 = s[0]
+        s1 = s[1]
+        n0 = 0.0
+        n1 = 0.0
+        for i in range(start, stop):
+            x0 = np.float64(data[i, 0])
+            x1 = np.float64(data[i, 1])
+            t0 = x0 - s0
+            t1 = x1 - s1
+            d2 = t0 * t0 + t1 * t1
+            if d2 <= r2:
+                wt = _weight(code, d2 * inv_h2)
+                if has_w:
+                    wt *= w[i]
+                den += wt
+                n0 += wt * x0
+                n1 += wt * x1
+        num[0] += n0
+        num[1] += n1
+        return den
+    if d == 3:
+        s0 = s[0]
+        s1 = s[1]
+        s2 = s[2]
+        n0 = 0.0
+        n1 = 0.0
+        n2 = 0.0
+        for i in range(start, stop):
+            x0 = np.float64(data[i, 0])
+            x1 = np.float64(data[i, 1])
+            x2 = np.float64(data[i, 2])
+            t0 = x0 - s0
+            t1 = x1 - s1
+            t2 = x2 - s2
+            d2 = t0 * t0 + t1 * t1 + t2 * t2
+            if d2 <= r2:
+                wt = _weight(code, d2 * inv_h2)
+                if has_w:
+                    wt *= w[i]
+                den += wt
+                n0 += wt * x0
+                n1 += wt * x1
+                n2 += wt * x2
+        num[0] += n0
+        num[1] += n1
+        num[2] += n2
+        return den
+    for i in range(start, stop):
+        d2 = 0.0
+        k0 = 0
+        while k0 < d:
+            k1 = min(k0 + 8, d)
+            for k in range(k0, k1):
+                t = data[i, k] - s[k]
+                d2 += t * t
+            if d2 > r2:
+                break
+            k0 = k1
+        if d2 <= r2:
+            wt = _weight(code, d2 * inv_h2)
+            if has_w:
+                wt *= w[i]
+            den += wt
+            for k in range(d):
+                num[k] += wt * data[i, k]
+    return den
 
 
 @njit(cache=True)
 def _sums_brute(s, num, data, w, has_w, code, inv_h2, r2):
     for k in range(num.shape[0]):
         num[k] = 0.0
-    den = 0.0
-    for i in range(data.shape[0]):
-        den += _accumulate(i, s, num, data, w, has_w, code, inv_h2, r2)
-    return den, data.shape[0]
+    return _range_sums(s, num, data, w, has_w, code, inv_h2, r2, 0, data.shape[0]), data.shape[0]
 
 
 @njit(cache=True)
@@ -125,8 +172,7 @@ def _sums_grid(s, num, data, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
             start = starts[row + a2]
             stop = starts[row + b2 + 1]
             visited += stop - start
-            for i in range(start, stop):
-                den += _accumulate(i, s, num, data, w, has_w, code, inv_h2, r2)
+            den += _range_sums(s, num, data, w, has_w, code, inv_h2, r2, start, stop)
     return den, visited
 
 
@@ -280,7 +326,7 @@ class NumbaEngine(Engine):
         radius = cutoff_radius(kernel, bandwidth, self.gaussian_radius)
         index = _Index(data, weights, radius)
         if self.last_index != (index.kind, index.why):
-            logger.info("numba engine: neighbours by %s (%s)", index.kind, index.why)
+            logger.debug("numba engine: neighbours by %s (%s)", index.kind, index.why)
         self.last_index = (index.kind, index.why)
         return index, radius
 

@@ -1,0 +1,129 @@
+"""Numba engine specifics: threads, neighbour pruning, truncation, dtypes, auto choices,
+basin absorption and the fast estimate_bandwidth.  (Agreement with the NumPy reference
+on every kernel is in test_engines.py.)"""
+
+import logging
+
+import numpy as np
+import pytest
+from sklearn.cluster import estimate_bandwidth as sk_estimate_bandwidth
+
+from meanshift import MeanShift, estimate_bandwidth
+from meanshift import _bandwidth
+from meanshift._engines import get_engine
+from meanshift._kernels import KERNELS
+from meanshift._neighbors import build_grid, choose_index
+from meanshift._resolve import resolve_algorithm
+from meanshift.datasets import make_blobs, six_blobs
+
+
+@pytest.mark.parametrize("kernel", ["flat", "gaussian"])
+def test_results_do_not_depend_on_thread_count(kernel):
+    X, _, _ = make_blobs(3000, 2, centers=4, random_state=0)
+    opts = dict(bandwidth=1.5, kernel=KERNELS[kernel], tol=1e-4, max_iter=200)
+    one = get_engine("numba", n_jobs=1).climb(X[::5], X, None, **opts)
+    two = get_engine("numba", n_jobs=2).climb(X[::5], X, None, **opts)
+    np.testing.assert_array_equal(one.modes, two.modes)
+    np.testing.assert_array_equal(one.density, two.density)
+    np.testing.assert_array_equal(one.n_iter, two.n_iter)
+    a = get_engine("numba", n_jobs=1).partial_sums(X[:50], X, None, 1.5, KERNELS[kernel])
+    b = get_engine("numba", n_jobs=2).partial_sums(X[:50], X, None, 1.5, KERNELS[kernel])
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_flat_boundary_is_inclusive_on_a_lattice():
+    # Integer lattice: many points at distance exactly h = 1 from each position.
+    g = np.arange(12.0)
+    X = np.array(np.meshgrid(g, g)).reshape(2, -1).T
+    pos = X[::5]
+    num, den = get_engine("numba").partial_sums(pos, X, None, 1.0, KERNELS["flat"])
+    rnum, rden = get_engine("numpy").partial_sums(pos, X, None, 1.0, KERNELS["flat"])
+    np.testing.assert_array_equal(den, rden)
+    np.testing.assert_allclose(num, rnum, rtol=1e-14)
+    assert rden.max() == 5  # the point itself and its four lattice neighbours
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 12])
+def test_grid_and_brute_force_agree_with_reference(d):
+    X, _, _ = make_blobs(2000, d, centers=3, random_state=d)
+    kind, why = choose_index(len(X), X, 0.5)
+    eng = get_engine("numba")
+    pos = np.vstack([X[::40], X.max(axis=0) + 50.0])  # last one sees nothing
+    num, den = eng.partial_sums(pos, X, None, 0.5, KERNELS["epanechnikov"])
+    assert eng.last_index[0] == kind
+    rnum, rden = get_engine("numpy").partial_sums(pos, X, None, 0.5, KERNELS["epanechnikov"])
+    np.testing.assert_allclose(den, rden, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(num, rnum, rtol=1e-12, atol=1e-10)
+    assert den[-1] == 0
+
+
+def test_grid_covers_its_data_and_caps_cells():
+    X = np.random.default_rng(0).normal(size=(5000, 2)) * [100.0, 1.0]
+    grid = build_grid(X, 0.01, max_cells=1000)
+    assert grid.starts[-1] == len(X) and np.prod(grid.dims) <= 1000
+    assert grid.span >= 1 and sorted(grid.order.tolist()) == list(range(len(X)))
+
+
+def test_gaussian_truncation_weight_bound():
+    X, _, _ = make_blobs(1500, 2, centers=3, cluster_std=2.0, random_state=2)
+    radius = 2.0  # deliberately short, so the truncation shows
+    eng = get_engine("numba", gaussian_radius=radius)
+    pos = X[::50]
+    num, den = eng.partial_sums(pos, X, None, 1.0, KERNELS["gaussian"])
+    rnum, rden = get_engine("numpy").partial_sums(pos, X, None, 1.0, KERNELS["gaussian"])
+    left_out = rden - den
+    assert np.all(left_out >= 0)
+    assert np.all(left_out <= len(X) * np.exp(-radius**2 / 2))
+    # At the default radius the truncated engine is within the exact tolerance.
+    full = get_engine("numba").partial_sums(pos, X, None, 1.0, KERNELS["gaussian"])[1]
+    np.testing.assert_allclose(full, rden, rtol=1e-9)
+
+
+def test_float32_input_stays_float32_and_keeps_the_answer():
+    X, _, _ = make_blobs(800, 2, centers=3, random_state=5)
+    X32 = X.astype(np.float32)
+    ours = MeanShift(bandwidth=2.0, engine="numba").fit(X32)
+    ref = MeanShift(bandwidth=2.0, engine="numpy").fit(X32.astype(np.float64))
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-6)
+    from meanshift._engines._numba import _as_data
+
+    assert _as_data(X32).dtype == np.float32 and _as_data(X32.astype(int)).dtype == np.float64
+
+
+def test_auto_choices_are_stored_and_logged(caplog):
+    X, _, _ = six_blobs()
+    with caplog.at_level(logging.INFO, logger="meanshift"):
+        ms = MeanShift(bandwidth=4.0).fit(X)
+    assert ms.engine_ == "numba" and ms.algorithm_ == "standard"
+    assert "engine=numba" in caplog.text and "algorithm=standard" in caplog.text
+    assert resolve_algorithm("auto", 10**6, 2)[0] == "compressed"
+    assert resolve_algorithm("auto", 10**6, 8)[0] == "standard"
+    assert resolve_algorithm("auto", 1000, 2)[0] == "standard"
+    assert resolve_algorithm("standard", 10**6, 2) == ("standard", "requested")
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("kernel", ["flat", "gaussian"])
+def test_basin_absorption_keeps_the_labels(engine, kernel, monkeypatch):
+    from meanshift import _basin
+
+    monkeypatch.setattr(_basin, "MIN_SEEDS", 0)
+    X, _, _ = make_blobs(3000 if engine == "numba" else 600, 2, centers=5, random_state=11)
+    h = 1.5 if kernel == "flat" else 0.8
+    std = MeanShift(bandwidth=h, kernel=kernel, engine=engine, algorithm="standard").fit(X)
+    basin = MeanShift(bandwidth=h, kernel=kernel, engine=engine, algorithm="basin").fit(X)
+    np.testing.assert_array_equal(basin.labels_, std.labels_)
+    np.testing.assert_allclose(basin.cluster_centers_, std.cluster_centers_, atol=0.05 * h)
+    assert basin.n_converged_ == basin.n_seeds_
+
+
+def test_estimate_bandwidth_sampled_matches_exact(monkeypatch):
+    monkeypatch.setattr(_bandwidth, "EXACT_MAX_SAMPLES", 1000)
+    monkeypatch.setattr(_bandwidth, "N_REFERENCE", 4000)
+    monkeypatch.setattr(_bandwidth, "N_QUERIES", 1500)
+    rng = np.random.default_rng(1)
+    for X in (make_blobs(4000, 2, centers=5, random_state=0)[0], rng.uniform(size=(4000, 3))):
+        for q in (0.1, 0.3):
+            exact = sk_estimate_bandwidth(X, quantile=q)
+            assert estimate_bandwidth(X, quantile=q) == pytest.approx(exact, rel=0.05)
