@@ -146,6 +146,13 @@ def _weight_summary(w):
     return None if w is None else (np.isfinite(w).all(), w.min(), w.sum())
 
 
+def _on_cluster() -> bool:
+    """True when dask computes on a distributed cluster (a Client is the scheduler)."""
+    from dask.base import get_scheduler
+
+    return type(getattr(get_scheduler(), "__self__", None)).__name__ == "Client"
+
+
 def _scheduler_threads() -> int:
     """Threads of the current scheduler: the cluster's workers, or dask's local pool."""
     try:
@@ -343,13 +350,15 @@ def stream_bins(X, w, bin_size):
     # Rounds of a few chunks per thread, added to a running total that stays where it was
     # computed: at most one round of chunk results is alive at a time, whatever n is
     # (one graph over all chunks lets the schedulers run ahead and hold many).
-    # Every round's total is kept until the end (they are small): if a worker dies, the
-    # lost total is recomputed from the one before it, not from the first chunk.
+    # On a cluster every round's total is kept until the end (on the workers; they are
+    # small): if a worker dies, a lost total is recomputed from the one before it.
     batch = max(8, 4 * _scheduler_threads())
+    keep = _on_cluster()
     totals = []
     for start in range(0, len(blocks), batch):
         parts = [task(c, wc, bin_size) for c, wc in blocks[start : start + batch]]
-        totals.append(dask.persist(tree_reduce(parts + totals[-1:], _add_chunk_bins))[0])
+        total = dask.persist(tree_reduce(parts + totals[-1:], _add_chunk_bins))[0]
+        totals = totals + [total] if keep else [total]
     return totals[-1].compute()
 
 
