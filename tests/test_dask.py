@@ -340,3 +340,15 @@ def test_bin_seeding_fallback_and_empty_bins_like_in_memory(client):
     _assert_same_fit(got, ref, 0.01)
     with pytest.raises(NoSeedError, match="min_bin_freq=100 left no seed: the fullest bin holds"):
         MeanShift(bandwidth=5.0, bin_seeding=True, min_bin_freq=100).fit(dX)
+
+
+def test_label_by_mode(client, data):
+    X = data[0][::3]
+    params = dict(bandwidth=H, bin_seeding=True, label_by="mode")
+    ref = MeanShift(engine="numpy", **params).fit(X)
+    got = MeanShift(**params).fit(da.from_array(X, chunks=(100, 2)))  # every point climbs
+    _assert_same_fit(got, ref, H)
+    comp = MeanShift(algorithm="compressed", **params).fit(da.from_array(X, chunks=(100, 2)))
+    assert isinstance(comp.labels_, da.Array)  # climbs over the bins, block by block
+    np.testing.assert_allclose(comp.cluster_centers_, ref.cluster_centers_, atol=0.1 * H)
+    assert (comp.labels_.compute() == ref.labels_).mean() > 0.99
