@@ -40,7 +40,7 @@ from ._pipeline import label_points, run_standard
 from ._resolve import resolve_bandwidth, resolve_dask_algorithm, resolve_dask_seeds
 from ._seeding import bin_seeds, make_seeds
 
-__all__ = ["fit_dask", "predict_dask", "DASK_ALGORITHMS", "BINS_PER_BANDWIDTH"]
+__all__ = ["fit_dask", "predict_dask", "is_dask", "DASK_ALGORITHMS", "BINS_PER_BANDWIDTH"]
 
 logger = logging.getLogger("meanshift")
 
@@ -71,7 +71,8 @@ def _da():
     return dask, da
 
 
-def _is_dask(obj) -> bool:
+def is_dask(obj) -> bool:
+    """True for dask arrays, dataframes and series, checked without importing dask."""
     return type(obj).__module__.startswith("dask")
 
 
@@ -83,7 +84,7 @@ def _as_dask_array(X, *, model, reset):
         _check_feature_names(model, X._meta, reset=reset)
         X = X.to_dask_array(lengths=True)
     else:
-        _check_feature_names(model, X._meta if _is_dask(X) else np.empty((0, 0)), reset=reset)
+        _check_feature_names(model, X._meta if is_dask(X) else np.empty((0, 0)), reset=reset)
     if X.ndim != 2:
         raise ValueError(
             f"Expected a 2-D dask array of shape (n_samples, n_features); got {X.ndim} "
@@ -109,18 +110,18 @@ def _as_dask_weights(sample_weight, X):
     _, da = _da()
     if hasattr(sample_weight, "to_dask_array"):
         sample_weight = sample_weight.to_dask_array(lengths=True)
-    if not _is_dask(sample_weight):
+    if not is_dask(sample_weight):
         sample_weight = np.asarray(sample_weight)
         if sample_weight.dtype.kind not in "biuf":
             raise ValueError(f"sample_weight must be numeric; got dtype {sample_weight.dtype}.")
     if sample_weight.ndim == 2 and sample_weight.shape[1] == 1:
-        sample_weight = sample_weight.reshape(-1) if _is_dask(sample_weight) else sample_weight[:, 0]
+        sample_weight = sample_weight.reshape(-1) if is_dask(sample_weight) else sample_weight[:, 0]
     if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
         raise ValueError(
             f"sample_weight must have shape ({X.shape[0]},), one weight per sample; got "
             f"shape {sample_weight.shape}."
         )
-    if _is_dask(sample_weight):
+    if is_dask(sample_weight):
         if sample_weight.dtype.kind not in "biuf":
             raise ValueError(f"sample_weight must be numeric; got dtype {sample_weight.dtype}.")
         return sample_weight.astype(np.float64).rechunk((X.chunks[0],))
@@ -144,6 +145,13 @@ def _check_input_summary(x_finite, w_summary):
 
 def _weight_summary(w):
     return None if w is None else (np.isfinite(w).all(), w.min(), w.sum())
+
+
+def _on_cluster() -> bool:
+    """True when dask computes on a distributed cluster (a Client is the scheduler)."""
+    from dask.base import get_scheduler
+
+    return type(getattr(get_scheduler(), "__self__", None)).__name__ == "Client"
 
 
 def _scheduler_threads() -> int:
@@ -343,13 +351,15 @@ def stream_bins(X, w, bin_size):
     # Rounds of a few chunks per thread, added to a running total that stays where it was
     # computed: at most one round of chunk results is alive at a time, whatever n is
     # (one graph over all chunks lets the schedulers run ahead and hold many).
-    # Every round's total is kept until the end (they are small): if a worker dies, the
-    # lost total is recomputed from the one before it, not from the first chunk.
+    # On a cluster every round's total is kept until the end (on the workers; they are
+    # small): if a worker dies, a lost total is recomputed from the one before it.
     batch = max(8, 4 * _scheduler_threads())
+    keep = _on_cluster()
     totals = []
     for start in range(0, len(blocks), batch):
         parts = [task(c, wc, bin_size) for c, wc in blocks[start : start + batch]]
-        totals.append(dask.persist(tree_reduce(parts + totals[-1:], _add_chunk_bins))[0])
+        total = dask.persist(tree_reduce(parts + totals[-1:], _add_chunk_bins))[0]
+        totals = totals + [total] if keep else [total]
     return totals[-1].compute()
 
 
@@ -371,7 +381,7 @@ def _lazy_labels(model, X, centers, engine):
     With ``label_by="mode"`` every point climbs; when the fit data are a dask array
     (standard algorithm) that climb is a map-reduce and the labels are computed."""
     options = dict(bandwidth=model._h, kernel=model._kernel, tol=model.tol, max_iter=model.max_iter)
-    if model.label_by == "mode" and _is_dask(model._fit_X):
+    if model.label_by == "mode" and is_dask(model._fit_X):
         return label_points(
             X, None, engine=engine, centers=centers, reach=model._kernel.reach * model._h,
             merge_radius=model._merge_radius, label_by="mode", cluster_all=model.cluster_all,
@@ -407,7 +417,7 @@ def fit_dask(model, X, sample_weight=None):
             f"Dask input runs on engine='dask' (or 'auto'); got engine={model.engine!r}. "
             "Pass engine='dask', or compute X into memory first (X.compute())."
         )
-    from_numpy = not _is_dask(X)
+    from_numpy = not is_dask(X)
     if from_numpy:
         from ._estimator import _check_sample_weight
 
@@ -483,7 +493,7 @@ def fit_dask(model, X, sample_weight=None):
     model._kernel, model._h = kernel, h
     centers = result.centers
     labels = _lazy_labels(model, X, centers, engine)
-    sizes = _lazy_sizes(labels, len(centers)) if _is_dask(labels) else np.bincount(
+    sizes = _lazy_sizes(labels, len(centers)) if is_dask(labels) else np.bincount(
         labels[labels >= 0], minlength=len(centers))
     if from_numpy:
         labels, sizes = dask.compute(labels, sizes)

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._dask_fit import DASK_ALGORITHMS
+from ._dask_fit import DASK_ALGORITHMS, is_dask
 from ._engines import ENGINES, get_engine
 from ._kernels import KERNELS, get_kernel
 from ._merge import merge_modes
@@ -69,11 +69,6 @@ def _check_sample_weight(sample_weight, n_samples):
     if not w.sum() > 0:
         raise ValueError("sample_weight must have a positive sum; all weights are zero.")
     return w
-
-
-def _is_dask(obj):
-    """True for dask collections, checked without importing dask."""
-    return type(obj).__module__.startswith("dask")
 
 
 class MeanShift(ClusterMixin, BaseEstimator):
@@ -365,7 +360,7 @@ default=None
         -------
         self : MeanShift
         """
-        if self.engine == "dask" or _is_dask(X) or _is_dask(sample_weight):
+        if self.engine == "dask" or is_dask(X) or is_dask(sample_weight):
             from ._dask_fit import fit_dask  # dask input: labels_ stay lazy
 
             return fit_dask(self, X, sample_weight)
@@ -475,7 +470,7 @@ default=None
             A lazy dask array when X is a dask array or dataframe.
         """
         check_is_fitted(self)
-        if _is_dask(X):
+        if is_dask(X):
             from ._dask_fit import predict_dask
 
             return predict_dask(self, X)
