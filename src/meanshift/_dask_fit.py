@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
 
@@ -501,24 +499,8 @@ def fit_dask(model, X, sample_weight=None):
     model.cluster_centers_ = model._centers = unscale(centers)
     model.device_ = "cpu"
     model.labels_ = labels
-    model.cluster_densities_ = result.center_density
     model.cluster_sizes_ = sizes
-    model.n_iter_ = int(result.n_iter.max()) if result.n_iter.size else 0
-    model.seeds_ = unscale(result.seeds)
-    model.seed_modes_ = unscale(result.seed_modes)
-    model.n_seeds_ = int(result.seeds.shape[0])
-    model.n_converged_ = int(result.converged.sum())
-    if model.record_history:
-        model.history_ = [unscale(h_) for h_ in result.history]
-    stuck = int(((~result.converged) & (result.seed_density > 0)).sum())
-    if stuck:
-        warnings.warn(
-            f"{stuck} of {model.n_seeds_} seeds did not converge within "
-            f"max_iter={model.max_iter} steps (tol={model.tol:g} x bandwidth). Increase "
-            "max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+    model._store_climb(result, unscale, stacklevel=4)
     return model
 
 

@@ -339,6 +339,26 @@ default=None
         rng = check_random_state(self.random_state)
         return np.sort(rng.choice(n, size=max(1, size), replace=False))
 
+    def _store_climb(self, result, unscale, stacklevel):
+        """Fitted attributes every fit path shares, and the convergence warning."""
+        self.cluster_densities_ = result.center_density
+        self.n_iter_ = int(result.n_iter.max()) if result.n_iter.size else 0
+        self.seeds_ = unscale(result.seeds)
+        self.seed_modes_ = unscale(result.seed_modes)
+        self.n_seeds_ = int(result.seeds.shape[0])
+        self.n_converged_ = int(result.converged.sum())
+        if self.record_history:
+            self.history_ = [unscale(h_) for h_ in result.history]
+        stuck = int(((~result.converged) & (result.seed_density > 0)).sum())
+        if stuck:
+            warnings.warn(
+                f"{stuck} of {self.n_seeds_} seeds did not converge within "
+                f"max_iter={self.max_iter} steps (tol={self.tol:g} x bandwidth). Increase "
+                "max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=stacklevel,
+            )
+
     def _scale(self, X):
         """Data in units of the bandwidth per feature (identity for a scalar bandwidth)."""
         return X if self._feature_scale is None else X / self._feature_scale
@@ -436,24 +456,8 @@ default=None
         self._centers = unscale(result.centers)
         self.cluster_centers_ = self._out(self._centers)
         self.labels_ = self._out(labels)
-        self.cluster_densities_ = result.center_density
         self.cluster_sizes_ = np.bincount(labels[labels >= 0], minlength=len(result.centers))
-        self.n_iter_ = int(result.n_iter.max()) if result.n_iter.size else 0
-        self.seeds_ = unscale(result.seeds)
-        self.seed_modes_ = unscale(result.seed_modes)
-        self.n_seeds_ = int(result.seeds.shape[0])
-        self.n_converged_ = int(result.converged.sum())
-        if self.record_history:
-            self.history_ = [unscale(h_) for h_ in result.history]
-        stuck = int(((~result.converged) & (result.seed_density > 0)).sum())
-        if stuck:
-            warnings.warn(
-                f"{stuck} of {self.n_seeds_} seeds did not converge within "
-                f"max_iter={self.max_iter} steps (tol={self.tol:g} x bandwidth). Increase "
-                "max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self._store_climb(result, unscale, stacklevel=3)
         self._fit_X, self._fit_w, self._kernel, self._h = Xfit, wfit, kernel, h
         return self
 
