@@ -6,7 +6,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from meanshift import MeanShift
 from meanshift import _compress
-from meanshift._compressed import BIN_FRACTION, compress
+from meanshift._compress import BIN_FRACTION
+from meanshift._compressed import compress
 from meanshift.datasets import make_blobs
 
 

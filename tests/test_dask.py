@@ -18,7 +18,8 @@ distributed = pytest.importorskip("distributed")
 
 from meanshift import MeanShift  # noqa: E402
 from meanshift._compress import bin_means, bin_stats  # noqa: E402
-from meanshift._dask_fit import BINS_PER_BANDWIDTH, stream_bins  # noqa: E402
+from meanshift._compress import BIN_FRACTION  # noqa: E402
+from meanshift._dask_fit import stream_bins  # noqa: E402
 from meanshift._engines import get_engine  # noqa: E402
 from meanshift._engines._dask import DaskEngine  # noqa: E402
 from meanshift._kernels import get_kernel  # noqa: E402
@@ -186,7 +187,7 @@ def test_wrong_engine_and_algorithm_for_dask_input(client, data):
 # -- compressed: bins from chunks add up -----------------------------------------------------
 def _in_memory_compressed(X, w, params):
     """The compressed fit done by hand in memory: bins of all of X, then standard."""
-    bs = H / BINS_PER_BANDWIDTH
+    bs = H * BIN_FRACTION
     means, weights = bin_means(bin_stats(X, w, bs))
     return run_standard(
         means, weights, engine=get_engine("numpy"), kernel=get_kernel(params.get("kernel", "flat")),
@@ -309,22 +310,6 @@ def test_out_of_core_streaming_from_disk(tmp_path):
     order = np.lexsort(model.cluster_centers_.T[::-1])
     np.testing.assert_allclose(model.cluster_centers_[order], centers[[0, 2, 1]], atol=0.05)
     assert sizes.sum() == n and sizes.min() > 0.3 * n
-
-
-def test_fast_chunk_bins_equal_bin_stats(data):
-    from meanshift._dask_fit import _fast_bin_stats
-
-    X, w = data
-    for weights, size in ((None, 0.1), (w, 0.37), (w, 50.0)):
-        ref = bin_stats(X, weights, size)
-        got = _fast_bin_stats(X, weights, size)
-        np.testing.assert_array_equal(got.keys, ref.keys)
-        np.testing.assert_allclose(got.weight, ref.weight, rtol=1e-12)
-        np.testing.assert_allclose(got.xsum, ref.xsum, rtol=1e-12)
-    X3 = np.random.default_rng(0).normal(size=(500, 3)) * [1, 100, 0.01]
-    ref, got = bin_stats(X3, None, 0.05), _fast_bin_stats(X3, None, 0.05)
-    np.testing.assert_array_equal(got.keys, ref.keys)
-    np.testing.assert_allclose(got.xsum, ref.xsum, rtol=1e-12)
 
 
 def test_bin_seeding_fallback_and_empty_bins_like_in_memory(client):

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ._engines import ClimbResult
+from ._engines._base import shift_step
 from ._pipeline import run_standard
 
 __all__ = ["climb_absorbing", "run_basin", "ABSORB"]
@@ -70,16 +71,8 @@ def climb_absorbing(engine, seeds, data, weights, *, bandwidth, kernel, tol, max
     for step in range(max_iter):
         if active.size == 0:
             break
-        num, den = engine.partial_sums(modes[active], data, weights, bandwidth, kernel)
-        num, den = np.asarray(num), np.asarray(den)
-        alive = den > 0
-        new = modes[active].copy()
-        new[alive] = num[alive] / den[alive, None]
-        shift = np.sqrt(((new - modes[active]) ** 2).sum(axis=1))
-        modes[active] = new
-        density[active] = den
-        n_iter[active] += alive
-        done = alive & (shift <= stop)
+        alive, done, new = shift_step(engine, modes, active, data, weights, bandwidth, kernel,
+                                      density, n_iter, stop)
         if tree is not None:
             dist, j = tree.query(new, distance_upper_bound=radius)
             hit = alive & ~done & np.isfinite(dist)

@@ -14,7 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BinStats", "bin_stats", "combine", "bin_means", "bin_index"]
+__all__ = ["BinStats", "bin_stats", "combine", "bin_means", "bin_index", "BIN_FRACTION"]
+
+#: Bin side in bandwidths of the compressed algorithm, in memory and streamed on dask.
+BIN_FRACTION = 1.0 / 16.0
 
 
 class BinStats(NamedTuple):

@@ -31,15 +31,13 @@ import logging
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._compress import bin_index, bin_means, bin_stats, combine
+from ._compress import BIN_FRACTION, bin_index, bin_means, bin_stats, combine
 from ._pipeline import FitResult, run_standard
 
-__all__ = ["run_compressed", "compress", "BIN_FRACTION", "CHUNK_ROWS"]
+__all__ = ["run_compressed", "compress", "CHUNK_ROWS"]
 
 logger = logging.getLogger(__name__)
 
-#: Bin side in bandwidths.
-BIN_FRACTION = 1.0 / 16.0
 #: Rows binned at a time (bounds the temporary memory).
 CHUNK_ROWS = 1 << 19
 

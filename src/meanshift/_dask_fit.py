@@ -14,11 +14,12 @@ whole data set in one place:
   :class:`~meanshift._engines._dask.DaskEngine`: every step is one tree-reduced map-reduce
   of the chunks' kernel sums.  Exact: the same modes as the in-memory fit.
 * **compressed**: one streaming pass turns every chunk into grid-bin statistics
-  (:func:`meanshift._compress.bin_stats`, bins of ``bandwidth / BINS_PER_BANDWIDTH``),
+  (:func:`meanshift._compress.bin_stats`, bins of ``bandwidth * BIN_FRACTION``, the
+  in-memory compressed algorithm's ``1/16``),
   which add up in a tree; the data are never held in memory, so 10^8 points read from
   Zarr, Parquet or a memmap cluster with memory flat in n.  The weighted bin means then
   climb in memory with the fast CPU engine (every point is within
-  ``sqrt(d) * bandwidth / BINS_PER_BANDWIDTH`` of its bin mean).
+  ``sqrt(d) * bandwidth * BIN_FRACTION`` of its bin mean).
 * **Merge** in memory (the modes are few); **labels** stay lazy: a dask array computed
   block by block with the nearest-centre rule (``label_by="nearest"``), as dask-ml does.
 """
@@ -32,13 +33,13 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
 
-from ._compress import BinStats, bin_index, bin_means, bin_stats, combine
+from ._compress import BIN_FRACTION, BinStats, bin_means, bin_stats, combine
 from ._kernels import get_kernel
 from ._pipeline import label_points, run_standard
 from ._resolve import resolve_bandwidth, resolve_dask_algorithm, resolve_dask_seeds
 from ._seeding import bin_seeds, make_seeds
 
-__all__ = ["fit_dask", "predict_dask", "is_dask", "DASK_ALGORITHMS", "BINS_PER_BANDWIDTH"]
+__all__ = ["fit_dask", "predict_dask", "is_dask", "DASK_ALGORITHMS"]
 
 logger = logging.getLogger("meanshift")
 
@@ -46,7 +47,6 @@ logger = logging.getLogger("meanshift")
 DASK_ALGORITHMS = ("standard", "compressed")
 # Grid bins per bandwidth of the compressed path.  Even, so that the bins nest in the
 # bandwidth-sized cells of bin seeding (whose edges are at (k + 1/2) * bandwidth).
-BINS_PER_BANDWIDTH = 20
 # Rows drawn for "auto" (auto_bandwidth's own sample size) and None (estimate_bandwidth).
 _AUTO_SAMPLE = 600
 _ESTIMATE_SAMPLE = 2000
@@ -285,31 +285,6 @@ def _persist_and_check(model, X, w):
     return X, w, S, wS
 
 
-def _fast_bin_stats(X, w, bin_size):
-    """:func:`meanshift._compress.bin_stats` of one chunk, with the grid cells numbered by
-    one int64 each so that a 1-D sort finds the bins (about 10x faster than a
-    row-wise unique); the same statistics, keys sorted lexicographically."""
-    keys = bin_index(X, bin_size)
-    lo = keys.min(axis=0)
-    span = keys.max(axis=0) - lo + 1
-    if np.prod(span.astype(np.float64)) >= 2.0**62:  # cells too spread to number: general path
-        return bin_stats(X, w, bin_size)
-    strides = np.append(np.cumprod(span[::-1])[:-1][::-1], 1)  # C order: lexicographic
-    uniq, inverse = np.unique((keys - lo) @ strides, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    m = len(uniq)
-    weights = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
-    cells = np.empty((m, X.shape[1]), dtype=np.int64)
-    rest = uniq
-    for j in range(X.shape[1]):
-        cells[:, j], rest = np.divmod(rest, strides[j])
-    xsum = np.stack(
-        [np.bincount(inverse, weights=X[:, j] * weights, minlength=m) for j in range(X.shape[1])],
-        axis=1,
-    )
-    return BinStats(cells + lo, np.bincount(inverse, weights=weights, minlength=m), xsum)
-
-
 def _chunk_bins(chunk, wchunk, bin_size):
     """Bin statistics of one chunk, and its input checks (runs on a worker)."""
     chunk = np.asarray(chunk, dtype=np.float64)
@@ -321,7 +296,7 @@ def _chunk_bins(chunk, wchunk, bin_size):
         stats = BinStats(np.empty((0, d), np.int64), np.empty(0), np.empty((0, d)))
     else:  # sub-blocks bound the temporaries (~10 numbers a row) whatever the chunk size
         stats = combine(*[
-            _fast_bin_stats(chunk[r : r + _SUB_ROWS], None if wchunk is None else
+            bin_stats(chunk[r : r + _SUB_ROWS], None if wchunk is None else
                             wchunk[r : r + _SUB_ROWS], bin_size)
             for r in range(0, len(chunk), _SUB_ROWS)
         ])
@@ -477,7 +452,7 @@ def fit_dask(model, X, sample_weight=None):
         result = run_standard(X, w, engine=engine, seeds=seeds, **common)
         model._fit_X, model._fit_w = X, w
     else:
-        bin_size = h / BINS_PER_BANDWIDTH
+        bin_size = h * BIN_FRACTION
         stats, x_finite, w_summary = stream_bins(X, w, bin_size)
         _check_input_summary(x_finite, w_summary)
         means, weights = bin_means(stats)

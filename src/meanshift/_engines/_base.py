@@ -20,7 +20,7 @@ import numpy as np
 
 from .._kernels import Kernel
 
-__all__ = ["ClimbResult", "Engine"]
+__all__ = ["ClimbResult", "Engine", "shift_step"]
 
 
 class ClimbResult(NamedTuple):
@@ -49,6 +49,26 @@ class ClimbResult(NamedTuple):
     converged: np.ndarray
     density: np.ndarray
     history: list | None = None
+
+
+def shift_step(engine, modes, active, data, weights, bandwidth, kernel, density, n_iter, stop):
+    """One mean shift step of the seeds ``active``, in place.
+
+    Moves ``modes[active]`` to their kernel-weighted means, stores the step's denominator
+    in ``density`` and counts the step in ``n_iter``; dead seeds (nothing within the
+    kernel's support) keep their position.  Returns ``(alive, done, new)`` over
+    ``active``: had data in reach, moved by at most ``stop``, new positions.
+    """
+    num, den = engine.partial_sums(modes[active], data, weights, bandwidth, kernel)
+    num, den = np.asarray(num), np.asarray(den)
+    alive = den > 0
+    new = modes[active].copy()
+    new[alive] = num[alive] / den[alive, None]
+    shift = np.sqrt(((new - modes[active]) ** 2).sum(axis=1))
+    modes[active] = new
+    density[active] = den
+    n_iter[active] += alive
+    return alive, alive & (shift <= stop), new
 
 
 class Engine:
@@ -111,25 +131,17 @@ class Engine:
         history = [modes.copy()] if record_history else None
         active = np.arange(n_seeds)
         stop = tol * bandwidth
-        for _ in range(max_iter):
+        for step in range(max_iter):
             if active.size == 0:
                 break
-            num, den = self.partial_sums(modes[active], data, weights, bandwidth, kernel)
-            alive = den > 0
-            # Dead seeds (nothing within the kernel's support) keep their position.
-            new = modes[active].copy()
-            new[alive] = num[alive] / den[alive, None]
-            shift = np.sqrt(((new - modes[active]) ** 2).sum(axis=1))
-            modes[active] = new
-            density[active] = den
-            n_iter[active] += alive
-            done = alive & (shift <= stop)
+            alive, done, _ = shift_step(self, modes, active, data, weights, bandwidth, kernel,
+                                        density, n_iter, stop)
             converged[active[done]] = True
             active = active[alive & ~done]
             if record_history:
                 history.append(modes.copy())
             if callback is not None:
-                callback(_ + 1, int(active.size))
+                callback(step + 1, int(active.size))
         return ClimbResult(modes, n_iter, converged, density, history)
 
     def blur_step(
