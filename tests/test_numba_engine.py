@@ -127,3 +127,41 @@ def test_estimate_bandwidth_sampled_matches_exact(monkeypatch):
         for q in (0.1, 0.3):
             exact = sk_estimate_bandwidth(X, quantile=q)
             assert estimate_bandwidth(X, quantile=q) == pytest.approx(exact, rel=0.05)
+
+
+def test_vectorised_exp_matches_numpy():
+    from numba import njit
+
+    from meanshift._engines._numba import _exp
+
+    @njit
+    def many(u):
+        out = np.empty_like(u)
+        for i in range(u.size):
+            out[i] = _exp(u[i])
+        return out
+
+    u = -np.concatenate([np.linspace(0.0, 50.0, 200001), np.geomspace(1e-12, 700.0, 10001)])
+    rel = np.abs(many(u) - np.exp(u)) / np.exp(u)
+    assert rel.max() < 2e-15
+    assert many(np.array([-800.0]))[0] == pytest.approx(np.exp(-700.0))
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_whole_cells_of_the_flat_kernel_agree_with_reference(d, weighted):
+    # Dense data: many points per cell, so that the grid is fine and the cells inside a
+    # ball are added as wholes; lattice points sit exactly on ball boundaries.
+    rng = np.random.default_rng(d)
+    n = {1: 20000, 2: 60000, 3: 60000}[d]
+    X = np.vstack([rng.normal(size=(n, d)), np.indices((5,) * d).reshape(d, -1).T - 2.0])
+    w = rng.uniform(0.5, 2.0, size=len(X)) if weighted else None
+    pos = np.vstack([X[::997], np.zeros((1, d)), np.full((1, d), 0.5)])
+    eng = get_engine("numba")
+    num, den = eng.partial_sums(pos, X, w, 1.0, KERNELS["flat"])
+    assert "whole cells summed" in eng.last_index[1]
+    rnum, rden = get_engine("numpy").partial_sums(pos, X, w, 1.0, KERNELS["flat"])
+    np.testing.assert_allclose(den, rden, rtol=1e-12)
+    np.testing.assert_allclose(num, rnum, rtol=1e-10, atol=1e-9)
+    if not weighted:
+        np.testing.assert_array_equal(den, rden)  # counts: exactly the same points

@@ -32,7 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Grid", "build_grid", "choose_index", "cutoff_radius", "GAUSSIAN_RADIUS"]
+__all__ = ["Grid", "build_grid", "choose_index", "choose_span", "cutoff_radius",
+           "GAUSSIAN_RADIUS"]
 
 #: Default truncation radius of the gaussian, in bandwidths (see module notes).
 GAUSSIAN_RADIUS = 7.0
@@ -96,6 +97,36 @@ def choose_index(n_points, data, radius, *, min_points=64):
     if frac <= 0.5:
         return "grid", f"cell lists on axes {axes.tolist()}, visiting ~{frac:.2g} of the data"
     return "brute", f"a grid would visit ~{frac:.2g} of the data"
+
+
+def choose_span(data, radius, *, whole_cells=False, max_span=None):
+    """Cells per cutoff radius for :func:`build_grid`.
+
+    Finer cells let a query's rows hug its ball (and, with ``whole_cells``, leave only
+    the points of the cells on the ball's boundary to test one by one) but cost a visit
+    each.  The span is chosen so that the occupied cells hold about 4 points each (16
+    without whole cells), from the occupancy of a grid of one cell per radius; at most
+    8 (4) cells per radius.
+    """
+    data = np.asarray(data)
+    n = data.shape[0]
+    if n == 0 or not np.isfinite(radius) or radius <= 0:
+        return 1
+    axes, extent = _grid_axes(data, radius)
+    dims = np.floor(extent[axes] / radius).astype(np.int64) + 1
+    if float(np.prod(dims.astype(np.float64))) > 4.0 * n + 4096:
+        return 1  # sparse data: one cell per radius already holds few points
+    ids = np.zeros(n, dtype=np.int64)
+    for k, ax in enumerate(axes):
+        c = np.floor((data[:, ax] - data[:, ax].min()) / radius).astype(np.int64)
+        np.clip(c, 0, dims[k] - 1, out=c)
+        ids = ids * dims[k] + c
+    occupied = np.count_nonzero(np.bincount(ids))
+    target, top = (80.0, 8) if whole_cells else (200.0, 4)
+    if max_span is not None:
+        top = max_span
+    span = int((n / max(occupied, 1) / target) ** (1.0 / axes.size))
+    return max(1, min(span, top))
 
 
 def build_grid(data, radius, *, span=1, max_cells=None):

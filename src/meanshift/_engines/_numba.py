@@ -29,10 +29,13 @@ from contextlib import contextmanager
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from .._kernels import Kernel
-from .._neighbors import GAUSSIAN_RADIUS, build_grid, choose_index, cutoff_radius
+from .._neighbors import (
+    GAUSSIAN_RADIUS, build_grid, choose_index, choose_span, cutoff_radius,
+)
 from ._base import ClimbResult, Engine
 
 __all__ = ["NumbaEngine"]
@@ -52,61 +55,136 @@ def _weight(code, u2):
     return 1.0 - math.sqrt(u2) if u2 < 1.0 else 0.0
 
 
+@intrinsic
+def _i64_as_f64(typingctx, x):
+    """The bits of an int64 read as a float64 (LLVM bitcast)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@njit(cache=True, inline="always")
+def _exp(u):
+    """``exp(u)`` for ``u <= 0`` in straight-line arithmetic, so that loops calling it
+    vectorise (no SIMD libm is assumed).  ``u = k ln 2 + f`` with ``|f| <= ln(2) / 2``;
+    ``exp(f)`` by a degree-10 polynomial fitted to the relative error; ``2**k`` built in
+    the exponent bits.  Relative error below 1e-15 (tested against ``np.exp``); results
+    below ``exp(-700)`` are flushed to ``exp(-700)`` (the kernel's weight is then far
+    below any sum it is added to)."""
+    u = max(u, -700.0)
+    kf = math.floor(u * _LOG2E + 0.5)
+    f = u - kf * _LN2_HI - kf * _LN2_LO
+    p = 2.7422990787351524e-07
+    p = p * f + 2.7635274453802833e-06
+    p = p * f + 2.480210052362082e-05
+    p = p * f + 0.00019841184492881838
+    p = p * f + 0.0013888888329416519
+    p = p * f + 0.008333333371494556
+    p = p * f + 0.041666666668984643
+    p = p * f + 0.16666666666609853
+    p = p * f + 0.49999999999997086
+    p = p * f + 1.0
+    p = p * f + 1.0
+    return p * _i64_as_f64((np.int64(kf) + 1023) << 52)
+
+
 @njit(cache=True)
-def _range_sums(s, num, data, w, has_w, code, inv_h2, r2, start, stop):
-    """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
-    the weight added.  Points are visited in order (deterministic sums); the distance
-    is summed from coordinate differences, in float64."""
-    d = s.shape[0]
+def _dist2(t0, t1, t2):
+    """Squared distance, rounded term by term as the reference rounds it (compiled on
+    its own, without the fast-math contraction of the loops that call it)."""
+    return t0 * t0 + t1 * t1 + t2 * t2
+
+
+# Loops over the points of a range, written without branches so that LLVM vectorises
+# them: the weight of a point outside the cutoff is selected to zero.  ``reassoc``
+# lets the sums be kept in vector lanes (a fixed order, independent of threads);
+# ``contract`` fuses the kernel arithmetic.  Distances are exact (``_dist2``).
+_FAST = {"reassoc", "nsz", "contract"}
+
+
+@njit(cache=True, inline="always")
+def _cut_weight(code, d2, inv_h2, r2):
+    """The kernel weight at squared distance ``d2``, zero beyond the cutoff ``r2``,
+    without branches (selects), so that the loops calling it vectorise."""
+    if code == 0:
+        wt = 1.0
+    elif code == 1:
+        wt = _exp(-0.5 * (d2 * inv_h2))
+    elif code == 2:
+        wt = 1.0 - d2 * inv_h2
+    else:
+        wt = 1.0 - math.sqrt(d2 * inv_h2)
+    return wt if d2 <= r2 else 0.0
+
+
+@njit(cache=True, fastmath=_FAST)
+def _low_d_sums(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
+    """(den, num0, num1, num2) of the points with coordinates ``c0, c1, c2`` in ``d``
+    dimensions (for ``d < 3`` pass ``c0`` again for the missing columns: they are read
+    as zeros, as are their ``s1``, ``s2``).  ``r2`` is the cutoff: the support for
+    the compact kernels.  Compiled once per kernel code (a literal), so that the
+    kernel's branch is resolved at compile time."""
+    numba.literally(code)
     den = 0.0
-    if d == 2:
+    n0 = 0.0
+    n1 = 0.0
+    n2 = 0.0
+    for i in range(c0.shape[0]):
+        x0 = np.float64(c0[i])
+        x1 = np.float64(c1[i]) if d > 1 else 0.0
+        x2 = np.float64(c2[i]) if d > 2 else 0.0
+        d2 = _dist2(x0 - s0, x1 - s1, x2 - s2)
+        wt = _cut_weight(code, d2, inv_h2, r2)
+        if has_w:
+            wt *= w[i]
+        den += wt
+        n0 += wt * x0
+        n1 += wt * x1
+        n2 += wt * x2
+    return den, n0, n1, n2
+
+
+@njit(cache=True)
+def _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop):
+    """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
+    the weight added.  In up to three dimensions the points are read from ``cols``
+    (one contiguous row per feature) by a vectorised loop; above, from ``data`` (one
+    row per point) with an early exit from the distance sum.  Distances and sums are
+    in float64."""
+    d = s.shape[0]
+    if stop <= start:
+        return 0.0
+    if d <= 3:
+        wv = w[start:stop] if has_w else w
+        c0 = cols[0, start:stop]
+        c1 = cols[1, start:stop] if d > 1 else c0
+        c2 = cols[2, start:stop] if d > 2 else c0
+        s1 = s[1] if d > 1 else 0.0
+        s2 = s[2] if d > 2 else 0.0
         s0 = s[0]
-        s1 = s[1]
-        n0 = 0.0
-        n1 = 0.0
-        for i in range(start, stop):
-            x0 = np.float64(data[i, 0])
-            x1 = np.float64(data[i, 1])
-            t0 = x0 - s0
-            t1 = x1 - s1
-            d2 = t0 * t0 + t1 * t1
-            if d2 <= r2:
-                wt = _weight(code, d2 * inv_h2)
-                if has_w:
-                    wt *= w[i]
-                den += wt
-                n0 += wt * x0
-                n1 += wt * x1
+        if code == 0:
+            den, n0, n1, n2 = _low_d_sums(0, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
+        elif code == 1:
+            den, n0, n1, n2 = _low_d_sums(1, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
+        elif code == 2:
+            den, n0, n1, n2 = _low_d_sums(2, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
+        else:
+            den, n0, n1, n2 = _low_d_sums(3, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
         num[0] += n0
-        num[1] += n1
+        if d > 1:
+            num[1] += n1
+        if d > 2:
+            num[2] += n2
         return den
-    if d == 3:
-        s0 = s[0]
-        s1 = s[1]
-        s2 = s[2]
-        n0 = 0.0
-        n1 = 0.0
-        n2 = 0.0
-        for i in range(start, stop):
-            x0 = np.float64(data[i, 0])
-            x1 = np.float64(data[i, 1])
-            x2 = np.float64(data[i, 2])
-            t0 = x0 - s0
-            t1 = x1 - s1
-            t2 = x2 - s2
-            d2 = t0 * t0 + t1 * t1 + t2 * t2
-            if d2 <= r2:
-                wt = _weight(code, d2 * inv_h2)
-                if has_w:
-                    wt *= w[i]
-                den += wt
-                n0 += wt * x0
-                n1 += wt * x1
-                n2 += wt * x2
-        num[0] += n0
-        num[1] += n1
-        num[2] += n2
-        return den
+    den = 0.0
     for i in range(start, stop):
         d2 = 0.0
         k0 = 0
@@ -129,10 +207,11 @@ def _range_sums(s, num, data, w, has_w, code, inv_h2, r2, start, stop):
 
 
 @njit(cache=True)
-def _sums_brute(s, num, data, w, has_w, code, inv_h2, r2):
+def _sums_brute(s, num, data, cols, w, has_w, code, inv_h2, r2):
     for k in range(num.shape[0]):
         num[k] = 0.0
-    return _range_sums(s, num, data, w, has_w, code, inv_h2, r2, 0, data.shape[0]), data.shape[0]
+    n = cols.shape[1] if s.shape[0] <= 3 else data.shape[0]
+    return _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, 0, n), n
 
 
 @njit(cache=True)
@@ -148,46 +227,131 @@ def _cell_range(x, lo, inv_cell, dim, span):
     return a, b
 
 
+@njit(cache=True, inline="always")
+def _slab(x, lo, cell, c, pad):
+    """(nearest, farthest) distance from coordinate x to cell c of an axis, the cell
+    widened by ``pad`` on each side (points binned by a rounded floor may sit a hair
+    outside their cell)."""
+    left = lo + c * cell - pad
+    right = left + cell + 2.0 * pad
+    near = 0.0
+    if x < left:
+        near = left - x
+    elif x > right:
+        near = x - right
+    far = max(abs(x - left), abs(x - right))
+    return near, far
+
+
 @njit(cache=True)
-def _sums_grid(s, num, data, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dims, span,
-               starts):
-    """Sums around ``s`` over the points in the cells within ``span`` of its cell
-    (``data`` sorted by cell)."""
+def _sums_grid(s, num, data, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dims, span,
+               starts, cell_w, cell_s, use_cells):
+    """Sums around ``s`` over the points in the cells that reach within ``sqrt(r2)`` of
+    it (``data`` sorted by cell).
+
+    The cells are visited in rows along the last grid axis; each row is clipped to the
+    part of the ball it can meet.  With ``use_cells`` (flat kernel, grid over every
+    feature), the cells of a row that lie entirely inside the ball add their
+    precomputed sums (``cell_w``, ``cell_s``) instead of their points: only the points
+    of cells that cross the ball's boundary are tested one by one."""
     for k in range(num.shape[0]):
         num[k] = 0.0
     den = 0.0
     visited = 0
+    cell = 1.0 / inv_cell
+    pad = 1e-7 * cell
+    r2_out = r2 * (1.0 + 1e-12) + 1e-300  # generous: never skip a point on the boundary
+    r2_in = r2 * (1.0 - 1e-9)  # strict: a whole cell is inside only with a margin
     a0, b0 = 0, 0
     a1, b1 = 0, 0
+    x0 = 0.0
+    x1 = 0.0
     if axes[0] >= 0:
-        a0, b0 = _cell_range(s[axes[0]], lo[0], inv_cell, dims[0], span)
+        x0 = s[axes[0]]
+        a0, b0 = _cell_range(x0, lo[0], inv_cell, dims[0], span)
     if axes[1] >= 0:
-        a1, b1 = _cell_range(s[axes[1]], lo[1], inv_cell, dims[1], span)
-    a2, b2 = _cell_range(s[axes[2]], lo[2], inv_cell, dims[2], span)
+        x1 = s[axes[1]]
+        a1, b1 = _cell_range(x1, lo[1], inv_cell, dims[1], span)
+    x2 = s[axes[2]]
+    a2, b2 = _cell_range(x2, lo[2], inv_cell, dims[2], span)
     if a0 > b0 or a1 > b1 or a2 > b2:
         return 0.0, 0
+    d = num.shape[0]
     for c0 in range(a0, b0 + 1):
+        n0 = 0.0
+        f0 = 0.0
+        if axes[0] >= 0:
+            n0, f0 = _slab(x0, lo[0], cell, c0, pad)
         for c1 in range(a1, b1 + 1):
+            n1 = 0.0
+            f1 = 0.0
+            if axes[1] >= 0:
+                n1, f1 = _slab(x1, lo[1], cell, c1, pad)
+            near2 = n0 * n0 + n1 * n1
+            if near2 > r2_out:
+                continue
+            ext = math.sqrt(r2_out - near2) + pad
+            a = max(a2, int(math.floor((x2 - ext - lo[2]) * inv_cell)))
+            b = min(b2, int(math.floor((x2 + ext - lo[2]) * inv_cell)))
+            if a > b:
+                continue
             row = (c0 * dims[1] + c1) * dims[2]
-            start = starts[row + a2]
-            stop = starts[row + b2 + 1]
+            fa = b + 1
+            fb = b
+            far2 = f0 * f0 + f1 * f1
+            if use_cells and far2 < r2_in:
+                # Cells [fa, fb] of this row lie inside the ball.
+                e = math.sqrt(r2_in - far2)
+                fa = max(a, int(math.ceil((x2 - e - lo[2]) * inv_cell + 1e-6)))
+                fb = min(b, int(math.floor((x2 + e - lo[2]) * inv_cell - 1e-6)) - 1)
+                if fa > fb:
+                    fa = b + 1
+                    fb = b
+            start = starts[row + a]
+            stop = starts[row + fa]
             visited += stop - start
-            den += _range_sums(s, num, data, w, has_w, code, inv_h2, r2, start, stop)
+            den += _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop)
+            if fa <= fb:
+                for c in range(row + fa, row + fb + 1):
+                    den += cell_w[c]
+                    for k in range(d):
+                        num[k] += cell_s[c, k]
+                visited += fb - fa + 1
+                start = starts[row + fb + 1]
+                stop = starts[row + b + 1]
+                visited += stop - start
+                den += _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop)
     return den, visited
 
 
 @njit(cache=True)
-def _sums(s, num, data, w, has_w, code, inv_h2, r2, use_grid, axes, lo, inv_cell, dims,
-          span, starts):
+def _cell_sums(cols, w, has_w, starts):
+    """Total weight and weighted coordinate sums of every cell (points in order)."""
+    n_cells = starts.shape[0] - 1
+    d = cols.shape[0]
+    cw = np.zeros(n_cells)
+    cs = np.zeros((n_cells, d))
+    for c in range(n_cells):
+        for i in range(starts[c], starts[c + 1]):
+            wt = w[i] if has_w else 1.0
+            cw[c] += wt
+            for k in range(d):
+                cs[c, k] += wt * np.float64(cols[k, i])
+    return cw, cs
+
+
+@njit(cache=True)
+def _sums(s, num, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes, lo, inv_cell, dims,
+          span, starts, cell_w, cell_s, use_cells):
     if use_grid:
-        return _sums_grid(s, num, data, w, has_w, code, inv_h2, r2, axes, lo, inv_cell,
-                          dims, span, starts)
-    return _sums_brute(s, num, data, w, has_w, code, inv_h2, r2)
+        return _sums_grid(s, num, data, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell,
+                          dims, span, starts, cell_w, cell_s, use_cells)
+    return _sums_brute(s, num, data, cols, w, has_w, code, inv_h2, r2)
 
 
 @njit(cache=True, parallel=True)
-def _partial_sums(positions, data, w, has_w, code, inv_h2, r2, use_grid, axes, lo,
-                  inv_cell, dims, span, starts):
+def _partial_sums(positions, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes, lo,
+                  inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     k, d = positions.shape
     num = np.zeros((k, d))
     den = np.zeros(k)
@@ -195,15 +359,16 @@ def _partial_sums(positions, data, w, has_w, code, inv_h2, r2, use_grid, axes, l
     for j in prange(k):
         s = positions[j].copy()
         acc = np.zeros(d)
-        den[j], pairs[j] = _sums(s, acc, data, w, has_w, code, inv_h2, r2, use_grid, axes,
-                                 lo, inv_cell, dims, span, starts)
+        den[j], pairs[j] = _sums(s, acc, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes,
+                                 lo, inv_cell, dims, span, starts, cell_w, cell_s,
+                                 use_cells)
         num[j] = acc
     return num, den, pairs
 
 
 @njit(cache=True, parallel=True)
-def _climb(seeds, data, w, has_w, code, inv_h2, r2, stop, max_iter, use_grid, axes, lo,
-           inv_cell, dims, span, starts):
+def _climb(seeds, data, cols, w, has_w, code, inv_h2, r2, stop, max_iter, use_grid, axes, lo,
+           inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     """Every seed climbs to convergence (shift <= stop) or max_iter steps."""
     n_seeds, d = seeds.shape
     modes = np.empty((n_seeds, d))
@@ -218,8 +383,8 @@ def _climb(seeds, data, w, has_w, code, inv_h2, r2, stop, max_iter, use_grid, ax
         num = np.empty(d)
         visited = 0
         for _ in range(max_iter):
-            den, v = _sums(s, num, data, w, has_w, code, inv_h2, r2, use_grid, axes, lo,
-                           inv_cell, dims, span, starts)
+            den, v = _sums(s, num, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes, lo,
+                           inv_cell, dims, span, starts, cell_w, cell_s, use_cells)
             visited += v
             density[j] = den
             if not den > 0.0:
@@ -270,22 +435,51 @@ def _as_data(a):
 
 
 class _Index:
-    """The data prepared for neighbour queries at one cutoff radius."""
+    """The data prepared for neighbour queries at one cutoff radius.
 
-    def __init__(self, data, weights, radius):
+    In up to three dimensions the points are kept feature by feature (``cols``, shape
+    ``(d, n)``) for the vectorised loops; above, point by point (``data``).  With
+    ``cell_sums``, every cell's weight and coordinate sums are precomputed, so that the
+    cells entirely inside a query's ball count as wholes (flat kernel, whose weight is
+    constant there; only when the grid covers every feature)."""
+
+    def __init__(self, data, weights, radius, cell_sums=False):
         data = _as_data(data)
-        self.kind, self.why = choose_index(data.shape[0], data, radius)
+        n, d = data.shape
+        self.kind, self.why = choose_index(n, data, radius)
         self.has_w = weights is not None
         w = np.ones(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+        no_cells = (np.zeros(1), np.zeros((1, d)), False)
         if self.kind == "grid":
-            g = build_grid(data, radius)
-            self.data = np.ascontiguousarray(data[g.order])
+            cell_sums = cell_sums and d <= 3
+            span = choose_span(data, radius, whole_cells=cell_sums)
+            g = build_grid(data, radius, span=span)
+            self.why += f", {g.span} cells per radius"
+            self.data, self.cols = self._layout(data[g.order])
             self.w = w[g.order] if self.has_w else w
             self.grid = (True, g.axes, g.lo, g.inv_cell, g.dims, g.span, g.starts)
+            if cell_sums:
+                self.why += ", whole cells summed"
+                self.grid += (*_cell_sums(self.cols, self.w, self.has_w, g.starts), True)
+            else:
+                self.grid += no_cells
         else:
-            self.data, self.w = data, w
+            self.data, self.cols = self._layout(data)
+            self.w = w
             self.grid = (False, np.full(3, -1, np.int64), np.zeros(3), 1.0,
-                         np.ones(3, np.int64), 1, np.zeros(2, np.int64))
+                         np.ones(3, np.int64), 1, np.zeros(2, np.int64), *no_cells)
+
+    @staticmethod
+    def _layout(data):
+        """(rows, columns): one of the two holds the data, the other is empty."""
+        n, d = data.shape
+        if d <= 3:
+            return np.zeros((0, d), data.dtype), np.ascontiguousarray(data.T)
+        return np.ascontiguousarray(data), np.zeros((d, 0), data.dtype)
+
+    @property
+    def arrays(self):
+        return (self.data, self.cols, self.w, self.has_w)
 
 
 class NumbaEngine(Engine):
@@ -324,7 +518,7 @@ class NumbaEngine(Engine):
 
     def _index(self, data, weights, bandwidth, kernel):
         radius = cutoff_radius(kernel, bandwidth, self.gaussian_radius)
-        index = _Index(data, weights, radius)
+        index = _Index(data, weights, radius, cell_sums=kernel.code == 0)
         if self.last_index != (index.kind, index.why):
             logger.debug("numba engine: neighbours by %s (%s)", index.kind, index.why)
         self.last_index = (index.kind, index.why)
@@ -335,7 +529,7 @@ class NumbaEngine(Engine):
         index, radius = self._index(data, weights, bandwidth, kernel)
         with self._threads():
             num, den, pairs = _partial_sums(
-                positions, index.data, index.w, index.has_w, kernel.code,
+                positions, *index.arrays, kernel.code,
                 1.0 / float(bandwidth) ** 2, radius * radius, *index.grid,
             )
         self.pairs = int(pairs.sum())
@@ -360,7 +554,7 @@ class NumbaEngine(Engine):
         index, radius = self._index(data, weights, bandwidth, kernel)
         with self._threads():
             modes, n_iter, converged, density, pairs = _climb(
-                seeds, index.data, index.w, index.has_w, kernel.code,
+                seeds, *index.arrays, kernel.code,
                 1.0 / float(bandwidth) ** 2, radius * radius, float(tol) * float(bandwidth),
                 int(max_iter), *index.grid,
             )
