@@ -79,3 +79,20 @@ def test_compressed_float32_and_bin_seeding():
     ms = MeanShift(bandwidth=2.0, bin_seeding=True, algorithm="compressed").fit(X)
     assert adjusted_rand_score(y, ms.labels_) >= 0.99
     assert ms.n_seeds_ < 400
+
+
+def test_unique_rows_matches_numpy_unique():
+    from meanshift._compress import column_bounds, unique_rows
+
+    rng = np.random.default_rng(0)
+    for keys in (rng.integers(-5, 5, size=(2000, 2)),               # dense count
+                 rng.integers(-10**6, 10**6, size=(2000, 3)),       # 1-D sort
+                 rng.integers(-2**62, 2**62, size=(500, 2)),        # too wide: np.unique
+                 rng.integers(0, 3, size=(50, 1))):
+        uniq, inverse = unique_rows(keys)
+        ref_u, ref_inv = np.unique(keys, axis=0, return_inverse=True)
+        np.testing.assert_array_equal(uniq, ref_u)
+        np.testing.assert_array_equal(inverse, ref_inv.reshape(-1))
+        lo, hi = column_bounds(keys)
+        np.testing.assert_array_equal(lo, keys.min(axis=0))
+        np.testing.assert_array_equal(hi, keys.max(axis=0))

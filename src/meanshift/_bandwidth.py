@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array, check_random_state, gen_batches
+from sklearn.utils.random import sample_without_replacement
 
 from ._kernels import get_kernel
 
@@ -124,7 +125,9 @@ def _sample(X, sample_weight, n_sample, rng):
     if n <= n_sample:
         return X, sample_weight
     if sample_weight is None:
-        return X[rng.choice(n, n_sample, replace=False)], None
+        # Without a permutation of all n rows (rng.choice(replace=False) makes one).
+        rows = sample_without_replacement(n, n_sample, random_state=rng)
+        return X[rows], None
     p = sample_weight / sample_weight.sum()
     return X[rng.choice(n, n_sample, replace=True, p=p)], None
 

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BinStats", "bin_stats", "combine", "bin_means", "bin_index", "BIN_FRACTION"]
+__all__ = ["BinStats", "bin_stats", "combine", "bin_means", "bin_index", "column_bounds",
+           "unique_rows", "BIN_FRACTION"]
 
 #: Bin side in bandwidths of the compressed algorithm, in memory and streamed on dask.
 BIN_FRACTION = 1.0 / 16.0
@@ -31,14 +32,24 @@ def bin_index(X, bin_size):
     return np.floor(np.asarray(X, dtype=np.float64) / bin_size).astype(np.int64)
 
 
+def column_bounds(a):
+    """(min, max) of every column of a 2-D array with at least one row.  Column by
+    column: NumPy's ``a.min(axis=0)`` on a tall array of few columns walks it with a
+    stride and is about 20 times slower."""
+    a = np.asarray(a)
+    lo = np.array([a[:, j].min() for j in range(a.shape[1])], dtype=a.dtype)
+    hi = np.array([a[:, j].max() for j in range(a.shape[1])], dtype=a.dtype)
+    return lo, hi
+
+
 def _linear_keys(keys):
     """Row-major numbering of the grid cells of ``keys`` relative to their minimum, or
     None when the bounding box of the cells has more than 2**62 of them.  The numbering
     preserves lexicographic order, so sorting it sorts the keys."""
     if keys.shape[1] == 0:
         return np.zeros(keys.shape[0], dtype=np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lo = keys.min(axis=0)
-    dims = keys.max(axis=0) - lo + 1
+    lo, hi = column_bounds(keys)
+    dims = hi - lo + 1
     if float(np.prod(dims.astype(np.float64))) > 2.0**62:
         return None
     lin = np.zeros(keys.shape[0], dtype=np.int64)
@@ -57,26 +68,31 @@ def _unravel(lin, lo, dims):
     return out
 
 
-def _reduce(keys, weight, xsum):
-    """Sum ``weight`` and ``xsum`` over equal rows of ``keys``; bins sorted
-    lexicographically.  Cells are numbered along one integer axis (a dense count when
-    the cells' bounding box is small, a 1-D sort otherwise), which gives the same bins,
-    order and sums as ``np.unique(keys, axis=0)`` at a fraction of its cost."""
+def unique_rows(keys):
+    """``(uniq, inverse)`` of the rows of an int64 array, as
+    ``np.unique(keys, axis=0, return_inverse=True)`` gives them (rows sorted
+    lexicographically) at a fraction of its cost: cells are numbered along one integer
+    axis (a dense count when the cells' bounding box is small, a 1-D sort otherwise)."""
     lin = _linear_keys(keys) if keys.shape[0] else None
     if lin is None:
         uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    lin, lo, dims = lin
+    n_cells = float(np.prod(dims.astype(np.float64)))
+    if n_cells <= 4 * keys.shape[0] + 1024:
+        present = np.bincount(lin, minlength=int(n_cells)) > 0
+        cells = np.flatnonzero(present)
+        rank = np.cumsum(present) - 1
+        inverse = rank[lin]
     else:
-        lin, lo, dims = lin
-        n_cells = float(np.prod(dims.astype(np.float64)))
-        if n_cells <= 4 * keys.shape[0] + 1024:
-            present = np.bincount(lin, minlength=int(n_cells)) > 0
-            cells = np.flatnonzero(present)
-            rank = np.cumsum(present) - 1
-            inverse = rank[lin]
-        else:
-            cells, inverse = np.unique(lin, return_inverse=True)
-        uniq = _unravel(cells, lo, dims)
-    inverse = inverse.reshape(-1)
+        cells, inverse = np.unique(lin, return_inverse=True)
+    return _unravel(cells, lo, dims), inverse.reshape(-1)
+
+
+def _reduce(keys, weight, xsum):
+    """Sum ``weight`` and ``xsum`` over equal rows of ``keys``; bins sorted
+    lexicographically."""
+    uniq, inverse = unique_rows(keys)
     w = np.bincount(inverse, weights=weight, minlength=len(uniq))
     s = np.stack(
         [np.bincount(inverse, weights=xsum[:, j], minlength=len(uniq)) for j in range(xsum.shape[1])],

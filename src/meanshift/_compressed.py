@@ -31,7 +31,7 @@ import logging
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._compress import BIN_FRACTION, bin_index, bin_means, bin_stats, combine
+from ._compress import BIN_FRACTION, bin_index, bin_means, bin_stats, column_bounds, combine
 from ._pipeline import FitResult, run_standard
 
 __all__ = ["run_compressed", "compress", "CHUNK_ROWS"]
@@ -58,8 +58,8 @@ def _bin_of_rows(X, stats, bin_size, chunk_rows=CHUNK_ROWS):
     """Row of ``stats`` (sorted keys) holding each row of X, or None when the cells'
     bounding box is too large to number on one int64 axis."""
     keys = stats.keys
-    lo = keys.min(axis=0)
-    dims = keys.max(axis=0) - lo + 1
+    lo, hi = column_bounds(keys)
+    dims = hi - lo + 1
     if float(np.prod(dims.astype(np.float64))) > 2.0**62:
         return None
     stride = np.ones(keys.shape[1], dtype=np.int64)

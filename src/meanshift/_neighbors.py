@@ -32,6 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._compress import column_bounds
+
 __all__ = ["Grid", "build_grid", "choose_index", "choose_span", "cutoff_radius",
            "GAUSSIAN_RADIUS"]
 
@@ -76,7 +78,11 @@ def cutoff_radius(kernel, bandwidth, gaussian_radius=GAUSSIAN_RADIUS):
 
 
 def _grid_axes(data, radius, n_axes=3):
-    extent = np.ptp(data, axis=0) if data.shape[0] else np.zeros(data.shape[1])
+    if data.shape[0]:
+        lo, hi = column_bounds(data)
+        extent = hi.astype(np.float64) - lo
+    else:
+        extent = np.zeros(data.shape[1])
     axes = np.argsort(-extent, kind="stable")[: min(n_axes, data.shape[1])]
     return np.sort(axes), extent
 
@@ -147,7 +153,7 @@ def build_grid(data, radius, *, span=1, max_cells=None):
     inv_cell = 1.0 / cell
     # Generous by a hair so that rounding never hides a point at exactly ``radius``.
     span = max(1, int(np.ceil(float(radius) * inv_cell * (1.0 + 1e-9))))
-    lo_g = data[:, axes].min(axis=0).astype(np.float64) if n else np.zeros(g)
+    lo_g = column_bounds(data[:, axes])[0].astype(np.float64) if n else np.zeros(g)
     axes3 = np.full(3, -1, dtype=np.int64)
     lo3 = np.zeros(3)
     dims3 = np.ones(3, dtype=np.int64)

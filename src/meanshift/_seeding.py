@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._compress import unique_rows
 from ._warnings import MeanShiftWarning
 
 __all__ = ["bin_seeds", "make_seeds", "NoSeedError"]
@@ -42,8 +43,11 @@ def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None, at="centre"):
     if X.shape[0] == 0:
         raise NoSeedError("bin seeding got no data points.")
     cells = np.round(X / bin_size)
-    uniq, inverse = np.unique(cells, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    if np.all(np.abs(cells) < 2.0**62):
+        uniq, inverse = unique_rows(cells.astype(np.int64))
+    else:
+        uniq, inverse = np.unique(cells, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
     if sample_weight is None:
         freq = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
     else:
