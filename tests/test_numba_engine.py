@@ -165,3 +165,36 @@ def test_whole_cells_of_the_flat_kernel_agree_with_reference(d, weighted):
     np.testing.assert_allclose(num, rnum, rtol=1e-10, atol=1e-9)
     if not weighted:
         np.testing.assert_array_equal(den, rden)  # counts: exactly the same points
+
+
+def test_tile_order_is_a_permutation_into_small_tiles():
+    from meanshift._neighbors import tile_order
+
+    X = np.random.default_rng(0).normal(size=(1000, 7))
+    X[:300] = 0.0  # ties: many identical rows
+    order, starts = tile_order(X, leaf=50)
+    assert sorted(order.tolist()) == list(range(len(X)))
+    assert starts[0] == 0 and starts[-1] == len(X)
+    assert np.all(np.diff(starts) >= 1) and np.all(np.diff(starts) <= 50)
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_tiles_agree_with_reference(kernel, weighted):
+    # 16-D blobs far apart: a grid on three axes would not prune, tiles do.
+    X, _, _ = make_blobs(3000, 16, centers=6, cluster_std=1.0, random_state=3)
+    w = np.random.default_rng(1).uniform(0.1, 3.0, len(X)) if weighted else None
+    h = 10.0  # the blobs span 14 to 28 along each feature
+    eng = get_engine("numba")
+    pos = np.vstack([X[::61], X.mean(axis=0)])
+    num, den = eng.partial_sums(pos, X, w, h, KERNELS[kernel])
+    assert eng.last_index[0] == "tiles"
+    if kernel != "gaussian":  # (the gaussian's cutoff, 7 h, reaches everything here)
+        assert eng.pairs < 0.6 * len(pos) * len(X)  # the bounding balls pruned
+    rnum, rden = get_engine("numpy").partial_sums(pos, X, w, h, KERNELS[kernel])
+    np.testing.assert_allclose(den, rden, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(num, rnum, rtol=1e-9, atol=1e-9)
+    opts = dict(bandwidth=h, kernel=KERNELS[kernel], tol=1e-4, max_iter=100)
+    ours = eng.climb(X[::50], X, w, **opts)
+    ref = get_engine("numpy").climb(X[::50], X, w, **opts)
+    np.testing.assert_allclose(ours.modes, ref.modes, atol=1e-5 * h)

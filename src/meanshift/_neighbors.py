@@ -10,9 +10,15 @@ a *cutoff radius* ``r`` from the position.  Two structures find the points withi
   whose points lie in ``(2 * span + 1) ** (g - 1)`` contiguous runs of the sorted data.
   The cell side is ``r / span``, enlarged when needed so that there are at most
   ``max_cells`` cells (memory O(n + cells)).
-* **Blocked brute force**: every point is visited, in order, with an early exit from the
-  distance sum once it exceeds ``r**2`` (used when a grid would not prune, e.g. when the
-  cutoff is comparable to the data's extent along every axis).
+* **Tiles with bounding balls** (:func:`tile_order`, above three dimensions, where a
+  grid on three axes would not prune): the data are ordered by a k-d bisection (split
+  at the median of the widest feature) into tiles of at most ``TILE_POINTS`` points,
+  and a query skips every tile whose bounding ball (centre, radius) is farther than
+  ``r`` from it.  Inside a tile the distance sums stop early, by blocks of 8 features,
+  once every point of the tile is out of reach.
+* **Brute force** in up to three dimensions when a grid would not prune (the cutoff is
+  comparable to the data's extent along every axis): every point is visited in one
+  vectorised pass.
 
 :func:`choose_index` picks between them from the expected pruning and says why; the
 compiled engine logs the choice.
@@ -35,10 +41,12 @@ import numpy as np
 from ._compress import column_bounds
 
 __all__ = ["Grid", "build_grid", "choose_index", "choose_span", "cutoff_radius",
-           "GAUSSIAN_RADIUS"]
+           "tile_order", "GAUSSIAN_RADIUS", "TILE_POINTS"]
 
 #: Default truncation radius of the gaussian, in bandwidths (see module notes).
 GAUSSIAN_RADIUS = 7.0
+#: Most points in a tile of :func:`tile_order`.
+TILE_POINTS = 128
 
 
 class Grid(NamedTuple):
@@ -88,11 +96,12 @@ def _grid_axes(data, radius, n_axes=3):
 
 
 def choose_index(n_points, data, radius, *, min_points=64):
-    """``("grid" or "brute", reason)`` for finding neighbours within ``radius``.
+    """``("grid", "tiles" or "brute", reason)`` for finding neighbours within ``radius``.
 
     The grid is chosen when there are at least ``min_points`` points and the expected
     fraction of the data a query visits, ``prod(min(1, 3 r / extent))`` over the grid
-    axes, is at most one half.
+    axes, is at most one half.  Otherwise, above three dimensions, tiles with bounding
+    balls; else every point.
     """
     if n_points < min_points:
         return "brute", f"{n_points} points (< {min_points})"
@@ -102,7 +111,40 @@ def choose_index(n_points, data, radius, *, min_points=64):
     frac = float(np.prod(np.minimum(1.0, 3.0 * radius / np.maximum(extent[axes], 1e-300))))
     if frac <= 0.5:
         return "grid", f"cell lists on axes {axes.tolist()}, visiting ~{frac:.2g} of the data"
+    if data.shape[1] > 3:
+        return "tiles", (f"a grid would visit ~{frac:.2g} of the data; k-d tiles of at most "
+                         f"{TILE_POINTS} points with bounding balls")
     return "brute", f"a grid would visit ~{frac:.2g} of the data"
+
+
+def tile_order(data, leaf=TILE_POINTS):
+    """``(order, starts)``: a permutation of the rows of ``data`` that puts near points
+    together, and the runs ``starts[t]:starts[t + 1]`` of ``order`` that form tiles of
+    at most ``leaf`` points.
+
+    k-d bisection: a run of more than ``leaf`` points is split at the median of its
+    widest feature (``np.argpartition``, deterministic), recursively.
+    """
+    data = np.asarray(data)
+    n = data.shape[0]
+    order = np.arange(n)
+    firsts = []
+    stack = [(0, n)]
+    while stack:
+        a, b = stack.pop()
+        if b - a <= leaf:
+            firsts.append(a)
+            continue
+        rows = order[a:b]
+        pts = data[rows]
+        lo, hi = column_bounds(pts)
+        axis = int(np.argmax(hi.astype(np.float64) - lo))
+        mid = (b - a) // 2
+        order[a:b] = rows[np.argpartition(pts[:, axis], mid)]
+        stack.append((a + mid, b))
+        stack.append((a, a + mid))
+    starts = np.array(sorted(firsts) + [n], dtype=np.int64)
+    return order, starts
 
 
 def choose_span(data, radius, *, whole_cells=False, max_span=None):

@@ -34,25 +34,14 @@ from numba.extending import intrinsic
 
 from .._kernels import Kernel
 from .._neighbors import (
-    GAUSSIAN_RADIUS, build_grid, choose_index, choose_span, cutoff_radius,
+    GAUSSIAN_RADIUS, TILE_POINTS, build_grid, choose_index, choose_span, cutoff_radius,
+    tile_order,
 )
 from ._base import ClimbResult, Engine
 
 __all__ = ["NumbaEngine"]
 
 logger = logging.getLogger(__name__)
-
-
-@njit(cache=True, inline="always")
-def _weight(code, u2):
-    """Kernel profile ``w(u2)`` by kernel code (see :mod:`meanshift._kernels`)."""
-    if code == 0:
-        return 1.0 if u2 <= 1.0 else 0.0
-    if code == 1:
-        return math.exp(-0.5 * u2)
-    if code == 2:
-        return 1.0 - u2 if u2 < 1.0 else 0.0
-    return 1.0 - math.sqrt(u2) if u2 < 1.0 else 0.0
 
 
 @intrinsic
@@ -152,13 +141,68 @@ def _low_d_sums(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
     return den, n0, n1, n2
 
 
+#: Points per tile of the loops above three dimensions (as many as a tile of
+#: :func:`meanshift._neighbors.tile_order` holds at most).
+_TILE = TILE_POINTS
+
+
 @njit(cache=True)
-def _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop):
+def _tile_d2(cols, s, t0, t1, d2, r2):
+    """Squared distances from ``s`` of the points ``t0:t1`` (at most ``_TILE``) into
+    ``d2``, summed feature by feature in order (vectorised over the points); False as
+    soon as, after a block of 8 features, every one exceeds ``r2``."""
+    m = t1 - t0
+    d = s.shape[0]
+    for i in range(m):
+        d2[i] = 0.0
+    k0 = 0
+    while k0 < d:
+        k1 = min(k0 + 8, d)
+        for k in range(k0, k1):
+            sk = s[k]
+            row = cols[k, t0:t1]
+            for i in range(m):
+                t = np.float64(row[i]) - sk
+                d2[i] += t * t
+        inside = 0
+        for i in range(m):
+            inside += 1 if d2[i] <= r2 else 0
+        if inside == 0:
+            return False
+        k0 = k1
+    return True
+
+
+@njit(cache=True, fastmath=_FAST)
+def _tile_sums(code, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num):
+    """Add the weighted points ``t0:t1`` (distances in ``d2``) to ``num``; returns
+    their weight.  Compiled once per kernel code (a literal)."""
+    numba.literally(code)
+    m = t1 - t0
+    wv = w[t0:t1] if has_w else w
+    den = 0.0
+    for i in range(m):
+        x = _cut_weight(code, d2[i], inv_h2, r2)
+        if has_w:
+            x *= wv[i]
+        wt[i] = x
+        den += x
+    for k in range(num.shape[0]):
+        row = cols[k, t0:t1]
+        acc = 0.0
+        for i in range(m):
+            acc += wt[i] * np.float64(row[i])
+        num[k] += acc
+    return den
+
+
+@njit(cache=True)
+def _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
     """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
-    the weight added.  In up to three dimensions the points are read from ``cols``
-    (one contiguous row per feature) by a vectorised loop; above, from ``data`` (one
-    row per point) with an early exit from the distance sum.  Distances and sums are
-    in float64."""
+    the weight added.  Points are read from ``cols`` (one contiguous row per feature)
+    by vectorised loops: in up to three dimensions in one pass, above in tiles of
+    ``_TILE`` points whose distance sums stop early once every point of the tile is
+    out of reach.  Distances and sums are in float64."""
     d = s.shape[0]
     if stop <= start:
         return 0.0
@@ -184,34 +228,30 @@ def _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop):
         if d > 2:
             num[2] += n2
         return den
+    d2 = np.empty(_TILE)
+    wt = np.empty(_TILE)
     den = 0.0
-    for i in range(start, stop):
-        d2 = 0.0
-        k0 = 0
-        while k0 < d:
-            k1 = min(k0 + 8, d)
-            for k in range(k0, k1):
-                t = data[i, k] - s[k]
-                d2 += t * t
-            if d2 > r2:
-                break
-            k0 = k1
-        if d2 <= r2:
-            wt = _weight(code, d2 * inv_h2)
-            if has_w:
-                wt *= w[i]
-            den += wt
-            for k in range(d):
-                num[k] += wt * data[i, k]
+    for t0 in range(start, stop, _TILE):
+        t1 = min(t0 + _TILE, stop)
+        if not _tile_d2(cols, s, t0, t1, d2, r2):
+            continue
+        if code == 0:
+            den += _tile_sums(0, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
+        elif code == 1:
+            den += _tile_sums(1, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
+        elif code == 2:
+            den += _tile_sums(2, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
+        else:
+            den += _tile_sums(3, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
     return den
 
 
 @njit(cache=True)
-def _sums_brute(s, num, data, cols, w, has_w, code, inv_h2, r2):
+def _sums_brute(s, num, cols, w, has_w, code, inv_h2, r2):
     for k in range(num.shape[0]):
         num[k] = 0.0
-    n = cols.shape[1] if s.shape[0] <= 3 else data.shape[0]
-    return _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, 0, n), n
+    n = cols.shape[1]
+    return _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, 0, n), n
 
 
 @njit(cache=True)
@@ -244,7 +284,7 @@ def _slab(x, lo, cell, c, pad):
 
 
 @njit(cache=True)
-def _sums_grid(s, num, data, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dims, span,
+def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dims, span,
                starts, cell_w, cell_s, use_cells):
     """Sums around ``s`` over the points in the cells that reach within ``sqrt(r2)`` of
     it (``data`` sorted by cell).
@@ -310,7 +350,7 @@ def _sums_grid(s, num, data, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cel
             start = starts[row + a]
             stop = starts[row + fa]
             visited += stop - start
-            den += _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop)
+            den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
             if fa <= fb:
                 for c in range(row + fa, row + fb + 1):
                     den += cell_w[c]
@@ -320,7 +360,7 @@ def _sums_grid(s, num, data, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cel
                 start = starts[row + fb + 1]
                 stop = starts[row + b + 1]
                 visited += stop - start
-                den += _range_sums(s, num, data, cols, w, has_w, code, inv_h2, r2, start, stop)
+                den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
     return den, visited
 
 
@@ -341,16 +381,71 @@ def _cell_sums(cols, w, has_w, starts):
 
 
 @njit(cache=True)
-def _sums(s, num, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes, lo, inv_cell, dims,
+def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres):
+    """Sums around ``s`` over the tiles (runs ``starts[t]:starts[t + 1]`` of the data,
+    ordered by :func:`meanshift._neighbors.tile_order`) whose bounding ball, of centre
+    ``centres[t]`` and radius ``radii[t]``, reaches within ``sqrt(r2)`` of ``s``."""
+    for k in range(num.shape[0]):
+        num[k] = 0.0
+    d = s.shape[0]
+    r = math.sqrt(r2) * (1.0 + 1e-9)
+    den = 0.0
+    visited = 0
+    for t in range(starts.shape[0] - 1):
+        c2 = 0.0
+        for k in range(d):
+            u = s[k] - centres[t, k]
+            c2 += u * u
+        reach = radii[t] + r
+        if c2 > reach * reach:
+            continue
+        visited += starts[t + 1] - starts[t]
+        den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, starts[t], starts[t + 1])
+    return den, visited
+
+
+# How a query finds its neighbours (``mode``): 0 every point, 1 cell lists, 2 tiles with
+# bounding balls.  For tiles, ``starts`` holds the tiles' runs, ``cell_w`` their radii
+# and ``cell_s`` their centres.
+@njit(cache=True)
+def _sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo, inv_cell, dims,
           span, starts, cell_w, cell_s, use_cells):
-    if use_grid:
-        return _sums_grid(s, num, data, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell,
+    if mode == 1:
+        return _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell,
                           dims, span, starts, cell_w, cell_s, use_cells)
-    return _sums_brute(s, num, data, cols, w, has_w, code, inv_h2, r2)
+    if mode == 2:
+        return _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, cell_w, cell_s)
+    return _sums_brute(s, num, cols, w, has_w, code, inv_h2, r2)
+
+
+@njit(cache=True)
+def _tile_balls(cols, starts):
+    """Centre (mean) and radius of the points of every tile."""
+    d = cols.shape[0]
+    n_tiles = starts.shape[0] - 1
+    centres = np.zeros((n_tiles, d))
+    radii = np.zeros(n_tiles)
+    for t in range(n_tiles):
+        a = starts[t]
+        b = starts[t + 1]
+        for k in range(d):
+            acc = 0.0
+            for i in range(a, b):
+                acc += np.float64(cols[k, i])
+            centres[t, k] = acc / max(b - a, 1)
+        far = 0.0
+        for i in range(a, b):
+            d2 = 0.0
+            for k in range(d):
+                u = np.float64(cols[k, i]) - centres[t, k]
+                d2 += u * u
+            far = max(far, d2)
+        radii[t] = math.sqrt(far) * (1.0 + 1e-12)
+    return centres, radii
 
 
 @njit(cache=True, parallel=True)
-def _partial_sums(positions, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes, lo,
+def _partial_sums(positions, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
                   inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     k, d = positions.shape
     num = np.zeros((k, d))
@@ -359,7 +454,7 @@ def _partial_sums(positions, data, cols, w, has_w, code, inv_h2, r2, use_grid, a
     for j in prange(k):
         s = positions[j].copy()
         acc = np.zeros(d)
-        den[j], pairs[j] = _sums(s, acc, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes,
+        den[j], pairs[j] = _sums(s, acc, cols, w, has_w, code, inv_h2, r2, mode, axes,
                                  lo, inv_cell, dims, span, starts, cell_w, cell_s,
                                  use_cells)
         num[j] = acc
@@ -367,7 +462,7 @@ def _partial_sums(positions, data, cols, w, has_w, code, inv_h2, r2, use_grid, a
 
 
 @njit(cache=True, parallel=True)
-def _climb(seeds, data, cols, w, has_w, code, inv_h2, r2, stop, max_iter, use_grid, axes, lo,
+def _climb(seeds, cols, w, has_w, code, inv_h2, r2, stop, max_iter, mode, axes, lo,
            inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     """Every seed climbs to convergence (shift <= stop) or max_iter steps."""
     n_seeds, d = seeds.shape
@@ -383,7 +478,7 @@ def _climb(seeds, data, cols, w, has_w, code, inv_h2, r2, stop, max_iter, use_gr
         num = np.empty(d)
         visited = 0
         for _ in range(max_iter):
-            den, v = _sums(s, num, data, cols, w, has_w, code, inv_h2, r2, use_grid, axes, lo,
+            den, v = _sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
                            inv_cell, dims, span, starts, cell_w, cell_s, use_cells)
             visited += v
             density[j] = den
@@ -437,11 +532,11 @@ def _as_data(a):
 class _Index:
     """The data prepared for neighbour queries at one cutoff radius.
 
-    In up to three dimensions the points are kept feature by feature (``cols``, shape
-    ``(d, n)``) for the vectorised loops; above, point by point (``data``).  With
-    ``cell_sums``, every cell's weight and coordinate sums are precomputed, so that the
-    cells entirely inside a query's ball count as wholes (flat kernel, whose weight is
-    constant there; only when the grid covers every feature)."""
+    The points are kept feature by feature (``cols``, shape ``(d, n)``): the loops
+    over points then read contiguous rows and vectorise.  With ``cell_sums``, every
+    cell's weight and coordinate sums are precomputed, so that the cells entirely
+    inside a query's ball count as wholes (flat kernel, whose weight is constant there;
+    only when the grid covers every feature)."""
 
     def __init__(self, data, weights, radius, cell_sums=False):
         data = _as_data(data)
@@ -450,36 +545,35 @@ class _Index:
         self.has_w = weights is not None
         w = np.ones(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         no_cells = (np.zeros(1), np.zeros((1, d)), False)
+        unused_grid = (np.full(3, -1, np.int64), np.zeros(3), 1.0, np.ones(3, np.int64), 1)
         if self.kind == "grid":
             cell_sums = cell_sums and d <= 3
             span = choose_span(data, radius, whole_cells=cell_sums)
             g = build_grid(data, radius, span=span)
             self.why += f", {g.span} cells per radius"
-            self.data, self.cols = self._layout(data[g.order])
-            self.w = w[g.order] if self.has_w else w
-            self.grid = (True, g.axes, g.lo, g.inv_cell, g.dims, g.span, g.starts)
+            order = g.order
+            self.cols = np.ascontiguousarray(data[order].T)
+            self.grid = (1, g.axes, g.lo, g.inv_cell, g.dims, g.span, g.starts)
             if cell_sums:
                 self.why += ", whole cells summed"
-                self.grid += (*_cell_sums(self.cols, self.w, self.has_w, g.starts), True)
+                w_sorted = w[order] if self.has_w else w
+                self.grid += (*_cell_sums(self.cols, w_sorted, self.has_w, g.starts), True)
             else:
                 self.grid += no_cells
+        elif self.kind == "tiles":
+            order, starts = tile_order(data, TILE_POINTS)
+            self.cols = np.ascontiguousarray(data[order].T)
+            centres, radii = _tile_balls(self.cols, starts)
+            self.grid = (2, *unused_grid, starts, radii, centres, False)
         else:
-            self.data, self.cols = self._layout(data)
-            self.w = w
-            self.grid = (False, np.full(3, -1, np.int64), np.zeros(3), 1.0,
-                         np.ones(3, np.int64), 1, np.zeros(2, np.int64), *no_cells)
-
-    @staticmethod
-    def _layout(data):
-        """(rows, columns): one of the two holds the data, the other is empty."""
-        n, d = data.shape
-        if d <= 3:
-            return np.zeros((0, d), data.dtype), np.ascontiguousarray(data.T)
-        return np.ascontiguousarray(data), np.zeros((d, 0), data.dtype)
+            order = None
+            self.cols = np.ascontiguousarray(data.T)
+            self.grid = (0, *unused_grid, np.zeros(2, np.int64), *no_cells)
+        self.w = w[order] if self.has_w and order is not None else w
 
     @property
     def arrays(self):
-        return (self.data, self.cols, self.w, self.has_w)
+        return (self.cols, self.w, self.has_w)
 
 
 class NumbaEngine(Engine):
