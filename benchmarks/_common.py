@@ -38,12 +38,21 @@ class Measurement:
     extra: dict = field(default_factory=dict)
 
 
-def measure(name, fn, *args, repeat=1, **kwargs) -> Measurement:
-    """Run ``fn(*args, **kwargs)`` ``repeat`` times; best wall time and peak extra RSS."""
+#: ``measure(repeat="auto")``: calls faster than this are repeated (best of 3), so that
+#: short timings are not one sample of a noisy machine; applied to every method alike.
+QUICK_S = 1.0
+
+
+def measure(name, fn, *args, repeat="auto", **kwargs) -> Measurement:
+    """Run ``fn(*args, **kwargs)`` ``repeat`` times (``"auto"``: once, or three times
+    when the first run takes under ``QUICK_S``); best wall time and peak extra RSS."""
     best = np.inf
     peak = 0
     result = None
-    for _ in range(repeat):
+    runs = 1 if repeat == "auto" else int(repeat)
+    i = 0
+    while i < runs:
+        i += 1
         gc.collect()
         base = rss_bytes()
         top = [base]
@@ -66,6 +75,8 @@ def measure(name, fn, *args, repeat=1, **kwargs) -> Measurement:
         top[0] = max(top[0], rss_bytes())
         best = min(best, elapsed)
         peak = max(peak, top[0] - base)
+        if repeat == "auto" and i == 1 and elapsed < QUICK_S:
+            runs = 3
     return Measurement(name, best, peak, result)
 
 

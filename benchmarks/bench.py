@@ -6,7 +6,8 @@ its estimate_bandwidth), our NumPy reference engine, and the PyTorch blurring al
 the walk-through (dense distances, gaussian bw 2.5, ``X = W @ X / W.sum(1)`` until nothing
 changes or 100 epochs, ``torch.unique`` for the centroids) where it fits in memory.
 
-Columns: time (s, best of one run after a warm-up of the compiled code), peak memory
+Columns: time (s, after a warm-up of the compiled code; a run under 1 s is repeated and
+the best of 3 kept, for every method alike), peak memory
 (extra resident MB during the call), clusters found, ARI vs the truth, ARI vs the peer,
 and ``speedup`` = peer time / our time, measured in the same run.  Where a peer would
 take minutes, it is timed on a subset of the seeds and its time scaled up (marked
@@ -132,10 +133,11 @@ def case_vs_sklearn(case, X, truth, h, *, bin_seeding=False, sk_seed_step=1, num
         sk = m.result.labels_
         rows.append(_row(case, "sklearn MeanShift" + (" bin_seeding" if bin_seeding else ""),
                          X, h, m, sk, len(m.result.cluster_centers_), truth, sk))
-    algs = ["standard"] if bin_seeding else ["standard", "basin"]
+    algs = ["standard", "auto"] if bin_seeding else ["standard", "basin"]
     for alg in algs:
         m = measure(alg, ours, X, h, algorithm=alg, bin_seeding=bin_seeding)
-        rows.append(_row(case, f"meanshift numba {alg}", X, h, m, m.result.labels_,
+        name = alg if alg != "auto" else f"auto (algorithm={m.result.algorithm_})"
+        rows.append(_row(case, f"meanshift numba {name}", X, h, m, m.result.labels_,
                          len(m.result.cluster_centers_), truth, sk))
     for params in extra:
         m = measure("x", ours, X, h, **params)

@@ -6,16 +6,24 @@
 * **Pruned neighbours.**  A seed only visits the data within the kernel's cutoff radius
   (the support of the compact kernels; ``gaussian_radius`` bandwidths for the gaussian,
   see :mod:`meanshift._neighbors` for the bound on the weight left out), found with cell
-  lists or by blocked brute force with an early exit; :func:`choose_index` picks which
-  and the engine logs it (``last_index``).
-* **Deterministic.**  Every seed's sums run serially over its neighbours in a fixed
-  order (data sorted by grid cell, ties in input order), so results do not depend on the
-  number of threads (``n_jobs``).
+  lists (rows of cells clipped to the ball; for the flat kernel on dense data, the cells
+  entirely inside the ball add precomputed sums), k-d tiles with bounding balls above
+  three dimensions, or a full pass; :func:`choose_index` picks which and the engine
+  logs it (``last_index``).
+* **Vectorised.**  The data are stored feature by feature, and the loops over points
+  have no branches (a point beyond the cutoff gets weight zero by a select) and an
+  inline polynomial ``exp`` (:func:`_exp`), so LLVM turns them into SIMD code.
+* **Deterministic.**  Every seed's sums run over its neighbours in a fixed order (data
+  sorted by grid cell or tile, SIMD lanes combined in a fixed way), so results do not
+  depend on the number of threads (``n_jobs``).
 * **Dtypes.**  float32 data are kept as float32 (half the memory traffic); every
   distance and sum is computed in float64 from those values, so the answer is the one
   the reference computes on the same float32 numbers.
-* **Exact flat boundary.**  A point at distance exactly ``h`` is inside the flat kernel
-  (``d2 <= h**2``), as in the reference and scikit-learn.
+* **Inclusive flat boundary.**  A point at distance ``h`` is inside the flat kernel
+  (``d2 <= h**2``), as in the reference and scikit-learn.  Squared distances may be
+  rounded differently from the reference (fused multiply-adds), so a point within an
+  ulp of the boundary may fall on either side; points exactly on it in exact arithmetic
+  with exactly representable squares (e.g. lattices) are inside, as tested.
 
 Compiled functions are cached on disk (``cache=True``); the first call in a fresh
 process loads them instead of compiling.
@@ -85,17 +93,10 @@ def _exp(u):
     return p * _i64_as_f64((np.int64(kf) + 1023) << 52)
 
 
-@njit(cache=True)
-def _dist2(t0, t1, t2):
-    """Squared distance, rounded term by term as the reference rounds it (compiled on
-    its own, without the fast-math contraction of the loops that call it)."""
-    return t0 * t0 + t1 * t1 + t2 * t2
-
-
 # Loops over the points of a range, written without branches so that LLVM vectorises
 # them: the weight of a point outside the cutoff is selected to zero.  ``reassoc``
 # lets the sums be kept in vector lanes (a fixed order, independent of threads);
-# ``contract`` fuses the kernel arithmetic.  Distances are exact (``_dist2``).
+# ``contract`` fuses multiplies and adds (the polynomial exp, the distances).
 _FAST = {"reassoc", "nsz", "contract"}
 
 
@@ -130,7 +131,10 @@ def _low_d_sums(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
         x0 = np.float64(c0[i])
         x1 = np.float64(c1[i]) if d > 1 else 0.0
         x2 = np.float64(c2[i]) if d > 2 else 0.0
-        d2 = _dist2(x0 - s0, x1 - s1, x2 - s2)
+        t0 = x0 - s0
+        t1 = x1 - s1
+        t2 = x2 - s2
+        d2 = t0 * t0 + t1 * t1 + t2 * t2
         wt = _cut_weight(code, d2, inv_h2, r2)
         if has_w:
             wt *= w[i]
