@@ -184,7 +184,7 @@ def test_tiles_agree_with_reference(kernel, weighted):
     # 16-D blobs far apart: a grid on three axes would not prune, tiles do.
     X, _, _ = make_blobs(3000, 16, centers=6, cluster_std=1.0, random_state=3)
     w = np.random.default_rng(1).uniform(0.1, 3.0, len(X)) if weighted else None
-    h = 10.0  # the blobs span 14 to 28 along each feature
+    h = 16.0  # the blobs span 14 to 28 along each feature
     eng = get_engine("numba")
     pos = np.vstack([X[::61], X.mean(axis=0)])
     num, den = eng.partial_sums(pos, X, w, h, KERNELS[kernel])

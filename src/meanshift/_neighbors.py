@@ -99,16 +99,19 @@ def choose_index(n_points, data, radius, *, min_points=64):
     """``("grid", "tiles" or "brute", reason)`` for finding neighbours within ``radius``.
 
     The grid is chosen when there are at least ``min_points`` points and the expected
-    fraction of the data a query visits, ``prod(min(1, 3 r / extent))`` over the grid
-    axes, is at most one half.  Otherwise, above three dimensions, tiles with bounding
-    balls; else every point.
+    fraction of the data a query visits is at most one half: the rows of cells are
+    clipped to the query's ball, so about the ball's share of its bounding box,
+    ``prod(min(1, 2 r / extent))`` over the ``g`` grid axes times ``(1, pi / 4,
+    pi / 6)`` for ``g = (1, 2, 3)``.  Otherwise, above three dimensions, tiles with
+    bounding balls; else every point.
     """
     if n_points < min_points:
         return "brute", f"{n_points} points (< {min_points})"
     if not np.isfinite(radius):
         return "brute", "unbounded kernel support"
     axes, extent = _grid_axes(data, radius)
-    frac = float(np.prod(np.minimum(1.0, 3.0 * radius / np.maximum(extent[axes], 1e-300))))
+    ball = (1.0, np.pi / 4.0, np.pi / 6.0)[axes.size - 1]
+    frac = ball * float(np.prod(np.minimum(1.0, 2.0 * radius / np.maximum(extent[axes], 1e-300))))
     if frac <= 0.5:
         return "grid", f"cell lists on axes {axes.tolist()}, visiting ~{frac:.2g} of the data"
     if data.shape[1] > 3:
