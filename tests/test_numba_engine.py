@@ -198,3 +198,14 @@ def test_tiles_agree_with_reference(kernel, weighted):
     ours = eng.climb(X[::50], X, w, **opts)
     ref = get_engine("numpy").climb(X[::50], X, w, **opts)
     np.testing.assert_allclose(ours.modes, ref.modes, atol=1e-5 * h)
+
+
+def test_auto_bandwidth_default_engine_gives_the_reference_answer():
+    from meanshift import auto_bandwidth
+
+    X, _, _ = make_blobs(5000, 2, centers=4, random_state=4)
+    fast = auto_bandwidth(X, return_profile=True)
+    ref = auto_bandwidth(X, engine="numpy", return_profile=True)
+    assert fast[0] == pytest.approx(ref[0], rel=1e-12)
+    np.testing.assert_array_equal(fast[1][1], ref[1][1])
+    assert auto_bandwidth(X.astype(np.float32)) == pytest.approx(fast[0], rel=1e-6)

@@ -210,8 +210,9 @@ def auto_bandwidth(
         The kernel the bandwidth is for (its scale differs: radius or standard deviation).
     sample_weight : ndarray of shape (n_samples,), default=None
         Rows are drawn with probability proportional to their weight.
-    engine : Engine, default=None
-        Engine running the trial fits (the NumPy reference when None).
+    engine : Engine or str, default=None
+        Engine (or engine name) running the trial fits; None: the Numba engine when it
+        imports, else the NumPy reference (the engines agree, so the answer is the same).
     random_state : int, RandomState instance or None, default=0
     n_sample : int, default=600
     n_grid : int, default=24
@@ -226,13 +227,17 @@ def auto_bandwidth(
     -------
     bandwidth : float
     """
-    from ._engines import get_engine
+    from ._engines import engine_available, get_engine
 
     kernel = get_kernel(kernel)
-    engine = get_engine("numpy") if engine is None else engine
-    X = np.asarray(X, dtype=np.float64)
+    if engine is None:
+        engine = "numba" if engine_available("numba") else "numpy"
+    if isinstance(engine, str):
+        engine = get_engine(engine)
+    X = np.asarray(X)
     rng = check_random_state(random_state)
     S, w = _sample(X, sample_weight, n_sample, rng)
+    S = np.asarray(S, dtype=np.float64)
     if len(S) < 2 or np.ptp(S, axis=0).max() == 0:
         # A single distinct point: any positive bandwidth gives one cluster.
         scale = float(np.abs(S).max()) if len(S) else 0.0
