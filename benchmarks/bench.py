@@ -294,7 +294,8 @@ def main(argv=None):
     text = [
         "# Benchmark results" + (" (quick)" if quick else ""),
         "",
-        f"Command: `PYTHONPATH=src python benchmarks/bench.py{' --quick' if quick else ''}`  ",
+        f"Command: `PYTHONPATH=src python benchmarks/bench.py"
+        f"{''.join(' ' + a for a in (argv if argv is not None else sys.argv[1:]))}`  ",
         f"Machine: {os.cpu_count()} CPU cores; numba threads: "
         f"{__import__('numba').get_num_threads()}; scikit-learn with n_jobs=None.  ",
         "speedup = time of the first row of each case (the peer) / time of the row.  ",

@@ -180,8 +180,8 @@ def _tile_d2(cols, s, t0, t1, d2, r2):
 @njit(cache=True, fastmath=_FAST)
 def _tile_sums(code, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num):
     """Add the weighted points ``t0:t1`` (distances in ``d2``) to ``num``; returns
-    their weight.  Compiled once per kernel code (a literal)."""
-    numba.literally(code)
+    their weight.  (The distances dominate above three dimensions: one compiled
+    version serves every kernel.)"""
     m = t1 - t0
     wv = w[t0:t1] if has_w else w
     den = 0.0
@@ -239,14 +239,7 @@ def _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
         t1 = min(t0 + _TILE, stop)
         if not _tile_d2(cols, s, t0, t1, d2, r2):
             continue
-        if code == 0:
-            den += _tile_sums(0, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
-        elif code == 1:
-            den += _tile_sums(1, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
-        elif code == 2:
-            den += _tile_sums(2, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
-        else:
-            den += _tile_sums(3, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
+        den += _tile_sums(code, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num)
     return den
 
 
