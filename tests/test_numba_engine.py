@@ -144,7 +144,8 @@ def test_vectorised_exp_matches_numpy():
     u = -np.concatenate([np.linspace(0.0, 50.0, 200001), np.geomspace(1e-12, 700.0, 10001)])
     rel = np.abs(many(u) - np.exp(u)) / np.exp(u)
     assert rel.max() < 2e-15
-    assert many(np.array([-800.0]))[0] == pytest.approx(np.exp(-700.0))
+    assert many(np.array([-700.0]))[0] == pytest.approx(np.exp(-700.0), rel=1e-14)
+    assert many(np.array([-700.5, -800.0, -1e300])).tolist() == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("d", [1, 2, 3])
@@ -209,3 +210,14 @@ def test_auto_bandwidth_default_engine_gives_the_reference_answer():
     assert fast[0] == pytest.approx(ref[0], rel=1e-12)
     np.testing.assert_array_equal(fast[1][1], ref[1][1])
     assert auto_bandwidth(X.astype(np.float32)) == pytest.approx(fast[0], rel=1e-6)
+
+
+def test_gaussian_with_no_truncation_sees_nothing_far_away():
+    X, _, _ = make_blobs(500, 2, centers=2, random_state=0)
+    far = X.max(axis=0) + 100.0  # 100 bandwidths: exp(-5000) is 0 in float64
+    eng = get_engine("numba", gaussian_radius=1e6)
+    num, den = eng.partial_sums(np.vstack([far, X[:1]]), X, None, 1.0, KERNELS["gaussian"])
+    rnum, rden = get_engine("numpy").partial_sums(np.vstack([far, X[:1]]), X, None, 1.0,
+                                                  KERNELS["gaussian"])
+    assert den[0] == 0.0 and rden[0] == 0.0
+    np.testing.assert_allclose(den[1], rden[1], rtol=1e-12)
