@@ -17,17 +17,27 @@ from meanshift._resolve import resolve_algorithm
 from meanshift.datasets import make_blobs, six_blobs
 
 
-@pytest.mark.parametrize("kernel", ["flat", "gaussian"])
-def test_results_do_not_depend_on_thread_count(kernel):
-    X, _, _ = make_blobs(3000, 2, centers=4, random_state=0)
-    opts = dict(bandwidth=1.5, kernel=KERNELS[kernel], tol=1e-4, max_iter=200)
-    one = get_engine("numba", n_jobs=1).climb(X[::5], X, None, **opts)
-    two = get_engine("numba", n_jobs=2).climb(X[::5], X, None, **opts)
+@pytest.mark.parametrize("kernel,d,n", [("flat", 2, 3000), ("gaussian", 2, 3000),
+                                        ("flat", 2, 40000), ("epanechnikov", 12, 3000)])
+def test_results_do_not_depend_on_thread_count(kernel, d, n):
+    # (40000 points: dense enough for whole-cell sums; 12-D: k-d tiles.)
+    X, _, _ = make_blobs(n, d, centers=4, random_state=0)
+    opts = dict(bandwidth=1.5 if d == 2 else 16.0, kernel=KERNELS[kernel], tol=1e-4,
+                max_iter=200)
+    step = n // 600
+    one = get_engine("numba", n_jobs=1).climb(X[::step], X, None, **opts)
+    eng = get_engine("numba", n_jobs=2)
+    two = eng.climb(X[::step], X, None, **opts)
+    if n > 10000:
+        assert "whole cells summed" in eng.last_index[1]
+    if d > 3:
+        assert eng.last_index[0] == "tiles"
     np.testing.assert_array_equal(one.modes, two.modes)
     np.testing.assert_array_equal(one.density, two.density)
     np.testing.assert_array_equal(one.n_iter, two.n_iter)
-    a = get_engine("numba", n_jobs=1).partial_sums(X[:50], X, None, 1.5, KERNELS[kernel])
-    b = get_engine("numba", n_jobs=2).partial_sums(X[:50], X, None, 1.5, KERNELS[kernel])
+    h = opts["bandwidth"]
+    a = get_engine("numba", n_jobs=1).partial_sums(X[:50], X, None, h, KERNELS[kernel])
+    b = get_engine("numba", n_jobs=2).partial_sums(X[:50], X, None, h, KERNELS[kernel])
     np.testing.assert_array_equal(a[0], b[0])
 
 
