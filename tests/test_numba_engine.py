@@ -231,3 +231,12 @@ def test_gaussian_with_no_truncation_sees_nothing_far_away():
                                                   KERNELS["gaussian"])
     assert den[0] == 0.0 and rden[0] == 0.0
     np.testing.assert_allclose(den[1], rden[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n,k", [(600, 7.0), (600, 3.0), (11, 4.0), (10, 20.0), (300, 7.5)])
+def test_knn_scale_unit_mass_shortcut_matches_the_weighted_rule(n, k):
+    # Unit masses take a partition shortcut; doubling every mass and k must give the
+    # same scale through the general, weighted path.
+    S = np.random.default_rng(n).normal(size=(n, 3))
+    fast = _bandwidth._knn_scale(S, np.ones(n), k)
+    assert fast == _bandwidth._knn_scale(S, np.full(n, 2.0), 2 * k)

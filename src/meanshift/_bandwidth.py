@@ -138,6 +138,11 @@ def _knn_scale(S, mass, k):
     so weights and repeated rows give the same scale."""
     diff = S[:, None, :] - S[None, :, :]
     d = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    if np.all(mass == 1.0):
+        # Unit masses: the distance to the k-th nearest (itself included), by partition.
+        idx = min(int(np.ceil(k)) - 1, len(S) - 1)
+        r = np.partition(d, idx, axis=1)[:, idx]
+        return float(np.sort(r)[(len(r) - 1) // 2])
     order = np.argsort(d, axis=1, kind="stable")
     d_sorted = np.take_along_axis(d, order, axis=1)
     cum = np.cumsum(mass[order], axis=1)

@@ -104,7 +104,9 @@ def _reduce(keys, weight, xsum):
 def bin_stats(X, sample_weight, bin_size):
     """Bin statistics of one chunk of data."""
     X = np.asarray(X, dtype=np.float64)
-    w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if sample_weight is None:
+        return _reduce(bin_index(X, bin_size), np.ones(X.shape[0]), X)
+    w = np.asarray(sample_weight, np.float64)
     return _reduce(bin_index(X, bin_size), w, X * w[:, None])
 
 
