@@ -188,7 +188,9 @@ def build_grid(data, radius, *, span=1, max_cells=None):
     g = axes.size
     if max_cells is None:
         max_cells = max(4 * n, 4096)
-    cell = float(radius) / span
+    # A hair wider than radius / span, so that ``span`` cells on each side cover the
+    # radius with a margin (1e-6 of a cell) against rounding of the cell numbers.
+    cell = float(radius) / span * (1.0 + 1e-6)
     ext = extent[axes].astype(np.float64)
     while True:
         dims_g = np.floor(ext / cell).astype(np.int64) + 1
@@ -196,7 +198,6 @@ def build_grid(data, radius, *, span=1, max_cells=None):
             break
         cell *= 1.25
     inv_cell = 1.0 / cell
-    # Generous by a hair so that rounding never hides a point at exactly ``radius``.
     span = max(1, int(np.ceil(float(radius) * inv_cell * (1.0 + 1e-9))))
     lo_g = column_bounds(data[:, axes])[0].astype(np.float64) if n else np.zeros(g)
     axes3 = np.full(3, -1, dtype=np.int64)
