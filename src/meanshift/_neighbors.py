@@ -6,10 +6,11 @@ a *cutoff radius* ``r`` from the position.  Two structures find the points withi
 * **Cell lists** (a spatial grid, :func:`build_grid`): the data are binned on a grid
   over at most three axes (the three with the widest spread, so the grid also prunes in
   more than three dimensions: a distance in a subspace never exceeds the full distance)
-  and sorted by cell.  A query visits the ``(2 * span + 1) ** g`` cells around its own,
-  whose points lie in ``(2 * span + 1) ** (g - 1)`` contiguous runs of the sorted data.
-  The cell side is ``r / span``, enlarged when needed so that there are at most
-  ``max_cells`` cells (memory O(n + cells)).
+  and sorted by cell.  A query visits the cells within ``span`` of its own, in
+  ``(2 * span + 1) ** (g - 1)`` rows that are contiguous runs of the sorted data, each
+  row clipped to the part that meets the query's ball (:func:`choose_span` picks the
+  span).  The cell side is ``r / span`` (a hair wider, against rounding), enlarged when
+  needed so that there are at most ``max_cells`` cells (memory O(n + cells)).
 * **Tiles with bounding balls** (:func:`tile_order`, above three dimensions, where a
   grid on three axes would not prune): the data are ordered by a k-d bisection (split
   at the median of the widest feature) into tiles of at most ``TILE_POINTS`` points,
