@@ -35,7 +35,7 @@ def bin_index(X, bin_size):
 def column_bounds(a):
     """(min, max) of every column of a 2-D array with at least one row.  Column by
     column: NumPy's ``a.min(axis=0)`` on a tall array of few columns walks it with a
-    stride and is about 20 times slower."""
+    stride and is many times slower."""
     a = np.asarray(a)
     lo = np.array([a[:, j].min() for j in range(a.shape[1])], dtype=a.dtype)
     hi = np.array([a[:, j].max() for j in range(a.shape[1])], dtype=a.dtype)

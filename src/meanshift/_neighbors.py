@@ -151,13 +151,14 @@ def tile_order(data, leaf=TILE_POINTS):
     return order, starts
 
 
-def choose_span(data, radius, *, whole_cells=False, max_span=None):
+def choose_span(data, radius, *, whole_cells=False):
     """Cells per cutoff radius for :func:`build_grid`.
 
     Finer cells let a query's rows hug its ball (and, with ``whole_cells``, leave only
     the points of the cells on the ball's boundary to test one by one) but cost a visit
-    each.  The span is chosen so that the occupied cells hold about 4 points each (16
-    without whole cells), from the occupancy of a grid of one cell per radius; at most
+    each.  Tuned by hand on 2-D blobs of 10^4 to 10^6 points: the best span grows as the
+    square root of the occupancy of a grid of one cell per radius: the span is chosen
+    so that occupied cells hold about 80 points each (200 without whole cells), at most
     8 (4) cells per radius.
     """
     data = np.asarray(data)
@@ -168,17 +169,22 @@ def choose_span(data, radius, *, whole_cells=False, max_span=None):
     dims = np.floor(extent[axes] / radius).astype(np.int64) + 1
     if float(np.prod(dims.astype(np.float64))) > 4.0 * n + 4096:
         return 1  # sparse data: one cell per radius already holds few points
-    ids = np.zeros(n, dtype=np.int64)
-    for k, ax in enumerate(axes):
-        c = np.floor((data[:, ax] - data[:, ax].min()) / radius).astype(np.int64)
-        np.clip(c, 0, dims[k] - 1, out=c)
-        ids = ids * dims[k] + c
-    occupied = np.count_nonzero(np.bincount(ids))
+    lo = column_bounds(data[:, axes])[0].astype(np.float64)
+    occupied = np.count_nonzero(np.bincount(_cell_ids(data, axes, lo, 1.0 / radius, dims)))
     target, top = (80.0, 8) if whole_cells else (200.0, 4)
-    if max_span is not None:
-        top = max_span
     span = int((n / max(occupied, 1) / target) ** (1.0 / axes.size))
     return max(1, min(span, top))
+
+
+def _cell_ids(data, axes, lo, inv_cell, dims):
+    """Row-major number of the grid cell of every row of ``data`` (grid axes ``axes``
+    with lower corner ``lo``, cell side ``1 / inv_cell`` and ``dims`` cells)."""
+    ids = np.zeros(data.shape[0], dtype=np.int64)
+    for ax, low, m in zip(axes, lo, dims):
+        c = np.floor((data[:, ax] - low) * inv_cell).astype(np.int64)
+        np.clip(c, 0, m - 1, out=c)
+        ids = ids * m + c
+    return ids
 
 
 def build_grid(data, radius, *, span=1, max_cells=None):
@@ -207,11 +213,7 @@ def build_grid(data, radius, *, span=1, max_cells=None):
     axes3[3 - g:] = axes
     lo3[3 - g:] = lo_g
     dims3[3 - g:] = dims_g
-    ids = np.zeros(n, dtype=np.int64)
-    for k in range(3 - g, 3):
-        c = np.floor((data[:, axes3[k]] - lo3[k]) * inv_cell).astype(np.int64)
-        np.clip(c, 0, dims3[k] - 1, out=c)
-        ids = ids * dims3[k] + c
+    ids = _cell_ids(data, axes, lo_g, inv_cell, dims_g)
     order = np.argsort(ids, kind="stable")
     counts = np.bincount(ids, minlength=int(np.prod(dims3)))
     starts = np.zeros(counts.size + 1, dtype=np.int64)

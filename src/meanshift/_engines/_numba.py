@@ -202,12 +202,13 @@ def _tile_sums(code, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num):
 
 
 @njit(cache=True)
-def _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
+def _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
     """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
     the weight added.  Points are read from ``cols`` (one contiguous row per feature)
     by vectorised loops: in up to three dimensions in one pass, above in tiles of
     ``_TILE`` points whose distance sums stop early once every point of the tile is
-    out of reach.  Distances and sums are in float64."""
+    out of reach (``scratch``, shape ``(2, _TILE)``, holds a tile's distances and
+    weights).  Distances and sums are in float64."""
     d = s.shape[0]
     if stop <= start:
         return 0.0
@@ -233,8 +234,8 @@ def _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
         if d > 2:
             num[2] += n2
         return den
-    d2 = np.empty(_TILE)
-    wt = np.empty(_TILE)
+    d2 = scratch[0]
+    wt = scratch[1]
     den = 0.0
     for t0 in range(start, stop, _TILE):
         t1 = min(t0 + _TILE, stop)
@@ -245,11 +246,11 @@ def _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
 
 
 @njit(cache=True)
-def _sums_brute(s, num, cols, w, has_w, code, inv_h2, r2):
+def _sums_brute(s, num, cols, w, has_w, code, inv_h2, r2, scratch):
     for k in range(num.shape[0]):
         num[k] = 0.0
     n = cols.shape[1]
-    return _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, 0, n), n
+    return _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, 0, n, scratch), n
 
 
 @njit(cache=True)
@@ -283,9 +284,9 @@ def _slab(x, lo, cell, c, pad):
 
 @njit(cache=True)
 def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dims, span,
-               starts, cell_w, cell_s, use_cells):
+               starts, cell_w, cell_s, use_cells, scratch):
     """Sums around ``s`` over the points in the cells that reach within ``sqrt(r2)`` of
-    it (``data`` sorted by cell).
+    it (``cols`` sorted by cell).
 
     The cells are visited in rows along the last grid axis; each row is clipped to the
     part of the ball it can meet.  With ``use_cells`` (flat kernel, grid over every
@@ -348,7 +349,8 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
             start = starts[row + a]
             stop = starts[row + fa]
             visited += stop - start
-            den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
+            den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
+                               scratch)
             if fa <= fb:
                 for c in range(row + fa, row + fb + 1):
                     den += cell_w[c]
@@ -358,7 +360,8 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
                 start = starts[row + fb + 1]
                 stop = starts[row + b + 1]
                 visited += stop - start
-                den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
+                den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
+                                   scratch)
     return den, visited
 
 
@@ -379,7 +382,7 @@ def _cell_sums(cols, w, has_w, starts):
 
 
 @njit(cache=True)
-def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres):
+def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres, scratch):
     """Sums around ``s`` over the tiles (runs ``starts[t]:starts[t + 1]`` of the data,
     ordered by :func:`meanshift._neighbors.tile_order`) whose bounding ball, of centre
     ``centres[t]`` and radius ``radii[t]``, reaches within ``sqrt(r2)`` of ``s``."""
@@ -398,7 +401,8 @@ def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres
         if c2 > reach * reach:
             continue
         visited += starts[t + 1] - starts[t]
-        den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, starts[t], starts[t + 1])
+        den += _range_sums(s, num, cols, w, has_w, code, inv_h2, r2, starts[t], starts[t + 1],
+                           scratch)
     return den, visited
 
 
@@ -407,13 +411,14 @@ def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres
 # and ``cell_s`` their centres.
 @njit(cache=True)
 def _sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo, inv_cell, dims,
-          span, starts, cell_w, cell_s, use_cells):
+          span, starts, cell_w, cell_s, use_cells, scratch):
     if mode == 1:
         return _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell,
-                          dims, span, starts, cell_w, cell_s, use_cells)
+                          dims, span, starts, cell_w, cell_s, use_cells, scratch)
     if mode == 2:
-        return _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, cell_w, cell_s)
-    return _sums_brute(s, num, cols, w, has_w, code, inv_h2, r2)
+        return _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, cell_w, cell_s,
+                           scratch)
+    return _sums_brute(s, num, cols, w, has_w, code, inv_h2, r2, scratch)
 
 
 @njit(cache=True)
@@ -452,9 +457,10 @@ def _partial_sums(positions, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
     for j in prange(k):
         s = positions[j].copy()
         acc = np.zeros(d)
+        scratch = np.empty((2, _TILE if d > 3 else 0))
         den[j], pairs[j] = _sums(s, acc, cols, w, has_w, code, inv_h2, r2, mode, axes,
                                  lo, inv_cell, dims, span, starts, cell_w, cell_s,
-                                 use_cells)
+                                 use_cells, scratch)
         num[j] = acc
     return num, den, pairs
 
@@ -474,10 +480,12 @@ def _climb(seeds, cols, w, has_w, code, inv_h2, r2, stop, max_iter, mode, axes, 
         for k in range(d):
             s[k] = seeds[j, k]
         num = np.empty(d)
+        scratch = np.empty((2, _TILE if d > 3 else 0))
         visited = 0
         for _ in range(max_iter):
             den, v = _sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
-                           inv_cell, dims, span, starts, cell_w, cell_s, use_cells)
+                           inv_cell, dims, span, starts, cell_w, cell_s, use_cells,
+                           scratch)
             visited += v
             density[j] = den
             if not den > 0.0:
