@@ -9,9 +9,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 from meanshift import MeanShift
-from meanshift._blurring import COLLAPSE, cluster_entropy, run_blurring
+from meanshift._data import MemoryRows
+from meanshift._pipeline import Plan
+from meanshift._pipeline.blurring import COLLAPSE, cluster_entropy, run_blurring
 from meanshift._engines import ENGINES, engine_available
-from meanshift._engines._numpy import NumpyEngine
+from meanshift._engines._reference import NumpyEngine
 from meanshift._kernels import get_kernel
 from meanshift.datasets import six_blobs
 
@@ -139,11 +141,9 @@ def test_never_n_by_n_memory():
     n = len(X)
     engine = NumpyEngine(block_elements=2**16)
     tracemalloc.start()
-    res = run_blurring(
-        X, None, engine=engine, kernel=get_kernel("gaussian"), bandwidth=1.5, tol=1e-3,
-        max_iter=30, seeds=None, bin_seeding=False, min_bin_freq=1, random_state=0,
-        merge_radius=1.5, label_by="nearest", cluster_all=True, record_history=False,
-    )
+    plan = Plan(algorithm="blurring", engine=engine, kernel=get_kernel("gaussian"),
+                bandwidth=1.5, tol=1e-3, max_iter=30, merge_radius=1.5)
+    res = run_blurring(MemoryRows(X), plan)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(res.centers) == 3

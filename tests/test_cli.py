@@ -233,7 +233,7 @@ def test_progress_wrapper_changes_nothing(data):
         cli.fit_with_progress(a, X, quiet=False)
         b = MeanShift(kernel="gaussian", bandwidth=2.5, algorithm=algorithm).fit(X)
         np.testing.assert_array_equal(a.labels_, b.labels_)
-        assert "_engine_instance" not in vars(a)
+        assert a.callback is None  # the bar's callback is removed after the fit
 
 
 def test_progress_bar_moves(data, monkeypatch):
@@ -252,7 +252,13 @@ def test_progress_bar_moves(data, monkeypatch):
     X, _ = data
     model = MeanShift(kernel="gaussian", bandwidth=2.5, algorithm="blurring")
     cli.fit_with_progress(model, X)
-    assert seen and max(seen) == model.n_iter_
+    # One refresh per blurring step, then the bar is full: steps done of max_iter.
+    assert seen[:-1] == list(range(1, model.n_iter_)) and seen[-1] == model.max_iter
+    seen.clear()
+    model = MeanShift(kernel="gaussian", bandwidth=2.5, algorithm="standard", engine="numpy")
+    cli.fit_with_progress(model, X)
+    # Seeds that stopped, after every step, never backwards, to every seed.
+    assert seen == sorted(seen) and len(seen) > 2 and seen[-1] == model.n_seeds_
 
 
 def test_subprocess_quiet_when_not_a_terminal(files):

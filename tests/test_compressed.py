@@ -5,9 +5,10 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from meanshift import MeanShift
-from meanshift import _compress
-from meanshift._compress import BIN_FRACTION
-from meanshift._compressed import compress
+from meanshift._stages import compression as _compress
+from meanshift._stages.compression import BIN_FRACTION
+from meanshift._data import MemoryRows
+from meanshift._stages.compression import bin_means, compress
 from meanshift.datasets import make_blobs
 
 
@@ -34,10 +35,13 @@ def test_fast_reduce_equals_unique(scale, d):
     np.testing.assert_array_equal(got.xsum, s)
 
 
-def test_chunks_add_up():
+def test_chunks_add_up(monkeypatch):
+    import meanshift._data._memory as memory
+
     X, _, _ = make_blobs(5000, 2, centers=3, random_state=0)
     whole = _compress.bin_stats(X, None, 0.1)
-    _, means, weights = compress(X, None, 0.1, chunk_rows=777)
+    monkeypatch.setattr(memory, "CHUNK_ROWS", 777)
+    means, weights = bin_means(compress(MemoryRows(X), 0.1))
     np.testing.assert_allclose(means, whole.xsum / whole.weight[:, None], rtol=1e-12)
     np.testing.assert_array_equal(weights, whole.weight)
     assert weights.sum() == len(X)
@@ -82,7 +86,7 @@ def test_compressed_float32_and_bin_seeding():
 
 
 def test_unique_rows_matches_numpy_unique():
-    from meanshift._compress import column_bounds, unique_rows
+    from meanshift._stages.compression import column_bounds, unique_rows
 
     rng = np.random.default_rng(0)
     for keys in (rng.integers(-5, 5, size=(2000, 2)),               # dense count

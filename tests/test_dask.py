@@ -17,13 +17,14 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 from meanshift import MeanShift  # noqa: E402
-from meanshift._compress import bin_means, bin_stats  # noqa: E402
-from meanshift._compress import BIN_FRACTION  # noqa: E402
-from meanshift._dask_fit import stream_bins  # noqa: E402
+from meanshift._stages.compression import bin_means, bin_stats  # noqa: E402
+from meanshift._stages.compression import BIN_FRACTION  # noqa: E402
+from meanshift._data import DaskRows, MemoryRows  # noqa: E402
+from meanshift._stages.compression import add_chunk_bins, chunk_bins  # noqa: E402
 from meanshift._engines import get_engine  # noqa: E402
 from meanshift._engines._dask import DaskEngine  # noqa: E402
 from meanshift._kernels import get_kernel  # noqa: E402
-from meanshift._pipeline import run_standard  # noqa: E402
+from meanshift._pipeline import Plan, run_standard  # noqa: E402
 from meanshift.datasets import make_blobs  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
@@ -72,14 +73,20 @@ def test_partial_sums_equal_reference(client, data, kernel):
     np.testing.assert_allclose(got[1], ref[1], rtol=1e-12, atol=1e-12)
 
 
-def test_nearest_is_lazy_and_equals_reference(client, data):
+def test_nearest_labels_of_dask_rows_are_lazy_and_equal_reference(client, data):
+    from meanshift._stages.labels import nearest_labels
+
     X, _ = data
     centers = X[:5]
-    idx, dist = DaskEngine().nearest(da.from_array(X, chunks=(250, 2)), centers)
-    assert isinstance(idx, da.Array) and isinstance(dist, da.Array)
+    # The engine contract is NumPy in and out; lazy results are the input adapter's job.
+    idx, dist = DaskEngine().nearest(X, centers)
     ref_idx, ref_dist = get_engine("numpy").nearest(X, centers)
-    np.testing.assert_array_equal(idx.compute(), ref_idx)
-    np.testing.assert_allclose(dist.compute(), ref_dist)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist)
+    rows = DaskRows(da.from_array(X, chunks=(250, 2)))
+    lazy = rows.map_rows(nearest_labels, DaskEngine(), centers, 1.0, True)
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_array_equal(lazy.compute(), ref_idx)
 
 
 # -- the standard fit on the cluster equals the in-memory fit -------------------------------
@@ -189,11 +196,9 @@ def _in_memory_compressed(X, w, params):
     """The compressed fit done by hand in memory: bins of all of X, then standard."""
     bs = H * BIN_FRACTION
     means, weights = bin_means(bin_stats(X, w, bs))
-    return run_standard(
-        means, weights, engine=get_engine("numpy"), kernel=get_kernel(params.get("kernel", "flat")),
-        bandwidth=H, tol=1e-3, max_iter=300, seeds="bins", bin_seeding=False, min_bin_freq=1,
-        random_state=0, merge_radius=H, label_by="nearest", cluster_all=True, record_history=False,
-    )
+    plan = Plan(algorithm="standard", engine=get_engine("numpy"),
+                kernel=get_kernel(params.get("kernel", "flat")), bandwidth=H, merge_radius=H)
+    return run_standard(MemoryRows(means, weights), plan)
 
 
 @pytest.mark.parametrize("chunks", [900, 128])
@@ -213,9 +218,11 @@ def test_compressed_streaming_equals_in_memory_binning(client, data, chunks):
 def test_stream_bins_add_up_over_chunkings(data):
     X, w = data
     with dask.config.set(scheduler="threads"):
-        a, finite, summary = stream_bins(da.from_array(X, chunks=(900, 2)),
-                                         da.from_array(w, chunks=900), 0.1)
-        b, _, _ = stream_bins(da.from_array(X, chunks=(61, 2)), da.from_array(w, chunks=61), 0.1)
+        a, finite, summary = DaskRows(da.from_array(X, chunks=(900, 2)),
+                                      da.from_array(w, chunks=900)).reduce(
+            chunk_bins, add_chunk_bins, 0.1)
+        b, _, _ = DaskRows(da.from_array(X, chunks=(61, 2)), da.from_array(w, chunks=61)).reduce(
+            chunk_bins, add_chunk_bins, 0.1)
     assert finite and summary[0] and summary[1] == w.min()
     np.testing.assert_allclose(summary[2], w.sum())
     np.testing.assert_array_equal(a.keys, b.keys)
@@ -237,7 +244,9 @@ def test_worker_killed_mid_fit_still_gives_the_same_result(client, data, monkeyp
     ref = MeanShift(engine="numpy", **params).fit(X)
     before = set(client.scheduler_info()["workers"])
     calls = []
-    original = DaskEngine.partial_sums
+    from meanshift._engines._dask import _DaskBound
+
+    original = _DaskBound.partial_sums
 
     def partial_sums_with_a_crash(self, *args, **kwargs):
         calls.append(1)
@@ -245,7 +254,7 @@ def test_worker_killed_mid_fit_still_gives_the_same_result(client, data, monkeyp
             _kill_a_worker_soon(client)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DaskEngine, "partial_sums", partial_sums_with_a_crash)
+    monkeypatch.setattr(_DaskBound, "partial_sums", partial_sums_with_a_crash)
     got = MeanShift(**params).fit(da.from_array(X, chunks=(150, 2)))
     assert len(calls) > 3
     _assert_same_fit(got, ref, H)
@@ -254,8 +263,7 @@ def test_worker_killed_mid_fit_still_gives_the_same_result(client, data, monkeyp
 
 
 def test_worker_killed_mid_stream_still_gives_the_same_result(client, data, monkeypatch):
-    import meanshift._dask_fit as dask_fit
-    import meanshift._engines._dask as dask_engine
+    import meanshift._data._dask as dask_rows
 
     X, w = data
     dX, dw = da.from_array(X, chunks=(50, 2)), da.from_array(w, chunks=50)  # 18 chunks
@@ -263,7 +271,7 @@ def test_worker_killed_mid_stream_still_gives_the_same_result(client, data, monk
         ref = MeanShift(bandwidth=H, algorithm="compressed").fit(dX, sample_weight=dw)
     before = set(client.scheduler_info()["workers"])
     rounds = []
-    original = dask_engine.tree_reduce
+    original = dask_rows.tree_reduce
 
     def tree_reduce_with_a_crash(*args, **kwargs):
         rounds.append(1)
@@ -271,8 +279,8 @@ def test_worker_killed_mid_stream_still_gives_the_same_result(client, data, monk
             _kill_a_worker_soon(client)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(dask_engine, "tree_reduce", tree_reduce_with_a_crash)
-    monkeypatch.setattr(dask_fit, "_scheduler_threads", lambda: 1)  # rounds of 8 chunks
+    monkeypatch.setattr(dask_rows, "tree_reduce", tree_reduce_with_a_crash)
+    monkeypatch.setattr(dask_rows, "_scheduler_threads", lambda: 1)  # rounds of 8 chunks
     got = MeanShift(bandwidth=H, algorithm="compressed").fit(dX, sample_weight=dw)
     assert len(rounds) >= 3
     _assert_same_fit(got, ref, H)
@@ -313,7 +321,7 @@ def test_out_of_core_streaming_from_disk(tmp_path):
 
 
 def test_bin_seeding_fallback_and_empty_bins_like_in_memory(client):
-    from meanshift._seeding import NoSeedError
+    from meanshift._stages.seeding import NoSeedError
     from meanshift._warnings import MeanShiftWarning
 
     X = np.random.default_rng(3).normal(size=(60, 2)) * 10

@@ -1,6 +1,6 @@
 """Shared engine tests: every registered, importable engine against the NumPy reference.
 
-Each engine is compared with :class:`meanshift._engines._numpy.NumpyEngine` on every
+Each engine is compared with :class:`meanshift._engines._reference.NumpyEngine` on every
 kernel, with and without sample weights, on float32 and float64 data, for each method of
 the contract (``climb``, ``partial_sums``, ``nearest``, ``blur_step``).  Engines are
 picked up from the registry automatically; ``TOLERANCES`` holds each engine's stated

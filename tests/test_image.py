@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from meanshift._color import rgb_to, to_rgb
+from meanshift.image._color import rgb_to, to_rgb
 from meanshift._engines import get_engine
 from meanshift._kernels import Kernel, get_kernel
 from meanshift.image import find_boundaries, mark_boundaries, segment
@@ -74,7 +74,7 @@ def test_gaussian_grid_climb_matches_truncated_reference():
 
 
 def test_spatial_modes_match_reference():
-    from meanshift import _image_kernels as K
+    from meanshift.image import _climb as K
 
     rng = np.random.default_rng(7)
     img = rng.uniform(0, 1, size=(8, 10, 3)).astype(np.float32)
@@ -272,7 +272,7 @@ def test_sklearn_sample_image():
         (np.zeros((4, 4)), {"spacing": (1, 2, 3)}, r"'spacing' .* one positive number per "
          r"spatial axis \(2\)"),
         (np.zeros((4, 4, 3)), {"channel_axis": 5}, r"'channel_axis' .* got 5"),
-        (np.zeros((4, 4)), {"n_jobs": 0}, r"'n_jobs' parameter must be None or a non-zero"),
+        (np.zeros((4, 4)), {"n_jobs": 0}, r"'n_jobs' parameter must be None \(every thread\), -1 \(all\).*got 0"),
         (np.zeros((4, 4)), {"speedup": 0}, r"'speedup' parameter must be a positive integer; "
          r"got 0"),
     ],
@@ -296,7 +296,7 @@ def test_boundaries():
 
 # -- command line ----------------------------------------------------------------------------
 def _cli(argv):
-    from meanshift._cli_segment import add_parser
+    from meanshift.cli._segment import add_parser
 
     parser = argparse.ArgumentParser(prog="meanshift")
     add_parser(parser.add_subparsers(dest="command", required=True))

@@ -9,10 +9,10 @@ import pytest
 from sklearn.cluster import estimate_bandwidth as sk_estimate_bandwidth
 
 from meanshift import MeanShift, estimate_bandwidth
-from meanshift import _bandwidth
+from meanshift._stages import bandwidth as _bandwidth
 from meanshift._engines import get_engine
 from meanshift._kernels import KERNELS
-from meanshift._neighbors import build_grid, choose_index
+from meanshift._engines._numba._index import build_grid, choose_index
 from meanshift._resolve import resolve_algorithm
 from meanshift.datasets import make_blobs, six_blobs
 
@@ -96,7 +96,7 @@ def test_float32_input_stays_float32_and_keeps_the_answer():
     ref = MeanShift(bandwidth=2.0, engine="numpy").fit(X32.astype(np.float64))
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-6)
-    from meanshift._engines._numba import _as_data
+    from meanshift._engines._numba._index import as_data as _as_data
 
     assert _as_data(X32).dtype == np.float32 and _as_data(X32.astype(int)).dtype == np.float64
 
@@ -116,7 +116,7 @@ def test_auto_choices_are_stored_and_logged(caplog):
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 @pytest.mark.parametrize("kernel", ["flat", "gaussian"])
 def test_basin_absorption_keeps_the_labels(engine, kernel, monkeypatch):
-    from meanshift import _basin
+    from meanshift._pipeline import basin as _basin
 
     monkeypatch.setattr(_basin, "MIN_SEEDS", 0)
     X, _, _ = make_blobs(3000 if engine == "numba" else 600, 2, centers=5, random_state=11)
@@ -142,7 +142,7 @@ def test_estimate_bandwidth_sampled_matches_exact(monkeypatch):
 def test_vectorised_exp_matches_numpy():
     from numba import njit
 
-    from meanshift._engines._numba import _exp
+    from meanshift._kernels import fast_exp as _exp
 
     @njit
     def many(u):
@@ -179,7 +179,7 @@ def test_whole_cells_of_the_flat_kernel_agree_with_reference(d, weighted):
 
 
 def test_tile_order_is_a_permutation_into_small_tiles():
-    from meanshift._neighbors import tile_order
+    from meanshift._engines._numba._index import tile_order
 
     X = np.random.default_rng(0).normal(size=(1000, 7))
     X[:300] = 0.0  # ties: many identical rows

@@ -1,8 +1,10 @@
 """The scikit-learn face of the library: :class:`MeanShift` and :func:`mean_shift`.
 
-The estimator validates, resolves the ``"auto"`` choices once (:mod:`meanshift._resolve`),
-hands the work to a pipeline (:mod:`meanshift._pipeline`) running on an engine
-(:mod:`meanshift._engines`), and exposes the results as fitted attributes.
+The estimator only orchestrates: it reads the input into rows (:mod:`meanshift._data`:
+NumPy, torch and dask input alike), makes the plan of the fit once (every ``"auto"``
+resolved, :mod:`meanshift._resolve`), runs the plan's pipeline
+(:mod:`meanshift._pipeline`) on an engine (:mod:`meanshift._engines`), and exposes the
+results as fitted attributes.
 """
 
 from __future__ import annotations
@@ -14,61 +16,21 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
-from ._dask_fit import DASK_ALGORITHMS, is_dask
-from ._engines import ENGINES, get_engine
-from ._kernels import KERNELS, get_kernel
-from ._merge import merge_modes
-from ._pipeline import ALGORITHMS, label_points
-from ._resolve import resolve_algorithm, resolve_bandwidth, resolve_engine
+from ._data import MemoryRows, read_rows
+from ._engines import ENGINES
+from ._kernels import KERNELS
+from ._pipeline import ALGORITHMS, run
+from ._resolve import make_plan
+from ._stages.labels import label_rows
+from ._stages.merge import merge_modes
 
 __all__ = ["MeanShift", "mean_shift"]
 
 logger = logging.getLogger("meanshift")
-
-
-def _is_tensor(X):
-    """True for a torch tensor (checked without importing torch)."""
-    return type(X).__module__.startswith("torch") and hasattr(X, "detach")
-
-
-def _untensor(X):
-    """A torch tensor (any device) as a NumPy array; anything else unchanged.
-
-    CUDA tensors make one round trip to the host here, for validation and the NumPy
-    stages (seeding, merging); the torch engine moves the data back once per call.
-    """
-    if not _is_tensor(X):
-        return X
-    t = X.detach().to("cpu")
-    if t.dtype.is_floating_point and t.element_size() < 4:  # float16, bfloat16
-        t = t.float()
-    return t.numpy()
-
-
-def _check_sample_weight(sample_weight, n_samples):
-    if sample_weight is None:
-        return None
-    sample_weight = _untensor(sample_weight)
-    w = np.asarray(sample_weight)
-    if w.dtype.kind not in "biuf":
-        raise ValueError(f"sample_weight must be numeric; got dtype {w.dtype}.")
-    w = w.astype(np.float64).reshape(-1) if w.ndim <= 1 else w
-    if w.ndim != 1 or w.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per sample; got "
-            f"shape {np.shape(sample_weight)}."
-        )
-    if not np.all(np.isfinite(w)):
-        raise ValueError("sample_weight must be finite; it contains NaN or infinity.")
-    if np.any(w < 0):
-        raise ValueError(f"sample_weight must be non-negative; got a minimum of {w.min():g}.")
-    if not w.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum; all weights are zero.")
-    return w
 
 
 class MeanShift(ClusterMixin, BaseEstimator):
@@ -103,7 +65,10 @@ default=None
         or whose climb ended outside every cluster (``label_by="mode"``) get label -1.
         The reach is the bandwidth for compact kernels and 3 bandwidths for the gaussian.
     n_jobs : int, default=None
-        Threads for the compiled engines; results do not depend on it.
+        Threads of the engine, one meaning for every engine: None (the default) and -1
+        use every thread the engine has (Numba: ``NUMBA_NUM_THREADS``, normally the
+        cores), -2 all but one, k > 0 that many; 0 is an error.  Results do not depend
+        on it.
     max_iter : int, default=300
         Most mean shift steps per seed.
     kernel : {"flat", "gaussian", "epanechnikov", "triangular"}, default="flat"
@@ -139,8 +104,9 @@ default=None
         input tensor's device, else the GPU when torch sees one, else the CPU (stored in
         ``device_``).  Other engines run on the CPU and accept only "auto".
     engine_options : dict, default=None
-        Extra options of the engine, e.g. ``{"dtype": "float64"}`` for the torch engine
-        (float32 by default) or ``{"block_elements": 2**24}``.
+        Options of the engine, e.g. ``{"dtype": "float64"}`` for the torch engine
+        (float32 by default) or ``{"gaussian_radius": 8.0}`` for the numba engine; each
+        engine documents its own, and an option it does not have is an error.
     return_tensors : bool, default=False
         Keep ``cluster_centers_`` and ``labels_`` (and what ``predict`` returns) as torch
         tensors on ``device_`` instead of NumPy arrays.
@@ -159,6 +125,12 @@ default=None
         other rows are labelled afterwards by the fitted ``label_by`` rule against the
         sample (their nearest centre, or their own climb on the sample's density).
         None fits on every row.
+    callback : callable, default=None
+        Progress of the fit: called as ``callback(progress)`` during the climb (every
+        engine calls it while seeds climb, and once more at the end) and after every
+        blurring step, with ``progress`` a named tuple ``(stage, done, total)``
+        (``stage`` "climb": ``done`` seeds of ``total`` have stopped; "blur": steps).
+        Returning ``False`` cancels the fit (``meanshift.FitCancelled`` is raised).
 
     Attributes
     ----------
@@ -234,7 +206,7 @@ default=None
         "kernel": [StrOptions(set(KERNELS))],
         "tol": [Interval(Real, 0, None, closed="left")],
         "label_by": [StrOptions({"nearest", "mode"})],
-        "algorithm": [StrOptions({"auto"} | set(ALGORITHMS) | set(DASK_ALGORITHMS))],
+        "algorithm": [StrOptions({"auto"} | set(ALGORITHMS))],
         "engine": [StrOptions({"auto"} | set(ENGINES))],
         "device": [str],
         "engine_options": [dict, None],
@@ -244,6 +216,7 @@ default=None
         "record_history": ["boolean"],
         "max_samples": [Interval(Integral, 1, None, closed="left"),
                         Interval(Real, 0, 1, closed="right"), None],
+        "callback": [callable, None],
     }
 
     def __init__(
@@ -268,6 +241,7 @@ default=None
         random_state=0,
         record_history=False,
         max_samples=None,
+        callback=None,
     ):
         self.bandwidth = bandwidth
         self.seeds = seeds
@@ -288,20 +262,9 @@ default=None
         self.random_state = random_state
         self.record_history = record_history
         self.max_samples = max_samples
+        self.callback = callback
 
     # -- helpers -----------------------------------------------------------------------
-    def _engine_instance(self, name, device=None):
-        options = dict(self.engine_options or {}, n_jobs=self.n_jobs)
-        if name == "torch":
-            options["device"] = getattr(self, "device_", self.device) if device is None else device
-        elif self.device != "auto":
-            raise ValueError(
-                f"The 'device' parameter applies to the 'torch' engine only; got "
-                f"device={self.device!r} with engine={name!r}. Use engine='torch' (or "
-                "'auto') or leave device='auto'."
-            )
-        return get_engine(name, **options)
-
     def _out(self, a):
         """A result as returned to the user: NumPy, or a tensor on ``device_``."""
         if not self.return_tensors:
@@ -315,10 +278,11 @@ default=None
             ) from exc
         return torch.as_tensor(a, device=self.device_)
 
-    def _check_bandwidth_array(self, n_features):
+    def _feature_scale_of(self, n_features):
+        """The per-feature bandwidth (checked), or None for a scalar or automatic one."""
         bw = self.bandwidth
         if bw is None or isinstance(bw, str) or np.ndim(bw) == 0:
-            return
+            return None
         arr = np.asarray(bw)
         if arr.dtype.kind not in "biuf" or arr.shape != (n_features,) or not np.all(
             np.isfinite(arr) & (arr > 0)
@@ -327,20 +291,72 @@ default=None
                 "The 'bandwidth' parameter as an array must hold one positive, finite "
                 f"number per feature, shape ({n_features},); got {bw!r}."
             )
+        return arr.astype(np.float64)
 
     def _sample_rows(self, n):
-        """Rows to fit on: all of them, or a sorted random sample (``max_samples``)."""
+        """Rows to fit on: a sorted random sample (``max_samples``), or None for all."""
         m = self.max_samples
         if m is None:
-            return np.arange(n)
+            return None
         size = int(m) if isinstance(m, (Integral, np.integer)) else int(np.ceil(m * n))
         if size >= n:
-            return np.arange(n)
+            return None
         rng = check_random_state(self.random_state)
         return np.sort(rng.choice(n, size=max(1, size), replace=False))
 
-    def _store_climb(self, result, unscale, stacklevel):
-        """Fitted attributes every fit path shares, and the convergence warning."""
+    def _fit_rows(self, rows, sample):
+        """The rows the clusters are fitted on: all, or the ``max_samples`` sample."""
+        if sample is None:
+            return rows
+        fit_rows = rows.subset(sample)
+        if fit_rows.w is not None and not fit_rows.w.sum() > 0:
+            raise ValueError(
+                f"The rows drawn by max_samples={self.max_samples!r} all have sample "
+                "weight 0; use a larger max_samples or another random_state."
+            )
+        return fit_rows
+
+    def _label(self, rows, centers, bound=None):
+        """Labels of (scaled) rows by the fitted ``label_by`` rule; lazy for dask rows."""
+        plan = self._plan
+
+        def bind():
+            if bound is not None:
+                return bound
+            return plan.engine.bind(self._fit_X, self._fit_w, bandwidth=plan.bandwidth,
+                                    kernel=plan.kernel)
+
+        return label_rows(
+            rows, engine=plan.engine, bind=bind, centers=centers,
+            reach=plan.kernel.reach * plan.bandwidth, merge_radius=plan.merge_radius,
+            label_by=plan.label_by, cluster_all=plan.cluster_all, tol=plan.tol,
+            max_iter=plan.max_iter)
+
+    def _held_out_labels(self, rows, sample, result):
+        """Labels of every row: the fit's own for the sample, the others by the rule."""
+        if sample is None:
+            return result.labels
+        logger.info("MeanShift: fitted on %d of %d rows (max_samples=%r), labelling the "
+                    "rest by label_by=%r", sample.size, rows.n, self.max_samples,
+                    self.label_by)
+        if rows.lazy:  # every row by the rule, lazily
+            return self._label(rows, result.centers, result.bound)
+        labels = np.empty(rows.n, dtype=np.int64)
+        labels[sample] = result.labels
+        rest = np.ones(rows.n, dtype=bool)
+        rest[sample] = False
+        labels[rest] = self._label(MemoryRows(rows.X[rest]), result.centers, result.bound)
+        return labels
+
+    def _store(self, result, labels, rows, sample):
+        """The fitted attributes, and the convergence warning."""
+        unscale = self._unscale
+        self.sample_indices_ = sample if sample is not None else rows.arange()
+        self._centers = unscale(result.centers)
+        sizes = rows.sizes(labels, len(result.centers))
+        labels, self.cluster_sizes_ = rows.finish(labels, sizes)
+        self.cluster_centers_ = self._out(self._centers)
+        self.labels_ = labels if rows.lazy and not rows.from_numpy else self._out(labels)
         self.cluster_densities_ = result.center_density
         self.n_iter_ = int(result.n_iter.max()) if result.n_iter.size else 0
         self.seeds_ = unscale(result.seeds)
@@ -356,12 +372,15 @@ default=None
                 f"max_iter={self.max_iter} steps (tol={self.tol:g} x bandwidth). Increase "
                 "max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=stacklevel,
+                stacklevel=3,
             )
 
     def _scale(self, X):
         """Data in units of the bandwidth per feature (identity for a scalar bandwidth)."""
         return X if self._feature_scale is None else X / self._feature_scale
+
+    def _unscale(self, X):
+        return X if self._feature_scale is None else X * self._feature_scale
 
     # -- fitting -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -371,7 +390,8 @@ default=None
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples to cluster (no NaN or infinity).
+            Samples to cluster (no NaN or infinity): a NumPy array, a torch tensor, or a
+            dask array or dataframe (labels then stay a lazy dask array).
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample (a weight of 2 counts the point twice).
@@ -380,86 +400,27 @@ default=None
         -------
         self : MeanShift
         """
-        if self.engine == "dask" or is_dask(X) or is_dask(sample_weight):
-            from ._dask_fit import fit_dask  # dask input: labels_ stay lazy
-
-            return fit_dask(self, X, sample_weight)
-        # float32 stays float32 (engines compute in float64 from those values); any
-        # other dtype becomes float64.  CPU torch tensors are read as arrays.
-        X_in = X
-        X = np.asarray(validate_data(self, _untensor(X), dtype=[np.float64, np.float32]))
-        w = _check_sample_weight(sample_weight, X.shape[0])
-        self._check_bandwidth_array(X.shape[1])
-        kernel = get_kernel(self.kernel)
-
-        self.engine_, engine_why = resolve_engine(self.engine, X_in, self.device)
-        device = self.device
-        if device == "auto" and _is_tensor(X_in) and X_in.device.type != "cpu":
-            device = str(X_in.device)
-        engine = self._engine_instance(self.engine_, device=device)
-        self.device_ = str(getattr(engine, "device", "cpu"))
-        self.algorithm_, algorithm_why = resolve_algorithm(self.algorithm, *X.shape)
-        self.bandwidth_, bandwidth_why = resolve_bandwidth(
-            self.bandwidth, X, sample_weight=w, kernel=kernel, engine=engine,
-            random_state=self.random_state, n_jobs=self.n_jobs,
-        )
-        logger.info(
-            "MeanShift: engine=%s (%s) on %s, algorithm=%s (%s), bandwidth=%s (%s), kernel=%s",
-            self.engine_, engine_why, self.device_, self.algorithm_, algorithm_why,
-            np.round(self.bandwidth_, 6), bandwidth_why, kernel.name,
-        )
-        if np.ndim(self.bandwidth_) == 0:
-            self._feature_scale, h = None, float(self.bandwidth_)
-        else:
-            self._feature_scale, h = self.bandwidth_, 1.0
-        Xs = self._scale(X)
-        seeds = self.seeds
-        if seeds is not None and not isinstance(seeds, (str, int, np.integer)):
-            seeds = np.asarray(seeds)
-            if seeds.ndim == 2 and seeds.shape[1] == X.shape[1] and seeds.dtype.kind in "biuf":
-                seeds = self._scale(seeds.astype(np.float64))
-        self._merge_radius = h if self.merge_radius is None else float(self.merge_radius)
-        rows = self._sample_rows(X.shape[0])
-        full = rows.size == X.shape[0]
-        Xfit = Xs if full else Xs[rows]
-        wfit = w if (full or w is None) else w[rows]
-        if wfit is not None and not wfit.sum() > 0:
-            raise ValueError(
-                f"The rows drawn by max_samples={self.max_samples!r} all have sample "
-                "weight 0; use a larger max_samples or another random_state."
-            )
-        result = ALGORITHMS[self.algorithm_](
-            Xfit, wfit, engine=engine, kernel=kernel, bandwidth=h, tol=self.tol,
-            max_iter=self.max_iter, seeds=seeds, bin_seeding=self.bin_seeding,
-            min_bin_freq=self.min_bin_freq, random_state=self.random_state,
-            merge_radius=self._merge_radius, label_by=self.label_by,
-            cluster_all=self.cluster_all, record_history=self.record_history,
-        )
-        unscale = (lambda a: a) if self._feature_scale is None else (lambda a: a * self._feature_scale)
-        labels = result.labels
-        if not full:
-            labels = np.empty(X.shape[0], dtype=np.int64)
-            labels[rows] = result.labels
-            rest = np.ones(X.shape[0], dtype=bool)
-            rest[rows] = False
-            options = dict(bandwidth=h, kernel=kernel, tol=self.tol, max_iter=self.max_iter)
-            labels[rest] = label_points(
-                Xs[rest], wfit, engine=engine, centers=result.centers,
-                reach=kernel.reach * h, merge_radius=self._merge_radius,
-                label_by=self.label_by, cluster_all=self.cluster_all,
-                climb_args={"data": (Xfit, wfit), "options": options},
-            )
-            logger.info("MeanShift: fitted on %d of %d rows (max_samples=%r), labelled "
-                        "the rest by label_by=%r", rows.size, X.shape[0], self.max_samples,
-                        self.label_by)
-        self.sample_indices_ = rows
-        self._centers = unscale(result.centers)
-        self.cluster_centers_ = self._out(self._centers)
-        self.labels_ = self._out(labels)
-        self.cluster_sizes_ = np.bincount(labels[labels >= 0], minlength=len(result.centers))
-        self._store_climb(result, unscale, stacklevel=3)
-        self._fit_X, self._fit_w, self._kernel, self._h = Xfit, wfit, kernel, h
+        rows = read_rows(self, X, sample_weight, engine=self.engine)
+        self._feature_scale = self._feature_scale_of(rows.d)
+        rows = rows.scaled(self._feature_scale)
+        sample = self._sample_rows(rows.n)
+        fit_rows = self._fit_rows(rows, sample)
+        self._plan, decisions = make_plan(self, fit_rows, X, self._feature_scale)
+        for name, value in decisions.items():
+            setattr(self, name, value)
+        result = run(fit_rows, self._plan)
+        self._fit_X, self._fit_w = self._fit_data(fit_rows, result)
+        labels = self._held_out_labels(rows, sample, result)
+        self._store(result, labels, rows, sample)
         return self
+
+    @staticmethod
+    def _fit_data(fit_rows, result):
+        """``(X, w)`` that ``predict`` climbs on for ``label_by="mode"``: the data the
+        climbs ran on (the bin means for "compressed", the rows for blurring)."""
+        if result.bound is None:
+            return fit_rows.X, fit_rows.w
+        return result.bound.data, result.bound.weights
 
     def predict(self, X):
         """Cluster of each new sample, by the fitted ``label_by`` rule.
@@ -474,21 +435,9 @@ default=None
             A lazy dask array when X is a dask array or dataframe.
         """
         check_is_fitted(self)
-        if is_dask(X):
-            from ._dask_fit import predict_dask
-
-            return predict_dask(self, X)
-        X = validate_data(self, _untensor(X), dtype=[np.float64, np.float32], reset=False)
-        Xs = self._scale(np.asarray(X))
-        centers = self._scale(self._centers)
-        engine = self._engine_instance(self.engine_)
-        options = dict(bandwidth=self._h, kernel=self._kernel, tol=self.tol, max_iter=self.max_iter)
-        return self._out(label_points(
-            Xs, self._fit_w, engine=engine, centers=centers, reach=self._kernel.reach * self._h,
-            merge_radius=self._merge_radius, label_by=self.label_by,
-            cluster_all=self.cluster_all,
-            climb_args={"data": (self._fit_X, self._fit_w), "options": options},
-        ))
+        rows = read_rows(self, X, reset=False).scaled(self._feature_scale)
+        labels = self._label(rows, self._scale(self._centers))
+        return labels if rows.lazy else self._out(labels)
 
     def iter_climb(self):
         """Replay the recorded climb, step by step (needs ``record_history=True``).
@@ -503,14 +452,13 @@ default=None
             Every training point's nearest of those centres.
         """
         check_is_fitted(self, "history_")
-        engine = self._engine_instance(self.engine_)
+        engine = self._plan.engine
         for positions in self.history_:
             Ps = self._scale(positions)
             mass = np.ones(len(Ps))
-            centers, _, _ = merge_modes(Ps, mass, self._merge_radius)
-            labels, _ = engine.nearest(self._fit_X, centers)
-            unscale = centers if self._feature_scale is None else centers * self._feature_scale
-            yield positions, unscale, labels
+            centers, _, _ = merge_modes(Ps, mass, self._plan.merge_radius)
+            labels, _ = engine.nearest(np.asarray(self._fit_X), centers)
+            yield positions, self._unscale(centers), labels
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,32 +1,52 @@
-"""Every ``"auto"`` choice is made here, once, and the decision is logged and returned
-with its reason so the estimator can store it (``engine_``, ``algorithm_``,
-``bandwidth_``)."""
+"""Every ``"auto"`` choice is made here, once, for every input: the engine, the device,
+the algorithm, the bandwidth and the seeding, each with its reason.  :func:`make_plan`
+returns the :class:`~meanshift._pipeline.Plan` of a fit and logs it at INFO; the
+estimator stores the decisions (``engine_``, ``device_``, ``algorithm_``,
+``bandwidth_``).
+
+One rule for every container: the same data and parameters give the same plan for a
+NumPy array, a torch tensor or a dask array, with one stated exception: every point as
+a seed (``seeds=None`` without bin seeding, the standard and basin algorithms) needs
+every point in memory on one machine, so a dask array of more than
+``DASK_ALL_SEEDS_MAX`` rows is seeded from bins instead (logged).
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 
 import numpy as np
 
-from ._engines import ENGINES, engine_available
+from ._engines import ENGINES, engine_available, get_engine
+from ._kernels import get_kernel
+from ._pipeline import Plan
+from ._stages.bandwidth import choose_bandwidth
 
-__all__ = [
-    "resolve_engine", "resolve_algorithm", "resolve_bandwidth", "resolve_device",
-    "AUTO_ENGINE_ORDER", "resolve_dask_algorithm", "resolve_dask_seeds",
-]
+__all__ = ["resolve_engine", "resolve_algorithm", "resolve_seeds", "make_plan",
+           "AUTO_ENGINE_ORDER", "COMPRESS_MIN_SAMPLES", "COMPRESS_MAX_FEATURES",
+           "DASK_ALL_SEEDS_MAX"]
 
 logger = logging.getLogger("meanshift")
 
 # Preference order of engine="auto" for in-memory NumPy input.
 AUTO_ENGINE_ORDER = ["numba", "numpy"]
+#: algorithm="auto" compresses at least this many samples in at most COMPRESS_MAX_FEATURES.
+COMPRESS_MIN_SAMPLES = 50_000
+COMPRESS_MAX_FEATURES = 3
+#: seeds=None climbs from every row of a dask array only up to this many rows.
+DASK_ALL_SEEDS_MAX = 10_000
 
 
 def resolve_engine(engine, X=None, device="auto"):
     """Name of the engine to use and why (a ``device`` other than "auto" asks for torch)."""
+    module = type(X).__module__ if X is not None else ""
+    if module.startswith("dask") and engine not in ("auto", "dask"):
+        raise ValueError(
+            f"Dask input runs on engine='dask' (or 'auto'); got engine={engine!r}. "
+            "Pass engine='dask', or compute X into memory first (X.compute())."
+        )
     if engine != "auto":
         return engine, "requested"
-    module = type(X).__module__ if X is not None else ""
     if module.startswith("dask") and "dask" in ENGINES:
         return "dask", "input is a dask array"
     if module.startswith("torch") and "torch" in ENGINES:
@@ -39,66 +59,13 @@ def resolve_engine(engine, X=None, device="auto"):
     return "numpy", "fallback"
 
 
-#: algorithm="auto" compresses at least this many samples in at most COMPRESS_MAX_FEATURES.
-COMPRESS_MIN_SAMPLES = 50_000
-COMPRESS_MAX_FEATURES = 3
-
-_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
-
-
-def resolve_device(device="auto"):
-    """The torch device to run on and why; "auto" is CUDA when torch sees a GPU, else the
-    CPU.  Imports torch (only the torch engine calls it).
-
-    Parameters
-    ----------
-    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
-
-    Returns
-    -------
-    device : torch.device
-    reason : str
-    """
-    import torch
-
-    if isinstance(device, torch.device):
-        device = str(device)
-    if not isinstance(device, str) or not _DEVICE_RE.match(device):
-        raise ValueError(
-            "The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N' (N a GPU "
-            f"index); got {device!r}."
-        )
-    if device == "auto":
-        if torch.cuda.is_available():
-            dev, why = torch.device("cuda", torch.cuda.current_device()), "CUDA is available"
-        else:
-            dev, why = torch.device("cpu"), "torch sees no CUDA GPU"
-        logger.info("device=auto resolved to %s (%s)", dev, why)
-        return dev, f"auto: {why}"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"The 'device' parameter is {device!r} but torch {torch.__version__} sees no "
-                "CUDA GPU. Use device='cpu' or device='auto'."
-            )
-        index = torch.cuda.current_device() if dev.index is None else dev.index
-        if index >= torch.cuda.device_count():
-            raise ValueError(
-                f"The 'device' parameter is {device!r} but torch sees only "
-                f"{torch.cuda.device_count()} CUDA GPU(s)."
-            )
-        dev = torch.device("cuda", index)
-    return dev, "requested"
-
-
 def resolve_algorithm(algorithm, n_samples, n_features):
     """Name of the algorithm to use and why.
 
     ``"auto"`` picks ``"compressed"`` (mean shift on weighted bin means, see
-    :mod:`meanshift._compressed`) for at least ``COMPRESS_MIN_SAMPLES`` samples in at most
-    ``COMPRESS_MAX_FEATURES`` dimensions, where bins of a fraction of the bandwidth hold
-    many points each; otherwise exact ``"standard"`` mean shift.
+    :mod:`meanshift._pipeline.compressed`) for at least ``COMPRESS_MIN_SAMPLES`` samples
+    in at most ``COMPRESS_MAX_FEATURES`` dimensions, where bins of a fraction of the
+    bandwidth hold many points each; otherwise exact ``"standard"`` mean shift.
     """
     if algorithm != "auto":
         return algorithm, "requested"
@@ -110,56 +77,71 @@ def resolve_algorithm(algorithm, n_samples, n_features):
     return "standard", f"{n_samples} samples < {COMPRESS_MIN_SAMPLES}: exact"
 
 
-def resolve_bandwidth(bandwidth, X, *, sample_weight, kernel, engine, random_state, n_jobs):
-    """The bandwidth to use (float, or ndarray of per-feature bandwidths) and how it was
-    chosen."""
-    from ._bandwidth import auto_bandwidth, estimate_bandwidth
-
-    if bandwidth is not None and not isinstance(bandwidth, str):
-        if np.ndim(bandwidth) == 0:
-            return float(bandwidth), "given"
-        return np.asarray(bandwidth, dtype=np.float64), "given per feature"
-    if bandwidth is None:
-        h = float(estimate_bandwidth(X, n_jobs=n_jobs))
-        if h > 0:
-            return h, "estimate_bandwidth (scikit-learn's rule, quantile=0.3)"
-        # A single sample, identical points, or over 30% copies of each point.
-        how = "auto (scikit-learn's rule gave 0)"
-    else:
-        how = "auto (longest-lived cluster count in scale space)"
-    h = float(auto_bandwidth(X, kernel=kernel, sample_weight=sample_weight, engine=engine,
-                             random_state=random_state))
-    return h, how
-
-
-# Dask input: from this many samples in at most DASK_COMPRESS_MAX_FEATURES dimensions, the
-# compressed algorithm streams grid bins instead of climbing over the persisted data.
-DASK_COMPRESS_MIN_SAMPLES = 1_000_000
-DASK_COMPRESS_MAX_FEATURES = 3
-# Dask input: seeds=None climbs from every point only up to this many points, else from bins.
-DASK_ALL_SEEDS_MAX = 10_000
-
-
-def resolve_dask_algorithm(algorithm, n_samples, n_features):
-    """Algorithm for dask input (``"standard"`` or ``"compressed"``) and why."""
-    if algorithm != "auto":
-        return algorithm, "requested"
-    if n_samples >= DASK_COMPRESS_MIN_SAMPLES and n_features <= DASK_COMPRESS_MAX_FEATURES:
-        return "compressed", (
-            f"dask input, {n_samples} samples in {n_features} dimensions: streamed grid bins")
-    return "standard", "dask input"
-
-
-def resolve_dask_seeds(seeds, bin_seeding, n_samples, algorithm):
-    """Seeding for dask input and why: ``seeds=None`` means every point (scikit-learn's
-    meaning) only up to DASK_ALL_SEEDS_MAX points; beyond that, and for the compressed
-    algorithm, the bins of bin seeding."""
+def resolve_seeds(seeds, bin_seeding, rows, algorithm):
+    """The seeding spec and why (the one exception of the module notes)."""
     if seeds is not None:
         return seeds, "requested"
     if bin_seeding:
         return "bins", "bin_seeding=True"
-    if algorithm == "compressed":
-        return "bins", "compressed algorithm: bin seeding over the grid bins"
-    if n_samples <= DASK_ALL_SEEDS_MAX:
-        return "all", "every point"
-    return "bins", f"more than {DASK_ALL_SEEDS_MAX} points: bin seeding"
+    if rows.lazy and algorithm in ("standard", "basin") and rows.n > DASK_ALL_SEEDS_MAX:
+        return "bins", (f"dask input of {rows.n} > {DASK_ALL_SEEDS_MAX} rows: bin seeding "
+                        "(every point as a seed needs them all in memory)")
+    return None, "every point (scikit-learn's default)"
+
+
+def _engine(model, name, device):
+    """The engine instance, with the estimator's ``engine_options`` and ``n_jobs``."""
+    options = dict(model.engine_options or {})
+    options.setdefault("n_jobs", model.n_jobs)
+    if name == "torch":
+        options["device"] = device
+    elif model.device != "auto":
+        raise ValueError(
+            f"The 'device' parameter applies to the 'torch' engine only; got "
+            f"device={model.device!r} with engine={name!r}. Use engine='torch' (or "
+            "'auto') or leave device='auto'."
+        )
+    return get_engine(name, **options)
+
+
+def make_plan(model, rows, X_in, feature_scale):
+    """``(plan, decisions)`` of a fit of ``model`` on ``rows`` (``X_in``: the input as
+    given, for its type and device).  ``decisions`` holds what the estimator stores."""
+    kernel = get_kernel(model.kernel)
+    engine_name, engine_why = resolve_engine(model.engine, X_in, model.device)
+    device = model.device
+    if device == "auto" and type(X_in).__module__.startswith("torch") and (
+            X_in.device.type != "cpu"):
+        device = str(X_in.device)
+    engine = _engine(model, engine_name, device)
+    algorithm, algorithm_why = resolve_algorithm(model.algorithm, rows.n, rows.d)
+    rows.prepare(persist_data=algorithm in ("standard", "basin"))
+    bandwidth, bandwidth_why = choose_bandwidth(
+        model.bandwidth, rows, kernel=kernel, engine=engine,
+        random_state=model.random_state, n_jobs=model.n_jobs)
+    h = 1.0 if feature_scale is not None else float(bandwidth)
+    seeds, seeds_why = resolve_seeds(model.seeds, model.bin_seeding, rows, algorithm)
+    if seeds is not None and not isinstance(seeds, (str, int, np.integer)):
+        from ._stages.seeding import check_seed_array
+
+        seeds = check_seed_array(seeds, rows.d)
+        seeds = seeds if feature_scale is None else seeds / feature_scale
+    device_ = str(getattr(engine, "device", "cpu"))
+    logger.info(
+        "MeanShift: engine=%s (%s) on %s, algorithm=%s (%s), bandwidth=%s (%s), "
+        "seeds=%s (%s), kernel=%s", engine_name, engine_why, device_, algorithm,
+        algorithm_why, np.round(bandwidth, 6), bandwidth_why,
+        seeds if seeds is None or isinstance(seeds, (str, int)) else "given", seeds_why,
+        kernel.name,
+    )
+    plan = Plan(
+        algorithm=algorithm, engine=engine, kernel=kernel, bandwidth=h, tol=model.tol,
+        max_iter=model.max_iter, seeds=seeds, bin_seeding=model.bin_seeding,
+        min_bin_freq=model.min_bin_freq, random_state=model.random_state,
+        merge_radius=h if model.merge_radius is None else float(model.merge_radius),
+        label_by=model.label_by, cluster_all=model.cluster_all,
+        record_history=model.record_history, callback=model.callback,
+    )
+    decisions = dict(engine_=engine_name, device_=device_, algorithm_=algorithm,
+                     bandwidth_=bandwidth)
+    return plan, decisions

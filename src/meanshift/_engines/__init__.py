@@ -1,21 +1,25 @@
-"""Engine registry: one contract (:class:`Engine`), many places to run.
+"""Engine registry: one contract (:mod:`._contract`), many places to run.
 
 Engines are registered by name with the module and class that implement them, so that an
-optional heavy dependency is imported only when its engine is asked for.  ``"auto"`` is
-resolved by :func:`meanshift._resolve.resolve_engine`, never here.
+optional heavy dependency is imported only when its engine is asked for.  Options are the
+explicit keyword arguments of each engine's constructor: :func:`get_engine` rejects any
+other name, listing the allowed ones.  ``"auto"`` is resolved by
+:func:`meanshift._resolve.resolve_engine`, never here.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 
-from ._base import ClimbResult, Engine
+from ._contract import Bound, ClimbResult, Engine, FitCancelled, Progress
 
-__all__ = ["ClimbResult", "Engine", "ENGINES", "get_engine", "engine_available"]
+__all__ = ["Bound", "ClimbResult", "Engine", "FitCancelled", "Progress", "ENGINES",
+           "get_engine", "engine_available", "engine_options"]
 
 # name -> (module, class name, pip extra that provides its dependencies or None)
 ENGINES: dict[str, tuple[str, str, str | None]] = {
-    "numpy": ("meanshift._engines._numpy", "NumpyEngine", None),
+    "numpy": ("meanshift._engines._reference", "NumpyEngine", None),
     "numba": ("meanshift._engines._numba", "NumbaEngine", None),
     "torch": ("meanshift._engines._torch", "TorchEngine", "gpu"),
     "dask": ("meanshift._engines._dask", "DaskEngine", "dask"),
@@ -34,7 +38,7 @@ def engine_available(name: str) -> bool:
 def _engine_class(name: str):
     try:
         module, cls, extra = ENGINES[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(
             f"The 'engine' parameter must be 'auto' or one of {sorted(ENGINES)}; "
             f"got {name!r}."
@@ -46,6 +50,21 @@ def _engine_class(name: str):
         raise ImportError(f"The {name!r} engine needs a missing package ({exc}).{hint}") from exc
 
 
+def engine_options(name: str) -> list[str]:
+    """The options (constructor keywords) the engine ``name`` accepts."""
+    params = inspect.signature(_engine_class(name).__init__).parameters
+    return [p for p in params if p != "self"]
+
+
 def get_engine(name: str, **options) -> Engine:
-    """An instance of the engine ``name``; ``options`` (n_jobs, device, ...) go to it."""
+    """An instance of the engine ``name`` with ``options`` (n_jobs, device, ...).
+
+    An option the engine does not have is an error naming the ones it has."""
+    allowed = engine_options(name)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"Unknown option(s) {unknown} for the {name!r} engine; its options are "
+            f"{allowed} (pass them in engine_options={{...}})."
+        )
     return _engine_class(name)(**options)

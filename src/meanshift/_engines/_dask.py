@@ -7,11 +7,12 @@ sums of one shard of the seeds with the fast in-memory CPU engine (``"numba"`` w
 installed, else the NumPy reference), and the partial sums are added up in a tree
 (``split_every`` at a time) on the workers; only ``(num, den)`` of the seeds come back.
 
-The data should be persisted (:meth:`dask.array.Array.persist`) before the climb, so that
-every step reads chunks held in the workers' memory instead of re-reading them from disk:
-:mod:`meanshift._dask_fit` does that once per fit.  The climb loop itself is the shared
-:meth:`Engine.climb`: converged and dead seeds leave the active set, so later steps only
-ship and sum the seeds still moving.
+:meth:`DaskEngine.bind` persists the data once per fit (:meth:`dask.array.Array.persist`,
+when they take at most half of the scheduler's memory), so that every step reads chunks
+held in the workers' memory instead of re-reading them from disk.  The climb loop itself
+is the shared :meth:`Bound.climb`: converged and dead seeds leave the active set, so
+later steps only ship and sum the seeds still moving.  NumPy in and out: lazy results
+(labels of a dask array) are the dask input adapter's job (:mod:`meanshift._data`).
 
 Dask runs the graphs on whatever scheduler is current: the ``distributed.Client`` most
 recently created (a ``LocalCluster`` or a real cluster), else dask's local threaded
@@ -21,11 +22,17 @@ scheduler.  ``dask`` is an optional dependency (``pip install "meanshift[dask]"`
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
+import logging
+import os
+
 from .._kernels import Kernel, get_kernel
-from ._base import Engine
+from ._contract import Bound, Engine
+from ._threads import check_n_jobs
 
 try:  # dask is an optional extra: importing this module without it is an ImportError
     import dask
@@ -35,7 +42,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         f'The dask engine needs dask ({exc}). Install it with: pip install "meanshift[dask]".'
     ) from exc
 
-__all__ = ["DaskEngine", "cpu_engine_name", "is_dask_collection", "tree_reduce"]
+__all__ = ["DaskEngine", "cpu_engine_name", "is_dask_collection", "tree_reduce", "row_blocks",
+           "persist"]
+
+logger = logging.getLogger("meanshift")
+
+# Persist the data when they take at most this fraction of the scheduler's memory.
+_PERSIST_FRACTION = 0.5
 
 
 def is_dask_collection(obj) -> bool:
@@ -63,12 +76,31 @@ def _cpu_engine(name: str):
     return get_engine(name, **_CPU_OPTIONS.get(name, {}))
 
 
-def _chunk_sums(positions, chunk, wchunk, bandwidth, kernel_name, engine_name):
+# Bound chunks of the current fits, per process: a chunk's neighbour index is built once
+# per fit, not at every step (keys: the chunk's dask key, bandwidth, kernel, engine).
+_BOUND_CACHE: OrderedDict = OrderedDict()
+_BOUND_CACHE_SIZE = 256
+_BOUND_LOCK = threading.Lock()
+
+
+def _chunk_sums(positions, chunk, wchunk, bandwidth, kernel_name, engine_name, key=None):
     """Partial kernel sums of one shard of positions over one data chunk (runs on a worker)."""
-    engine = _cpu_engine(engine_name)
-    chunk = np.asarray(chunk, dtype=np.float64)
-    w = None if wchunk is None else np.asarray(wchunk, dtype=np.float64)
-    return engine.partial_sums(positions, chunk, w, bandwidth, get_kernel(kernel_name))
+    cache_key = (key, bandwidth, kernel_name, engine_name)
+    with _BOUND_LOCK:
+        bound = _BOUND_CACHE.get(cache_key) if key is not None else None
+        if bound is not None:
+            _BOUND_CACHE.move_to_end(cache_key)
+    if bound is None:
+        chunk = np.asarray(chunk, dtype=np.float64)
+        w = None if wchunk is None else np.asarray(wchunk, dtype=np.float64)
+        bound = _cpu_engine(engine_name).bind(chunk, w, bandwidth=bandwidth,
+                                              kernel=get_kernel(kernel_name))
+        if key is not None:
+            with _BOUND_LOCK:
+                _BOUND_CACHE[cache_key] = bound
+                while len(_BOUND_CACHE) > _BOUND_CACHE_SIZE:
+                    _BOUND_CACHE.popitem(last=False)
+    return bound.partial_sums(positions)
 
 
 def _add_sums(*parts):
@@ -109,9 +141,70 @@ def row_blocks(data, weights):
     return data, list(zip(chunks, weights.to_delayed().ravel()))
 
 
-def _nearest_block(block, centers, engine_name, with_distance):
-    idx, dist = _cpu_engine(engine_name).nearest(np.asarray(block, dtype=np.float64), centers)
-    return dist if with_distance else idx
+def _scheduler_memory() -> float:
+    """Bytes of memory of the current scheduler: the cluster's workers, or this machine."""
+    try:
+        from distributed import get_client
+
+        info = get_client().scheduler_info()
+        return float(sum(w.get("memory_limit", 0) or 0 for w in info["workers"].values()))
+    except (ImportError, ValueError):
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def persist(*arrays):
+    """The dask arrays (None passes through) persisted in the workers' memory when they
+    fit in half of it; else unchanged, with a warning (every step re-reads them)."""
+    arrays_ = [a for a in arrays if a is not None and is_dask_collection(a)]
+    nbytes = sum(a.nbytes for a in arrays_)
+    memory = _scheduler_memory()
+    if nbytes > _PERSIST_FRACTION * memory:
+        logger.warning(
+            "meanshift: the data (%.3g GB) exceed half of the scheduler's memory (%.3g GB) "
+            "and are re-read at every step; algorithm='compressed' streams them once.",
+            nbytes / 1e9, memory / 1e9,
+        )
+        return arrays
+    done = iter(dask.persist(*arrays_))
+    return tuple(next(done) if a is not None and is_dask_collection(a) else a for a in arrays)
+
+
+class _DaskBound(Bound):
+    """A dask array persisted once; every partial sum is one tree-reduced map-reduce."""
+
+    distributed = True
+
+    def __init__(self, engine, data, weights, bandwidth, kernel):
+        data, weights = persist(data, weights)
+        super().__init__(engine, data, weights, bandwidth, kernel)
+        self.data, self.blocks = row_blocks(data, weights)
+
+    def partial_sums(self, positions):
+        eng = self.engine
+        positions = np.ascontiguousarray(positions, dtype=np.float64)
+        k, d = positions.shape
+        if k == 0:
+            return np.zeros((0, d)), np.zeros(0)
+        shards = [
+            dask.delayed(positions[s : s + eng.seed_shard], pure=True)
+            for s in range(0, k, eng.seed_shard)
+        ]
+        task = dask.delayed(_chunk_sums, pure=True)
+        sums = [
+            tree_reduce(
+                [task(shard, c, wc, self.bandwidth, self.kernel.name, eng.cpu_engine,
+                      str((c.key, None if wc is None else wc.key)))
+                 for c, wc in self.blocks],
+                _add_sums, eng.split_every,
+            )
+            for shard in shards
+        ]
+        parts = dask.compute(*sums)
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+    def blur_step(self):
+        raise ValueError("Blurring mean shift moves every point: it runs on data in "
+                         "memory, not on a dask array.")
 
 
 class DaskEngine(Engine):
@@ -127,8 +220,9 @@ class DaskEngine(Engine):
         seeds x chunk problem and the work spreads over more workers.
     split_every : int, default=8
         Fan-in of the tree that adds up the chunks' partial sums.
-    n_jobs : ignored
-        Parallelism is the dask scheduler's (workers and their threads).
+    n_jobs : int or None, default=None
+        Checked like every engine's; parallelism is the dask scheduler's (workers and
+        their threads).
 
     Notes
     -----
@@ -138,50 +232,25 @@ class DaskEngine(Engine):
 
     name = "dask"
 
-    def __init__(self, cpu_engine=None, seed_shard=2048, split_every=8, n_jobs=None, **options):
+    def __init__(self, cpu_engine=None, seed_shard=2048, split_every=8, n_jobs=None):
+        if cpu_engine is not None and cpu_engine not in ("numba", "numpy"):
+            raise ValueError("The 'cpu_engine' option must be None, 'numba' or 'numpy'; "
+                             f"got {cpu_engine!r}.")
         self.cpu_engine = cpu_engine or cpu_engine_name()
         self.seed_shard = int(seed_shard)
         self.split_every = int(split_every)
+        self.n_jobs = check_n_jobs(n_jobs)
 
     @property
     def cpu(self) -> Engine:
         """The in-memory engine used for NumPy input and inside every chunk task."""
         return _cpu_engine(self.cpu_engine)
 
-    def partial_sums(self, positions, data, weights, bandwidth, kernel: Kernel):
-        positions = np.ascontiguousarray(positions, dtype=np.float64)
+    def _bind(self, data, weights, bandwidth, kernel: Kernel):
         if not is_dask_collection(data):
-            return self.cpu.partial_sums(positions, data, weights, bandwidth, kernel)
-        k, d = positions.shape
-        if k == 0:
-            return np.zeros((0, d)), np.zeros(0)
-        _, blocks = row_blocks(data, weights)
-        shards = [
-            dask.delayed(positions[s : s + self.seed_shard], pure=True)
-            for s in range(0, k, self.seed_shard)
-        ]
-        task = dask.delayed(_chunk_sums, pure=True)
-        sums = [
-            tree_reduce(
-                [task(shard, c, wc, float(bandwidth), kernel.name, self.cpu_engine)
-                 for c, wc in blocks],
-                _add_sums, self.split_every,
-            )
-            for shard in shards
-        ]
-        parts = dask.compute(*sums)
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+            return self.cpu.bind(data, weights, bandwidth=bandwidth, kernel=kernel)
+        return _DaskBound(self, data, weights, bandwidth, kernel)
 
     def nearest(self, X, centers):
-        """Nearest centre of every row; for a dask array, two lazy dask arrays."""
-        centers = np.asarray(centers, dtype=np.float64)
-        if not is_dask_collection(X):
-            return self.cpu.nearest(X, centers)
-        if X.numblocks[1] != 1:
-            X = X.rechunk({1: -1})
-        out = [
-            X.map_blocks(_nearest_block, centers, self.cpu_engine, with_dist,
-                         drop_axis=1, dtype=np.float64 if with_dist else np.int64)
-            for with_dist in (False, True)
-        ]
-        return out[0], out[1]
+        """Nearest centre of every row of an in-memory X (the CPU engine's answer)."""
+        return self.cpu.nearest(X, centers)

@@ -29,52 +29,70 @@ returns NumPy arrays (the estimator's ``return_tensors`` puts results back on th
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import torch
 
-from .._kernels import Kernel
-from .._resolve import resolve_device
-from ._base import ClimbResult, Engine
+from .._kernels import Kernel, get_kernel
+from ._contract import Bound, ClimbResult, Engine, report
+from ._threads import check_n_jobs, torch_threads
 
-__all__ = ["TorchEngine"]
+__all__ = ["TorchEngine", "resolve_device"]
 
 logger = logging.getLogger("meanshift")
 
-
-# Weight profiles, applied in place to a block of squared normalised distances u2.
-def _flat(u2):
-    return (u2 <= 1.0).to(u2.dtype)
+_DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
-def _gaussian(u2):
-    return u2.mul_(-0.5).exp_()
+def resolve_device(device="auto"):
+    """The torch device to run on and why; "auto" is CUDA when torch sees a GPU, else the
+    CPU.  Imports torch (only the torch engine calls it).
 
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
 
-def _epanechnikov(u2):
-    return u2.neg_().add_(1.0).clamp_min_(0.0)
+    Returns
+    -------
+    device : torch.device
+    reason : str
+    """
+    import torch
 
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str) or not _DEVICE_RE.match(device):
+        raise ValueError(
+            "The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N' (N a GPU "
+            f"index); got {device!r}."
+        )
+    if device == "auto":
+        if torch.cuda.is_available():
+            dev, why = torch.device("cuda", torch.cuda.current_device()), "CUDA is available"
+        else:
+            dev, why = torch.device("cpu"), "torch sees no CUDA GPU"
+        logger.info("device=auto resolved to %s (%s)", dev, why)
+        return dev, f"auto: {why}"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"The 'device' parameter is {device!r} but torch {torch.__version__} sees no "
+                "CUDA GPU. Use device='cpu' or device='auto'."
+            )
+        index = torch.cuda.current_device() if dev.index is None else dev.index
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"The 'device' parameter is {device!r} but torch sees only "
+                f"{torch.cuda.device_count()} CUDA GPU(s)."
+            )
+        dev = torch.device("cuda", index)
+    return dev, "requested"
 
-def _triangular(u2):
-    return u2.sqrt_().neg_().add_(1.0).clamp_min_(0.0)
-
-
-_PROFILES = {
-    "flat": _flat,
-    "gaussian": _gaussian,
-    "epanechnikov": _epanechnikov,
-    "triangular": _triangular,
-}
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-# The same profiles without in-place operations, for the compiled (fused) block.
-_PURE_PROFILES = {
-    "flat": lambda u2: (u2 <= 1.0).to(u2.dtype),
-    "gaussian": lambda u2: torch.exp(-0.5 * u2),
-    "epanechnikov": lambda u2: torch.clamp_min(1.0 - u2, 0.0),
-    "triangular": lambda u2: torch.clamp_min(1.0 - torch.sqrt(u2), 0.0),
-}
 _COMPILED: dict = {}
 # Data points per reduction group of the fused block: the data are cut into groups of
 # this many points (zero-weight padding), and every (position, group) pair is one
@@ -93,7 +111,7 @@ def _fused_block(kernel_name: str, d: int):
     """
     key = (kernel_name, d)
     if key not in _COMPILED:
-        profile = _PURE_PROFILES[kernel_name]
+        profile = get_kernel(kernel_name).torch
 
         def block(P, XT3, Xa3, inv_h2):
             u2 = (P[:, 0, None, None] - XT3[0][None]) ** 2
@@ -142,7 +160,7 @@ class TorchEngine(Engine):
     name = "torch"
 
     def __init__(self, device="auto", dtype="float32", block_elements=None, compile=False,
-                 exact_max_features=8, n_jobs=None, **options):
+                 exact_max_features=8, n_jobs=None):
         self.device, self.device_reason = resolve_device(device)
         if isinstance(dtype, torch.dtype):
             dtype = str(dtype).replace("torch.", "")
@@ -159,7 +177,7 @@ class TorchEngine(Engine):
         self.block_elements = None if block_elements is None else int(block_elements)
         self.exact_max_features = int(exact_max_features)
         self.compile = bool(compile)
-        self.n_jobs = n_jobs
+        self.n_jobs = check_n_jobs(n_jobs)
         logger.debug("torch engine: device=%s (%s), dtype=%s", self.device,
                     self.device_reason, dtype)
 
@@ -202,21 +220,8 @@ class TorchEngine(Engine):
         return 2**22
 
     def _threads(self):
-        """Context: torch's CPU thread count set to ``n_jobs`` (when positive) for the
-        duration of a call."""
-        engine = self
-
-        class _Threads:
-            def __enter__(self):
-                self.old = torch.get_num_threads()
-                if engine.device.type == "cpu" and engine.n_jobs and engine.n_jobs > 0:
-                    torch.set_num_threads(int(engine.n_jobs))
-
-            def __exit__(self, *exc):
-                if torch.get_num_threads() != self.old:
-                    torch.set_num_threads(self.old)
-
-        return _Threads()
+        """Context: torch's CPU threads set by ``n_jobs`` for the duration of a call."""
+        return torch_threads(self.n_jobs, self.device.type)
 
     class _Data:
         """The data on the device, prepared once: compute-dtype coordinates (shifted by
@@ -278,13 +283,7 @@ class TorchEngine(Engine):
 
     def _sums(self, P64, D, bandwidth, kernel):
         """float64 ``(num, den)`` of positions ``P64`` (float64, shifted) over all data."""
-        try:
-            profile = _PROFILES[kernel.name]
-        except KeyError:
-            raise ValueError(
-                f"The torch engine supports the kernels {sorted(_PROFILES)}; got "
-                f"{kernel.name!r}."
-            ) from None
+        profile = kernel.torch
         m = P64.shape[0]
         num = torch.zeros((m, D.d + 1), dtype=torch.float64, device=self.device)
         if m == 0 or D.n == 0:
@@ -321,13 +320,11 @@ class TorchEngine(Engine):
         return num[:, :-1], num[:, -1]
 
     # -- the contract --------------------------------------------------------------------
-    def partial_sums(self, positions, data, weights, bandwidth, kernel: Kernel):
-        with self._threads():
-            D = self._Data(self, data, weights, kernel)
-            P = self._tensor64(positions).reshape(-1, D.d) - D.origin
-            num, den = self._sums(P, D, bandwidth, kernel)
-            num = num + den[:, None] * D.origin
-            return self._numpy(num), self._numpy(den)
+    def _bind(self, data, weights, bandwidth, kernel: Kernel):
+        if kernel.torch is None:
+            raise ValueError(f"The torch engine needs the kernel's torch form; kernel "
+                             f"{kernel.name!r} has none (use engine='numpy').")
+        return _TorchBound(self, data, weights, bandwidth, kernel)
 
     def nearest(self, X, centers):
         with self._threads():
@@ -348,30 +345,50 @@ class TorchEngine(Engine):
                 dist[r0 : r0 + rows] = (X64 - C64[j]).square_().sum(dim=1).sqrt_()
             return idx.cpu().numpy(), dist.cpu().numpy()
 
-    def climb(self, seeds, data, weights, *, bandwidth, kernel, tol, max_iter,
-              record_history=False, callback=None) -> ClimbResult:
-        """Standard mean shift, fused on the device (see :meth:`Engine.climb`).
+
+class _TorchBound(Bound):
+    """The data of one fit on the device (uploaded once, in the compute dtype)."""
+
+    def __init__(self, engine, data, weights, bandwidth, kernel):
+        super().__init__(engine, data, weights, bandwidth, kernel)
+        with engine._threads():
+            self.D = engine._Data(engine, data, weights, kernel)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.D.d)
+
+    def partial_sums(self, positions):
+        eng, D = self.engine, self.D
+        with eng._threads():
+            P = eng._tensor64(positions).reshape(-1, D.d) - D.origin
+            num, den = eng._sums(P, D, self.bandwidth, self.kernel)
+            num = num + den[:, None] * D.origin
+            return eng._numpy(num), eng._numpy(den)
+
+    def climb(self, seeds, *, tol, max_iter, record_history=False, callback=None):
+        """Standard mean shift, fused on the device (see :meth:`Bound.climb`).
 
         Every step evaluates only the seeds still moving (an index of active seeds,
         compacted after each step); converged and dead seeds keep their last position.
         """
-        with self._threads():
-            D = self._Data(self, data, weights, kernel)
-            modes = self._tensor64(seeds).reshape(-1, D.d) - D.origin
+        eng, D = self.engine, self.D
+        with eng._threads():
+            modes = eng._tensor64(seeds).reshape(-1, D.d) - D.origin
             modes = modes.clone()
             k = modes.shape[0]
-            dev = self.device
+            dev = eng.device
             n_iter = torch.zeros(k, dtype=torch.int64, device=dev)
             converged = torch.zeros(k, dtype=torch.bool, device=dev)
             density = torch.zeros(k, dtype=torch.float64, device=dev)
             history = [modes.clone()] if record_history else None
             active = torch.arange(k, device=dev)
-            stop = float(tol) * float(bandwidth)
-            for step in range(int(max_iter)):
+            stop = float(tol) * self.bandwidth
+            for _ in range(int(max_iter)):
                 if active.numel() == 0:
                     break
                 P = modes[active]
-                num, den = self._sums(P, D, bandwidth, kernel)
+                num, den = eng._sums(P, D, self.bandwidth, self.kernel)
                 alive = den > 0
                 new = torch.where(alive[:, None], num / torch.where(alive, den, 1.0)[:, None], P)
                 shift = (new - P).square_().sum(dim=1).sqrt_()
@@ -381,27 +398,26 @@ class TorchEngine(Engine):
                 done = alive & (shift <= stop)
                 converged[active[done]] = True
                 active = active[alive & ~done]  # the one host sync of the step
-                if record_history:
+                if history is not None:
                     history.append(modes.clone())
-                if callback is not None:
-                    callback(step + 1, int(active.numel()))
+                report(callback, "climb", k - int(active.numel()), k)
+            report(callback, "climb", k, k)
             out = modes + D.origin
-            if record_history:
-                history = [self._numpy(h + D.origin) for h in history]
-            return ClimbResult(self._numpy(out), n_iter.cpu().numpy(),
-                               converged.cpu().numpy(), self._numpy(density), history)
+            hist = None if history is None else [eng._numpy(h + D.origin) for h in history]
+            return ClimbResult(eng._numpy(out), n_iter.cpu().numpy(),
+                               converged.cpu().numpy(), eng._numpy(density), hist)
 
-    def blur_step(self, points, weights, *, bandwidth, kernel):
-        """One blurring step ``X <- W @ X / W.sum(1)`` on the device, in blocks."""
-        with self._threads():
-            D = self._Data(self, points, weights, kernel)
-            P = self._tensor64(points).reshape(D.n, D.d) - D.origin
-            num, den = self._sums(P, D, bandwidth, kernel)
+    def blur_step(self):
+        """One blurring step ``X <- W @ X / W.sum(1)`` of the bound data on the device."""
+        eng, D = self.engine, self.D
+        with eng._threads():
+            P = eng._tensor64(self.data).reshape(D.n, D.d) - D.origin
+            num, den = eng._sums(P, D, self.bandwidth, self.kernel)
             alive = den > 0
             new = torch.where(alive[:, None], num / torch.where(alive, den, 1.0)[:, None], P)
-            out = self._numpy(new + D.origin)
+            out = eng._numpy(new + D.origin)
             # Points that did not move keep their exact input coordinates.
             dead = ~alive.cpu().numpy()
             if dead.any():
-                out[dead] = np.asarray(self._numpy(self._tensor64(points)))[dead]
+                out[dead] = np.asarray(eng._numpy(eng._tensor64(self.data)))[dead]
             return out

@@ -28,9 +28,9 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array, check_random_state, gen_batches
 from sklearn.utils.random import sample_without_replacement
 
-from ._kernels import get_kernel
+from .._kernels import get_kernel
 
-__all__ = ["estimate_bandwidth", "auto_bandwidth"]
+__all__ = ["estimate_bandwidth", "auto_bandwidth", "choose_bandwidth"]
 
 
 def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_jobs=None):
@@ -82,7 +82,7 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
             raise ValueError(f"The 'n_samples' parameter must be >= 1; got {n_samples!r}.")
         X = X[random_state.permutation(X.shape[0])[: int(n_samples)]]
     if X.shape[0] > EXACT_MAX_SAMPLES:
-        return _estimate_bandwidth_sampled(X, quantile, random_state)
+        return _estimate_bandwidth_sampled(X.__getitem__, X.shape[0], quantile, random_state)
     n_neighbors = max(1, int(X.shape[0] * quantile))
     nbrs = NearestNeighbors(n_neighbors=n_neighbors, n_jobs=n_jobs).fit(X)
     total = 0.0
@@ -98,11 +98,11 @@ N_QUERIES = 2_000
 N_REFERENCE = 20_000
 
 
-def _estimate_bandwidth_sampled(X, quantile, random_state):
-    """Sampled estimate_bandwidth for large X (see :func:`estimate_bandwidth`)."""
-    n = X.shape[0]
-    queries = X[random_state.choice(n, size=min(N_QUERIES, n), replace=False)]
-    ref = X[random_state.choice(n, size=min(N_REFERENCE, n), replace=False)]
+def _estimate_bandwidth_sampled(take, n, quantile, random_state):
+    """Sampled estimate_bandwidth for large X (see :func:`estimate_bandwidth`);
+    ``take(rows)`` returns those rows of X."""
+    queries = np.asarray(take(random_state.choice(n, size=min(N_QUERIES, n), replace=False)))
+    ref = np.asarray(take(random_state.choice(n, size=min(N_REFERENCE, n), replace=False)))
     # The k-th neighbour among n points (the point itself counts, as in scikit-learn,
     # whose query points are in the fitted set) sits at rank k - 1 of the distances.
     k = max(1, int(n * quantile))
@@ -158,7 +158,7 @@ def _knn_scale(S, mass, k):
 def cluster_count_profile(S, w, kernel, engine, grid, *, min_cluster_fraction, tol, max_iter):
     """Number of clusters holding at least ``min_cluster_fraction`` of the sample's weight,
     for every bandwidth of ``grid`` (mean shift of the sample with itself as seeds)."""
-    from ._merge import merge_modes
+    from .merge import merge_modes
 
     mass = np.ones(len(S)) if w is None else w
     counts = []
@@ -232,7 +232,7 @@ def auto_bandwidth(
     -------
     bandwidth : float
     """
-    from ._engines import engine_available, get_engine
+    from .._engines import engine_available, get_engine
 
     kernel = get_kernel(kernel)
     if engine is None:
@@ -265,3 +265,49 @@ def auto_bandwidth(
     a, b = _longest_run(counts, min_run=min_run)
     h = float(np.sqrt(grid[a] * grid[b]))
     return (h, (grid, counts)) if return_profile else h
+
+
+def _auto_sample(rows, n_sample, random_state):
+    """``(S, w)``: the rows :func:`auto_bandwidth` draws (same generator calls, so that
+    every input adapter gives the same sample as a NumPy array would)."""
+    n = rows.n
+    if n <= n_sample:
+        return rows.values()
+    rng = check_random_state(random_state)
+    w = rows.weights()
+    if w is None:
+        return rows.take(sample_without_replacement(n, n_sample, random_state=rng))[0], None
+    return rows.take(rng.choice(n, n_sample, replace=True, p=w / w.sum()))[0], None
+
+
+def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs):
+    """The bandwidth to use (float, or ndarray of per-feature bandwidths) and how it was
+    chosen, reading the rows through their input adapter (a sample of them for "auto",
+    and for None beyond ``EXACT_MAX_SAMPLES`` rows)."""
+    if bandwidth is not None and not isinstance(bandwidth, str):
+        if np.ndim(bandwidth) == 0:
+            return float(bandwidth), "given"
+        return np.asarray(bandwidth, dtype=np.float64), "given per feature"
+    if bandwidth is None:
+        if rows.n > EXACT_MAX_SAMPLES:
+            h = float(_estimate_bandwidth_sampled(lambda idx: _finite(rows.take(idx)[0]),
+                                                  rows.n, 0.3, check_random_state(0)))
+        else:
+            h = float(estimate_bandwidth(_finite(rows.values()[0]), n_jobs=n_jobs))
+        if h > 0:
+            return h, "estimate_bandwidth (scikit-learn's rule, quantile=0.3)"
+        # A single sample, identical points, or over 30% copies of each point.
+        how = "auto (scikit-learn's rule gave 0)"
+    else:
+        how = "auto (longest-lived cluster count in scale space)"
+    S, w = _auto_sample(rows, 600, random_state)
+    h = float(auto_bandwidth(_finite(S), kernel=kernel, sample_weight=w, engine=engine,
+                             random_state=random_state))
+    return h, how
+
+
+def _finite(S):
+    """A sample of rows, checked (dask rows are checked lazily, later)."""
+    if not np.all(np.isfinite(S)):
+        raise ValueError("Input X contains NaN or infinity.")
+    return S

@@ -14,11 +14,17 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._arrays import column_bounds
+from .._data._memory import raise_if_invalid
+
 __all__ = ["BinStats", "bin_stats", "combine", "bin_means", "bin_index", "column_bounds",
-           "unique_rows", "BIN_FRACTION"]
+           "unique_rows", "compress", "chunk_bins", "add_chunk_bins", "bin_rows",
+           "BIN_FRACTION"]
 
 #: Bin side in bandwidths of the compressed algorithm, in memory and streamed on dask.
 BIN_FRACTION = 1.0 / 16.0
+#: Rows binned at a time inside a chunk (the temporaries are ~80 bytes a row).
+SUB_ROWS = 2**17
 
 
 class BinStats(NamedTuple):
@@ -30,16 +36,6 @@ class BinStats(NamedTuple):
 def bin_index(X, bin_size):
     """Integer grid cell of each row of X."""
     return np.floor(np.asarray(X, dtype=np.float64) / bin_size).astype(np.int64)
-
-
-def column_bounds(a):
-    """(min, max) of every column of a 2-D array with at least one row.  Column by
-    column: NumPy's ``a.min(axis=0)`` on a tall array of few columns walks it with a
-    stride and is many times slower."""
-    a = np.asarray(a)
-    lo = np.array([a[:, j].min() for j in range(a.shape[1])], dtype=a.dtype)
-    hi = np.array([a[:, j].max() for j in range(a.shape[1])], dtype=a.dtype)
-    return lo, hi
 
 
 def _linear_keys(keys):
@@ -128,3 +124,54 @@ def bin_means(stats):
     """(means, weights) of the non-empty bins: the compressed data set."""
     keep = stats.weight > 0
     return stats.xsum[keep] / stats.weight[keep, None], stats.weight[keep]
+
+
+def chunk_bins(chunk, wchunk, bin_size):
+    """Bin statistics of one chunk of rows, and its input checks: ``(stats, finite,
+    weight_summary)`` (runs on a worker for dask input)."""
+    chunk = np.asarray(chunk, dtype=np.float64)
+    finite = bool(np.isfinite(chunk).all())
+    summary = None if wchunk is None else (
+        bool(np.isfinite(wchunk).all()), float(wchunk.min()), float(wchunk.sum()))
+    if not finite or (summary is not None and not summary[0]) or chunk.shape[0] == 0:
+        d = chunk.shape[1]
+        stats = BinStats(np.empty((0, d), np.int64), np.empty(0), np.empty((0, d)))
+    else:  # sub-blocks bound the temporaries (~10 numbers a row) whatever the chunk size
+        stats = combine(*[
+            bin_stats(chunk[r : r + SUB_ROWS], None if wchunk is None else
+                      wchunk[r : r + SUB_ROWS], bin_size)
+            for r in range(0, len(chunk), SUB_ROWS)
+        ])
+    return stats, finite, summary
+
+
+def add_chunk_bins(*parts):
+    """Add up the results of :func:`chunk_bins` of disjoint chunks."""
+    stats = [p[0] for p in parts if len(p[0].keys)]
+    summaries = [p[2] for p in parts]
+    summary = None if summaries[0] is None else (
+        all(s[0] for s in summaries), min(s[1] for s in summaries),
+        sum(s[2] for s in summaries))
+    return (combine(*stats) if stats else parts[0][0]), all(p[1] for p in parts), summary
+
+
+def compress(rows, bin_size):
+    """The bin statistics of all the rows (any input adapter), streamed chunk by chunk
+    (memory O(chunk + bins)); raises the input errors the streamed checks find."""
+    stats, finite, summary = rows.reduce(chunk_bins, add_chunk_bins, float(bin_size))
+    raise_if_invalid(finite, summary)
+    return stats
+
+
+def bin_rows(X, keys, bin_size):
+    """Row of ``keys`` (sorted bin keys of :class:`BinStats`) holding each row of X, or
+    None when the cells' bounding box is too large to number on one int64 axis."""
+    lo, hi = column_bounds(keys)
+    dims = hi - lo + 1
+    if float(np.prod(dims.astype(np.float64))) > 2.0**62:
+        return None
+    stride = np.ones(keys.shape[1], dtype=np.int64)
+    for j in range(keys.shape[1] - 2, -1, -1):
+        stride[j] = stride[j + 1] * dims[j + 1]
+    lin_keys = (keys - lo) @ stride
+    return np.searchsorted(lin_keys, (bin_index(X, bin_size) - lo) @ stride)

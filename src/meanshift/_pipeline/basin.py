@@ -1,7 +1,8 @@
-"""Seed reduction by basin absorption (``algorithm="basin"``).
+"""Seed reduction by basin absorption (``algorithm="basin"``): a climb strategy.
 
 Standard mean shift spends most of its time on seeds that end where another seed already
-ended.  The ``"basin"`` algorithm runs the standard pipeline with one change to the climb:
+ended.  The ``"basin"`` algorithm runs the standard pipeline with one change to the climb
+(:func:`climb_absorbing`, on the data bound once by the engine, like every climb):
 
 0. Fewer than ``MIN_SEEDS`` (1024) seeds climb as in ``"standard"``.
 1. **Pilots.**  Every ``k``-th seed (``k = max(1, n_seeds // max(64, n_seeds // 32))``,
@@ -28,9 +29,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._engines import ClimbResult
-from ._engines._base import shift_step
-from ._pipeline import run_standard
+from .._engines import ClimbResult
+from .._engines._contract import report, shift_step
+from ._plan import FitResult, Plan
+from .standard import run_standard
 
 __all__ = ["climb_absorbing", "run_basin", "ABSORB"]
 
@@ -45,17 +47,16 @@ def _pilot_rows(n_seeds):
     return np.arange(0, n_seeds, step)
 
 
-def climb_absorbing(engine, seeds, data, weights, *, bandwidth, kernel, tol, max_iter,
-                    absorb=ABSORB, record_history=False, callback=None):
-    """:meth:`Engine.climb` with basin absorption (see module notes)."""
+def climb_absorbing(bound, seeds, plan: Plan, absorb=ABSORB):
+    """The climb of every seed on the bound data, with basin absorption (module notes)."""
     seeds = np.asarray(seeds, dtype=np.float64)
     n = seeds.shape[0]
-    opts = dict(bandwidth=bandwidth, kernel=kernel, tol=tol, max_iter=max_iter)
+    tol, max_iter, callback = plan.tol, plan.max_iter, plan.callback
     pilots = _pilot_rows(n)
-    if record_history or pilots.size == n or n < MIN_SEEDS:
-        return engine.climb(seeds, data, weights, record_history=record_history,
-                            callback=callback, **opts)
-    first = engine.climb(seeds[pilots], data, weights, **opts)
+    if plan.record_history or pilots.size == n or n < MIN_SEEDS:
+        return bound.climb(seeds, tol=tol, max_iter=max_iter,
+                           record_history=plan.record_history, callback=callback)
+    first = bound.climb(seeds[pilots], tol=tol, max_iter=max_iter)
     modes = seeds.copy()
     n_iter = np.zeros(n, dtype=np.int64)
     converged = np.zeros(n, dtype=bool)
@@ -65,14 +66,14 @@ def climb_absorbing(engine, seeds, data, weights, *, bandwidth, kernel, tol, max
     known = first.converged & (first.density > 0)
     known_modes, known_density = first.modes[known], first.density[known]
     tree = cKDTree(known_modes) if known_modes.size else None
-    radius = float(absorb) * float(bandwidth)
+    radius = float(absorb) * bound.bandwidth
     active = np.setdiff1d(np.arange(n), pilots)
-    stop = tol * bandwidth
-    for step in range(max_iter):
+    report(callback, "climb", n - active.size, n)
+    stop = tol * bound.bandwidth
+    for _ in range(max_iter):
         if active.size == 0:
             break
-        alive, done, new = shift_step(engine, modes, active, data, weights, bandwidth, kernel,
-                                      density, n_iter, stop)
+        alive, done, new = shift_step(bound, modes, active, density, n_iter, stop)
         if tree is not None:
             dist, j = tree.query(new, distance_upper_bound=radius)
             hit = alive & ~done & np.isfinite(dist)
@@ -82,26 +83,11 @@ def climb_absorbing(engine, seeds, data, weights, *, bandwidth, kernel, tol, max
             done |= hit
         converged[active[done]] = True
         active = active[alive & ~done]
-        if callback is not None:
-            callback(step + 1, int(active.size))
+        report(callback, "climb", n - active.size, n)
+    report(callback, "climb", n, n)
     return ClimbResult(modes, n_iter, converged, density, None)
 
 
-class _AbsorbingEngine:
-    """An engine whose climb absorbs seeds into known basins; all else delegated."""
-
-    def __init__(self, engine, absorb):
-        self._engine = engine
-        self._absorb = absorb
-
-    def __getattr__(self, name):
-        return getattr(self._engine, name)
-
-    def climb(self, seeds, data, weights, **options):
-        return climb_absorbing(self._engine, seeds, data, weights, absorb=self._absorb,
-                               **options)
-
-
-def run_basin(X, w, *, engine, absorb=ABSORB, **params):
-    """The standard pipeline with basin absorption in every climb."""
-    return run_standard(X, w, engine=_AbsorbingEngine(engine, absorb), **params)
+def run_basin(rows, plan: Plan) -> FitResult:
+    """The standard pipeline with basin absorption as its climb strategy."""
+    return run_standard(rows, plan, climb=climb_absorbing)

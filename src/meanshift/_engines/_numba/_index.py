@@ -35,14 +35,16 @@ at least 0.1 % of the data.  The NumPy reference engine never truncates.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
-from ._compress import column_bounds
+from ..._arrays import column_bounds
 
-__all__ = ["Grid", "build_grid", "choose_index", "choose_span", "cutoff_radius",
-           "tile_order", "GAUSSIAN_RADIUS", "TILE_POINTS"]
+__all__ = ["Grid", "Index", "as_data", "build_grid", "choose_index", "choose_span",
+           "cutoff_radius", "tile_order", "GAUSSIAN_RADIUS", "TILE_POINTS"]
 
 #: Default truncation radius of the gaussian, in bandwidths (see module notes).
 GAUSSIAN_RADIUS = 7.0
@@ -219,3 +221,105 @@ def build_grid(data, radius, *, span=1, max_cells=None):
     starts = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     return Grid(axes3, lo3, inv_cell, dims3, span, starts, order)
+
+
+def as_data(a):
+    """float32 stays float32, everything else becomes float64; C-contiguous."""
+    a = np.asarray(a)
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+@njit(cache=True)
+def _cell_sums(cols, w, has_w, starts):
+    """Total weight and weighted coordinate sums of every cell (points in order)."""
+    n_cells = starts.shape[0] - 1
+    d = cols.shape[0]
+    cw = np.zeros(n_cells)
+    cs = np.zeros((n_cells, d))
+    for c in range(n_cells):
+        for i in range(starts[c], starts[c + 1]):
+            wt = w[i] if has_w else 1.0
+            cw[c] += wt
+            for k in range(d):
+                cs[c, k] += wt * np.float64(cols[k, i])
+    return cw, cs
+
+
+@njit(cache=True)
+def _tile_balls(cols, starts):
+    """Centre (mean) and radius of the points of every tile."""
+    d = cols.shape[0]
+    n_tiles = starts.shape[0] - 1
+    centres = np.zeros((n_tiles, d))
+    radii = np.zeros(n_tiles)
+    for t in range(n_tiles):
+        a = starts[t]
+        b = starts[t + 1]
+        for k in range(d):
+            acc = 0.0
+            for i in range(a, b):
+                acc += np.float64(cols[k, i])
+            centres[t, k] = acc / max(b - a, 1)
+        far = 0.0
+        for i in range(a, b):
+            d2 = 0.0
+            for k in range(d):
+                u = np.float64(cols[k, i]) - centres[t, k]
+                d2 += u * u
+            far = max(far, d2)
+        radii[t] = math.sqrt(far) * (1.0 + 1e-12)
+    return centres, radii
+
+
+class Index:
+    """The data prepared for neighbour queries at one cutoff radius.
+
+    The points are kept feature by feature (``cols``, shape ``(d, n)``): the loops
+    over points then read contiguous rows and vectorise.  With ``cell_sums``, every
+    cell's weight and coordinate sums are precomputed, so that the cells entirely
+    inside a query's ball count as wholes (flat kernel, whose weight is constant there;
+    only when the grid covers every feature)."""
+
+    #: Indexes built in this process (the tests count them: one per fit).
+    built = 0
+
+    def __init__(self, data, weights, radius, cell_sums=False):
+        Index.built += 1
+        data = as_data(data)
+        n, d = data.shape
+        self.kind, self.why = choose_index(n, data, radius)
+        self.has_w = weights is not None
+        w = np.ones(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+        no_cells = (np.zeros(1), np.zeros((1, d)), False)
+        unused_grid = (np.full(3, -1, np.int64), np.zeros(3), 1.0, np.ones(3, np.int64), 1)
+        if self.kind == "grid":
+            cell_sums = cell_sums and d <= 3
+            span = choose_span(data, radius, whole_cells=cell_sums)
+            g = build_grid(data, radius, span=span)
+            self.why += f", {g.span} cells per radius"
+            order = g.order
+            self.cols = np.ascontiguousarray(data[order].T)
+            self.grid = (1, g.axes, g.lo, g.inv_cell, g.dims, g.span, g.starts)
+            if cell_sums:
+                self.why += ", whole cells summed"
+                w_sorted = w[order] if self.has_w else w
+                self.grid += (*_cell_sums(self.cols, w_sorted, self.has_w, g.starts), True)
+            else:
+                self.grid += no_cells
+        elif self.kind == "tiles":
+            order, starts = tile_order(data, TILE_POINTS)
+            self.cols = np.ascontiguousarray(data[order].T)
+            centres, radii = _tile_balls(self.cols, starts)
+            self.grid = (2, *unused_grid, starts, radii, centres, False)
+        else:
+            order = None
+            self.cols = np.ascontiguousarray(data.T)
+            self.grid = (0, *unused_grid, np.zeros(2, np.int64), *no_cells)
+        self.w = w[order] if self.has_w and order is not None else w
+
+    @property
+    def arrays(self):
+        return (self.cols, self.w, self.has_w)
+
+

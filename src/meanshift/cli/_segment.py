@@ -166,7 +166,7 @@ def _run(args) -> int:
 def _segment(args) -> int:
     import numpy as np
 
-    from .image import mark_boundaries, segment
+    from ..image import mark_boundaries, segment
 
     for name in ("output", "overlay", "segmented"):
         path = getattr(args, name)

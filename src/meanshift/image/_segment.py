@@ -15,14 +15,14 @@ window around it: each climb step only visits the pixels within the spatial radi
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 
+from .._engines._threads import check_n_jobs, numba_threads
+from .._kernels import get_kernel
 from ._color import COLOR_SPACES, rgb_to, to_rgb
-from ._kernels import get_kernel
 
 __all__ = ["segment", "Segmentation", "find_boundaries", "mark_boundaries"]
 
@@ -129,26 +129,6 @@ def _cast_like(values, dtype):
     return values.astype(dtype)
 
 
-@contextmanager
-def _threads(n_jobs):
-    if n_jobs is None:
-        yield
-        return
-    import numba
-
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
-        raise ValueError(f"The 'n_jobs' parameter must be None or a non-zero integer; got {n_jobs!r}.")
-    top = numba.config.NUMBA_NUM_THREADS
-    n = top if n_jobs < 0 else min(int(n_jobs), top)
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(n, 1))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
-# -- the public function ---------------------------------------------------------------
 def segment(
     image,
     *,
@@ -219,8 +199,8 @@ def segment(
         the work with nearly the same regions (a deterministic relative of EDISON's
         speed-up).  Used for images of at most 3 channels (ignored otherwise).
     n_jobs : int, default=None
-        Threads (default: Numba's setting, all cores; -1: all cores).  The result does not
-        depend on it.
+        Threads, as for every engine: None and -1 all of Numba's (normally the cores),
+        -2 all but one, k > 0 that many; 0 is an error.  The result does not depend on it.
 
     Returns
     -------
@@ -258,11 +238,12 @@ def segment(
     >>> int(result.labels[0, 0]), int(result.labels[0, -1])
     (0, 1)
     """
-    from . import _image_kernels as K
+    from . import _climb, _regions
 
     spatial_bandwidth = _positive("spatial_bandwidth", spatial_bandwidth)
     range_bandwidth = _positive("range_bandwidth", range_bandwidth)
     merge_radius = _positive("merge_radius", merge_radius)
+    check_n_jobs(n_jobs)
     kern = get_kernel(kernel)
     if color_space not in _COLOR_CHOICES:
         raise ValueError(
@@ -334,23 +315,23 @@ def segment(
     planes = np.ascontiguousarray((flat_values / range_bandwidth).T, dtype=np.float32)
     support = float(kern.reach)
 
-    with _threads(n_jobs):
+    with numba_threads(n_jobs):
         if n_channels <= 3:
             if n_channels < 3:
                 planes = np.vstack([planes, np.zeros((3 - n_channels, n_pixels), np.float32)])
-            modes, n_iter = K.climb_pixels3(
+            modes, n_iter = _climb.climb_pixels3(
                 planes, shape3, scale3, kern.code, support, float(tol), int(max_iter),
                 int(speedup), _SHARE_RADIUS,
             )
             range_modes = modes[:, 3:3 + n_channels]
         else:
-            modes, n_iter = K.climb_pixels(
+            modes, n_iter = _climb.climb_pixels(
                 planes, shape3, scale3, kern.code, support, float(tol), int(max_iter)
             )
             range_modes = modes[:, 3:]
     range_modes = np.ascontiguousarray(range_modes)
-    labels, k = K.fuse_regions(range_modes, shape3, merge_radius)
-    labels, k = K.merge_regions(labels, k, range_modes, shape3, int(min_size), merge_radius)
+    labels, k = _regions.fuse_regions(range_modes, shape3, merge_radius)
+    labels, k = _regions.merge_regions(labels, k, range_modes, shape3, int(min_size), merge_radius)
     logger.info(
         "segment: %d pixels, %d regions, %.2f steps per pixel on average (max %d), "
         "color_space=%s, kernel=%s",

@@ -2,7 +2,9 @@
 
 Every step moves *every point* to the kernel-weighted mean of the current (moving)
 points, ``X <- W @ X / W.sum(1)`` as in the PyTorch walk-through, computed by the engine's
-chunked :meth:`~meanshift._engines._base.Engine.blur_step` (never an n x n matrix).  The
+chunked :meth:`~meanshift._engines._contract.Bound.blur_step` (never an n x n matrix).
+The data move, so they are bound to the engine anew at every step (one index per step).
+Blurring needs every point in memory: dask rows are computed first (logged).  The
 points contract into tight clusters within a few steps (Cheng, 1995; cubic convergence
 for the gaussian, Carreira-Perpiñán, 2006); the clusters then drift slowly towards each
 other and, left alone, would all end in one point.  The stopping rule below stops at the
@@ -49,7 +51,10 @@ import logging
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._merge import merge_modes
+from .._stages.labels import labels_from_ends
+from .._stages.merge import merge_modes
+from .._engines._contract import report
+from ._plan import FitResult, Plan
 
 __all__ = ["run_blurring", "COLLAPSE", "STEADY", "cluster_entropy"]
 
@@ -92,9 +97,7 @@ def _collapse(points, mass, radius):
     return new, total, group
 
 
-def run_blurring(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_seeding,
-                 min_bin_freq, random_state, merge_radius, label_by, cluster_all,
-                 record_history):
+def run_blurring(rows, plan: Plan) -> FitResult:
     """Blurring mean shift pipeline (see the module docstring for the stopping rule).
 
     ``seeds``, ``bin_seeding`` and ``min_bin_freq`` do not apply (every point moves).
@@ -105,8 +108,9 @@ def run_blurring(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
     to a point's *original* position need not be its cluster.  ``label_by`` applies to
     new points (``predict``).
     """
-    from ._pipeline import FitResult, label_points  # _pipeline registers this module
-
+    X, w = rows.values()
+    engine, kernel, bandwidth = plan.engine, plan.kernel, plan.bandwidth
+    tol, max_iter, record_history = plan.tol, plan.max_iter, plan.record_history
     n, d = X.shape
     pts = np.array(X, dtype=np.float64, copy=True)
     mass = np.ones(n) if w is None else np.asarray(w, dtype=np.float64).copy()
@@ -121,7 +125,7 @@ def run_blurring(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
     converged = False
     steps = 0
     for steps in range(1, max_iter + 1):
-        new = engine.blur_step(pts, mass, bandwidth=bandwidth, kernel=kernel)
+        new = engine.bind(pts, mass, bandwidth=bandwidth, kernel=kernel).blur_step()
         e = np.sqrt(((new - pts) ** 2).sum(axis=1))[owner] / bandwidth
         pts, mass, group = _collapse(new, mass, radius)
         if group is not None:
@@ -137,19 +141,18 @@ def run_blurring(X, w, *, engine, kernel, bandwidth, tol, max_iter, seeds, bin_s
               and np.all(np.abs(e - prev_e) <= np.maximum(tol, STEADY * prev_e))):
             converged, why = True, "points collapsed into clusters"
         entropy, prev_e = new_entropy, e
+        report(plan.callback, "blur", max_iter if converged else steps, max_iter)
         if converged:
             logger.info("blurring mean shift stopped after %d steps (%s): %d collapsed "
                         "clusters", steps, why, len(pts))
             break
-    _, den = engine.partial_sums(pts, pts, mass, bandwidth, kernel)
-    centers, center_density, _ = merge_modes(pts, den, merge_radius)
+    final = engine.bind(pts, mass, bandwidth=bandwidth, kernel=kernel)
+    _, den = final.partial_sums(pts)
+    centers, center_density, _ = merge_modes(pts, den, plan.merge_radius)
     ends = pts[owner]
-    labels = label_points(
-        X, w, engine=engine, centers=centers, reach=kernel.reach * bandwidth,
-        merge_radius=merge_radius, label_by="mode", cluster_all=cluster_all,
-        climb_args=None, ends=ends, end_alive=den[owner] > 0,
-    )
+    labels = labels_from_ends(X, ends, den[owner] > 0, engine, centers, plan.merge_radius,
+                              plan.cluster_all)
     return FitResult(
         centers, labels, center_density, np.full(n, steps, dtype=np.int64),
-        np.full(n, converged), X, ends, den[owner], history,
+        np.full(n, converged), X, ends, den[owner], history, None,
     )

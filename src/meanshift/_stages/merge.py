@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._labels import attach
+from .labels import attach
 
 __all__ = ["merge_modes"]
 

@@ -13,9 +13,10 @@ pixel ``q`` is
     u2 = |p_spatial - q_spatial|^2 + |p_range - q_range|^2.
 
 One mean shift step moves ``p`` to ``sum_q w(u2) q / sum_q w(u2)`` over the pixels with
-``u2 <= support^2``, with the weight profiles of :mod:`meanshift._kernels` (code 0 flat,
-1 gaussian truncated at ``support``, 2 epanechnikov, 3 triangular); only the window of
-pixels within the spatial radius is visited.
+``u2 <= support^2``, with the weight profiles of :mod:`meanshift._kernels` (their compiled forms, selected by
+code: 0 flat, 1 gaussian truncated at ``support``, 2 epanechnikov, 3 triangular); only
+the window of pixels within the spatial radius is visited.  Region fusion and merging
+are in :mod:`meanshift.image._regions`.
 """
 
 from __future__ import annotations
@@ -25,47 +26,21 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["climb_pixels", "climb_pixels3", "fuse_regions", "merge_regions", "relabel"]
+from .._kernels import compiled_weight
+
+__all__ = ["climb_pixels", "climb_pixels3"]
 
 
 @njit(cache=True, inline="always", fastmath=True)
 def _profile(code, u2, sup2):
-    """Weight ``w(u2)`` of the profile ``code``, zero beyond the support ``sup2``."""
-    one = np.float32(1.0)
-    zero = np.float32(0.0)
-    if u2 > sup2:
-        return zero
-    if code == 0:
-        return one
-    if code == 1:
-        return np.float32(math.exp(np.float32(-0.5) * u2))
-    if code == 2:
-        return one - u2
-    return max(one - np.float32(math.sqrt(u2)), zero)
+    """Weight of kernel ``code`` at ``u2`` (float32), zero beyond the support ``sup2``:
+    the kernels' compiled form (:func:`meanshift._kernels.compiled_weight`), cast."""
+    w = np.float32(compiled_weight(code, u2, np.float32(1.0)))
+    return w if u2 <= sup2 else np.float32(0.0)
 
 
 @njit(cache=True, inline="always", fastmath=True)
-def _w_flat(u2, sup2):
-    return np.float32(1.0) if u2 <= sup2 else np.float32(0.0)
-
-
-@njit(cache=True, inline="always", fastmath=True)
-def _w_epanechnikov(u2, sup2):
-    return max(np.float32(1.0) - u2, np.float32(0.0))
-
-
-@njit(cache=True, inline="always", fastmath=True)
-def _w_gaussian(u2, sup2):
-    return np.float32(math.exp(np.float32(-0.5) * u2)) if u2 <= sup2 else np.float32(0.0)
-
-
-@njit(cache=True, inline="always", fastmath=True)
-def _w_triangular(u2, sup2):
-    return max(np.float32(1.0) - np.float32(math.sqrt(u2)), np.float32(0.0))
-
-
-@njit(cache=True, inline="always", fastmath=True)
-def _row(weight, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+def _row(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
     """Weighted sums over one run of ``m`` pixels of a window row (3 channels):
     ``(sum w, sum w j, sum w q0, sum w q1, sum w q2)`` with ``j`` the offset in the run."""
     sw = np.float32(0.0)
@@ -81,7 +56,7 @@ def _row(weight, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
         d0 = q0 - r0
         d1 = q1 - r1
         d2 = q2 - r2
-        w = weight(f2 + dx * dx + d0 * d0 + d1 * d1 + d2 * d2, fs)
+        w = _profile(code, f2 + dx * dx + d0 * d0 + d1 * d1 + d2 * d2, fs)
         sw += w
         sj += w * np.float32(j)
         s0 += w * q0
@@ -142,16 +117,16 @@ def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, p
                 f2 = np.float32(dzy2)
                 m = xhi - xlo + 1
                 if code == 0:
-                    sw, sj, s0, s1, s2 = _row(_w_flat, P0, P1, P2, base, m, f0, fx, f2,
+                    sw, sj, s0, s1, s2 = _row(0, P0, P1, P2, base, m, f0, fx, f2,
                                               r0, r1, r2, fs)
                 elif code == 2:
-                    sw, sj, s0, s1, s2 = _row(_w_epanechnikov, P0, P1, P2, base, m, f0,
+                    sw, sj, s0, s1, s2 = _row(2, P0, P1, P2, base, m, f0,
                                               fx, f2, r0, r1, r2, fs)
                 elif code == 1:
-                    sw, sj, s0, s1, s2 = _row(_w_gaussian, P0, P1, P2, base, m, f0, fx,
+                    sw, sj, s0, s1, s2 = _row(1, P0, P1, P2, base, m, f0, fx,
                                               f2, r0, r1, r2, fs)
                 else:
-                    sw, sj, s0, s1, s2 = _row(_w_triangular, P0, P1, P2, base, m, f0,
+                    sw, sj, s0, s1, s2 = _row(3, P0, P1, P2, base, m, f0,
                                               fx, f2, r0, r1, r2, fs)
                 wsum += sw
                 az += sw * z
@@ -410,159 +385,3 @@ def climb_pixels(planes, shape, scale, code, support, tol, max_iter):
             modes[p, 3 + c] = r[c]
         n_iter[p] = it
     return modes, n_iter
-
-
-@njit(cache=True)
-def _find(parent, i):
-    root = i
-    while parent[root] != root:
-        root = parent[root]
-    while parent[i] != root:  # path compression
-        nxt = parent[i]
-        parent[i] = root
-        i = nxt
-    return root
-
-
-@njit(cache=True)
-def _union(parent, a, b):
-    ra = _find(parent, a)
-    rb = _find(parent, b)
-    if ra != rb:
-        # The smaller index becomes the root: the result does not depend on the order.
-        if ra < rb:
-            parent[rb] = ra
-        else:
-            parent[ra] = rb
-
-
-@njit(cache=True)
-def relabel(parent):
-    """Consecutive labels ``0..k-1`` from a union-find forest, in raster order of each
-    region's first pixel."""
-    n = parent.shape[0]
-    labels = np.empty(n, dtype=np.int64)
-    root_label = np.full(n, -1, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        r = _find(parent, i)
-        if root_label[r] < 0:
-            root_label[r] = k
-            k += 1
-        labels[i] = root_label[r]
-    return labels, k
-
-
-@njit(cache=True, inline="always")
-def _next_along(axis, p, z, y, x, D, H, W):
-    """Index of the next pixel after ``p = (z, y, x)`` along ``axis``; -1 past the edge."""
-    if axis == 0:
-        return p + H * W if z + 1 < D else -1
-    if axis == 1:
-        return p + W if y + 1 < H else -1
-    return p + 1 if x + 1 < W else -1
-
-
-@njit(cache=True)
-def fuse_regions(values, shape, radius):
-    """Connected components of face-adjacent pixels whose ``values`` differ by less than
-    ``radius`` (Euclidean).
-
-    Parameters
-    ----------
-    values : float64 array (n_pixels, k)
-    shape : int64 array (depth, height, width)
-    radius : float
-
-    Returns
-    -------
-    labels : int64 array (n_pixels,), k : int
-    """
-    D, H, W = shape[0], shape[1], shape[2]
-    n, K = values.shape
-    parent = np.arange(n)
-    r2 = radius * radius
-    for z in range(D):
-        for y in range(H):
-            for x in range(W):
-                p = (z * H + y) * W + x
-                for axis in range(3):
-                    q = _next_along(axis, p, z, y, x, D, H, W)
-                    if q < 0:
-                        continue
-                    d2 = 0.0
-                    for c in range(K):
-                        d = values[p, c] - values[q, c]
-                        d2 += d * d
-                    if d2 < r2:
-                        _union(parent, p, q)
-    return relabel(parent)
-
-
-@njit(cache=True)
-def merge_regions(labels, k, values, shape, min_size, radius):
-    """Fuse adjacent regions: every region merges into its adjacent region of nearest
-    mean value (ties: the lower label) when it has fewer than ``min_size`` pixels or that
-    nearest mean is closer than ``radius``; repeated, with the means recomputed, until
-    nothing merges.  Returns consecutive labels (raster order of first pixel) and their
-    count."""
-    D, H, W = shape[0], shape[1], shape[2]
-    n, K = values.shape
-    lab = labels.copy()
-    r2 = radius * radius
-    while k > 1:
-        size = np.zeros(k, dtype=np.int64)
-        mean = np.zeros((k, K), dtype=np.float64)
-        for i in range(n):
-            size[lab[i]] += 1
-            for c in range(K):
-                mean[lab[i], c] += values[i, c]
-        for j in range(k):
-            for c in range(K):
-                mean[j, c] /= size[j]
-        best = np.full(k, -1, dtype=np.int64)
-        best_d = np.full(k, np.inf)
-        for z in range(D):
-            for y in range(H):
-                for x in range(W):
-                    p = (z * H + y) * W + x
-                    for axis in range(3):
-                        q = _next_along(axis, p, z, y, x, D, H, W)
-                        if q < 0:
-                            continue
-                        a = lab[p]
-                        b = lab[q]
-                        if a == b:
-                            continue
-                        d2 = 0.0
-                        for c in range(K):
-                            d = mean[a, c] - mean[b, c]
-                            d2 += d * d
-                        if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
-                            best_d[a] = d2
-                            best[a] = b
-                        if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
-                            best_d[b] = d2
-                            best[b] = a
-        parent = np.arange(k)
-        merged = 0
-        for j in range(k):
-            if best[j] >= 0 and (size[j] < min_size or best_d[j] < r2):
-                if _find(parent, j) != _find(parent, best[j]):
-                    _union(parent, j, best[j])
-                    merged += 1
-        if merged == 0:
-            break
-        region, k = relabel(parent)
-        for i in range(n):
-            lab[i] = region[lab[i]]
-    # Consecutive labels in raster order of first pixel.
-    first = np.full(k, -1, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
-        if first[lab[i]] < 0:
-            first[lab[i]] = m
-            m += 1
-        out[i] = first[lab[i]]
-    return out, m

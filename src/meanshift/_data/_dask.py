@@ -1,0 +1,225 @@
+"""Rows of a dask array or dataframe: the same pipeline, with nothing of the whole data
+set computed in one place unless a step needs it (and then logged).
+
+* :meth:`DaskRows.reduce` streams the chunks through a chunk function (bin statistics,
+  bin counts) whose results add up in a tree, in rounds, so that memory stays flat in n.
+* :meth:`DaskRows.map_rows` keeps per-row results (labels) lazy: a dask array computed
+  block by block.
+* :meth:`DaskRows.prepare` persists the data in the workers' memory for algorithms that
+  read them at every step (standard, basin) and checks them in the same pass.
+* :meth:`DaskRows.values` and :meth:`DaskRows.take` compute rows into memory (a
+  sample, the seeds); ``values`` logs that it does.
+
+NumPy input with ``engine="dask"`` is wrapped in chunks of ``NUMPY_CHUNK_ROWS`` rows
+and its results are computed before they are returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+from .._engines._dask import persist, row_blocks, tree_reduce
+from ._memory import raise_if_invalid
+
+__all__ = ["DaskRows", "as_dask_array", "as_dask_weights", "is_dask", "NUMPY_CHUNK_ROWS"]
+
+logger = logging.getLogger("meanshift")
+
+#: Rows per chunk when NumPy input is wrapped for engine="dask".
+NUMPY_CHUNK_ROWS = 250_000
+
+
+def _da():
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as exc:
+        raise ImportError(
+            f'Dask input needs dask ({exc}). Install it with: pip install "meanshift[dask]".'
+        ) from exc
+    return dask, da
+
+
+def is_dask(obj) -> bool:
+    """True for dask arrays, dataframes and series, checked without importing dask."""
+    return type(obj).__module__.startswith("dask")
+
+
+def as_dask_array(X, *, model, reset):
+    """X as a float64 dask array chunked by rows only; checks features like scikit-learn."""
+    _, da = _da()
+    if hasattr(X, "to_dask_array"):  # dask DataFrame (Parquet, CSV, ...)
+        _check_feature_names(model, X._meta, reset=reset)
+        X = X.to_dask_array(lengths=True)
+    else:
+        _check_feature_names(model, X._meta if is_dask(X) else np.empty((0, 0)), reset=reset)
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D dask array of shape (n_samples, n_features); got {X.ndim} "
+            f"dimension(s), shape {X.shape}."
+        )
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must be numeric; got a dask array of dtype {X.dtype}.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X must have at least one sample and one feature; got shape {X.shape}.")
+    _check_n_features(model, X, reset=reset)
+    if X.dtype != np.float64:
+        X = X.astype(np.float64)
+    if X.numblocks[1] != 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def as_dask_weights(sample_weight, X):
+    if sample_weight is None:
+        return None
+    _, da = _da()
+    if hasattr(sample_weight, "to_dask_array"):
+        sample_weight = sample_weight.to_dask_array(lengths=True)
+    if not is_dask(sample_weight):
+        sample_weight = np.asarray(sample_weight)
+        if sample_weight.dtype.kind not in "biuf":
+            raise ValueError(f"sample_weight must be numeric; got dtype {sample_weight.dtype}.")
+    if sample_weight.ndim == 2 and sample_weight.shape[1] == 1:
+        sample_weight = sample_weight.reshape(-1) if is_dask(sample_weight) else sample_weight[:, 0]
+    if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"sample_weight must have shape ({X.shape[0]},), one weight per sample; got "
+            f"shape {sample_weight.shape}."
+        )
+    if is_dask(sample_weight):
+        if sample_weight.dtype.kind not in "biuf":
+            raise ValueError(f"sample_weight must be numeric; got dtype {sample_weight.dtype}.")
+        return sample_weight.astype(np.float64).rechunk((X.chunks[0],))
+    return da.from_array(sample_weight.astype(np.float64), chunks=(X.chunks[0],))
+
+
+def _on_cluster() -> bool:
+    """True when dask computes on a distributed cluster (a Client is the scheduler)."""
+    from dask.base import get_scheduler
+
+    return type(getattr(get_scheduler(), "__self__", None)).__name__ == "Client"
+
+
+def _scheduler_threads() -> int:
+    """Threads of the current scheduler: the cluster's workers, or dask's local pool."""
+    try:
+        from distributed import get_client
+
+        return int(sum(w.get("nthreads", 1) for w in get_client().scheduler_info()["workers"].values()))
+    except (ImportError, ValueError):
+        import dask
+
+        return int(dask.config.get("num_workers", None) or os.cpu_count() or 1)
+
+
+def _weight_summary(w):
+    return None if w is None else (np.isfinite(w).all(), w.min(), w.sum())
+
+
+def _block_counts(labels, k):
+    return np.bincount(labels[labels >= 0], minlength=k)[None, :]
+
+
+class DaskRows:
+    """The rows of a dask array (float64, chunked by rows) and their weights."""
+
+    lazy = True
+
+    def __init__(self, X, w=None, *, from_numpy=False):
+        self.X = X
+        self.w = w
+        self.from_numpy = from_numpy
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    def arange(self):
+        if self.from_numpy:
+            return np.arange(self.n)
+        _, da = _da()
+        return da.arange(self.n, chunks=self.X.chunks[0])
+
+    def scaled(self, scale):
+        if scale is None:
+            return self
+        return DaskRows(self.X / scale, self.w, from_numpy=self.from_numpy)
+
+    def values(self):
+        dask, _ = _da()
+        logger.info("meanshift: computing the %d x %d dask rows into memory", self.n, self.d)
+        X, w = dask.compute(self.X, self.w)
+        return np.asarray(X), None if w is None else np.asarray(w)
+
+    def weights(self):
+        return None if self.w is None else np.asarray(self.w.compute())
+
+    def take(self, idx):
+        dask, _ = _da()
+        idx = np.asarray(idx)
+        X, w = dask.compute(self.X[idx], None if self.w is None else self.w[idx])
+        return np.asarray(X), None if w is None else np.asarray(w)
+
+    def subset(self, idx):
+        from ._memory import MemoryRows
+
+        return MemoryRows(*self.take(idx))
+
+    def reduce(self, fn, combine, *args):
+        """``fn`` on every chunk, results added up by ``combine`` in a tree.
+
+        Rounds of a few chunks per thread are added to a running total that stays where
+        it was computed: at most one round of chunk results is alive at a time, whatever
+        n is (one graph over all chunks lets the schedulers run ahead and hold many).  On
+        a cluster every round's total is kept until the end (on the workers; they are
+        small): if a worker dies, a lost total is recomputed from the one before it."""
+        dask, _ = _da()
+        _, blocks = row_blocks(self.X, self.w)
+        task = dask.delayed(fn, pure=True)
+        batch = max(8, 4 * _scheduler_threads())
+        keep = _on_cluster()
+        totals: list = []
+        for start in range(0, len(blocks), batch):
+            parts = [task(c, wc, *args) for c, wc in blocks[start : start + batch]]
+            total = dask.persist(tree_reduce(parts + totals[-1:], combine))[0]
+            totals = totals + [total] if keep else [total]
+        return totals[-1].compute()
+
+    def map_rows(self, fn, *args, dtype=np.int64):
+        return self.X.map_blocks(fn, *args, drop_axis=1, dtype=dtype)
+
+    def prepare(self, persist_data: bool) -> None:
+        """Persist the data (when they fit, see :func:`persist`) and check them in the
+        same pass; without ``persist_data`` the checks ride on the streaming pass."""
+        if not persist_data:
+            return
+        dask, da = _da()
+        self.X, self.w = persist(self.X, self.w)
+        raise_if_invalid(*dask.compute(da.isfinite(self.X).all(), _weight_summary(self.w)))
+
+    def sizes(self, labels, k):
+        if not is_dask(labels):
+            labels = np.asarray(labels)
+            return np.bincount(labels[labels >= 0], minlength=k)
+        return labels.map_blocks(
+            _block_counts, k, chunks=((1,) * labels.numblocks[0], (k,)), new_axis=1,
+            dtype=np.int64,
+        ).sum(axis=0)
+
+    def finish(self, labels, sizes):
+        if not self.from_numpy:
+            return labels, sizes
+        dask, _ = _da()
+        labels, sizes = dask.compute(labels, sizes)
+        return np.asarray(labels), np.asarray(sizes)

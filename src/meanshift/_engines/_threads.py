@@ -1,0 +1,89 @@
+"""One meaning of ``n_jobs`` for every engine and for image segmentation.
+
+=========  ==================================================================
+``n_jobs``  threads
+=========  ==================================================================
+None       the default: every thread the runtime offers (Numba:
+           ``NUMBA_NUM_THREADS``, normally the number of cores; torch: its
+           current ``torch.get_num_threads()``)
+-1         all of them (the same as None)
+-k         all but ``k - 1`` (``-2``: all but one), at least one
+k > 0      ``k`` threads (at most the number available)
+0          an error; so are booleans and non-integers
+=========  ==================================================================
+
+Results never depend on ``n_jobs``: the compiled loops sum in a fixed order.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from numbers import Integral
+from typing import Iterator
+
+__all__ = ["check_n_jobs", "effective_threads", "numba_threads", "torch_threads"]
+
+
+def check_n_jobs(n_jobs):
+    """``n_jobs`` unchanged when valid (see module notes), else a ValueError naming it."""
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
+        raise ValueError(
+            "The 'n_jobs' parameter must be None (every thread), -1 (all), -k (all but "
+            f"k - 1) or a positive number of threads; got {n_jobs!r}."
+        )
+    return int(n_jobs)
+
+
+def effective_threads(n_jobs, available: int) -> int:
+    """Threads to use out of ``available`` under the rule of the module notes."""
+    n_jobs = check_n_jobs(n_jobs)
+    available = max(1, int(available))
+    if n_jobs is None:
+        return available
+    if n_jobs < 0:
+        return max(1, available + 1 + n_jobs)
+    return min(n_jobs, available)
+
+
+@contextmanager
+def numba_threads(n_jobs) -> Iterator[int]:
+    """Numba's thread count set for the block (restored after); yields it."""
+    import numba
+
+    n = effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS)
+    old = numba.get_num_threads()
+    if n == old:
+        yield n
+        return
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(old)
+
+
+@contextmanager
+def torch_threads(n_jobs, device_type: str = "cpu") -> Iterator[int]:
+    """torch's CPU thread count set for the block (restored after); yields it.  On a
+    GPU device only the host threads are affected, so nothing changes there."""
+    import torch
+
+    old = torch.get_num_threads()
+    n = effective_threads(n_jobs, old if n_jobs is None else _cores())
+    if device_type != "cpu" or n == old:
+        yield n
+        return
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(old)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)

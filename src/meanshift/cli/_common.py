@@ -1,0 +1,171 @@
+"""Helpers shared by the subcommands: the progress bar, option parsers, the estimator's
+options."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+__all__ = ["CLIError", "fit_with_progress", "KERNEL_NAMES", "PLOT_HINT", "CLI_HINT"]
+
+logger = logging.getLogger("meanshift.cli")
+
+KERNEL_NAMES = ["flat", "gaussian", "epanechnikov", "triangular"]
+PLOT_HINT = 'pip install "meanshift[plot]"'
+CLI_HINT = 'pip install "meanshift[cli]"'
+
+
+class CLIError(Exception):
+    """A user error: printed as ``meanshift: error: ...`` with exit code 1."""
+
+
+class _ProgressBar:
+    """The estimator's progress callback drawing a tqdm bar: seeds that have stopped
+    climbing (or blurring steps) out of their total."""
+
+    def __init__(self, bar):
+        self._bar = bar
+
+    def __call__(self, progress):
+        if self._bar.total != progress.total:
+            self._bar.reset(total=progress.total)
+            self._bar.set_description(f"mean shift ({progress.stage})", refresh=False)
+        self._bar.n = min(progress.done, progress.total)
+        self._bar.refresh()
+
+
+def fit_with_progress(model, X, sample_weight=None, *, quiet=False):
+    """``model.fit(X)`` with a tqdm bar on stderr (when it is a terminal, not ``quiet``,
+    the fit takes over half a second and tqdm is installed).  Returns the fit time."""
+    bar = None
+    if not quiet:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            logger.debug("tqdm is not installed: no progress bar (%s)", CLI_HINT)
+        else:
+            bar = tqdm(total=1, desc="mean shift", unit="seed", disable=None,
+                       delay=0.5, leave=False, file=sys.stderr)
+    user_callback = model.callback
+    if bar is not None:
+        model.set_params(callback=_ProgressBar(bar))
+    start = time.perf_counter()
+    try:
+        model.fit(X, sample_weight=sample_weight)
+    finally:
+        if bar is not None:
+            model.set_params(callback=user_callback)
+            bar.close()
+    return time.perf_counter() - start
+
+
+def _bandwidth_arg(text):
+    if text in ("auto", "estimate"):
+        return "auto" if text == "auto" else None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'must be a positive number, "auto" or "estimate"; got {text!r}'
+        ) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive; got {text!r}")
+    return value
+
+
+def _seeds_arg(text):
+    if text in ("all", "bins"):
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'must be "all", "bins" or a positive integer; got {text!r}'
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
+    return value
+
+
+def _max_samples_arg(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a row count (integer >= 1) or a fraction in (0, 1]; got {text!r}"
+        ) from None
+    if value.is_integer() and value >= 1 and "." not in text:
+        return int(value)
+    if 0 < value <= 1:
+        return value
+    raise argparse.ArgumentTypeError(
+        f"must be a row count (integer >= 1) or a fraction in (0, 1]; got {text!r}"
+    )
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}; got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive; got {text!r}")
+        return value
+
+    return parse
+
+
+def _add_estimator_options(p):
+    """Every MeanShift parameter as an option."""
+    g = p.add_argument_group("mean shift parameters (see help(meanshift.MeanShift))")
+    g.add_argument("--bandwidth", type=_bandwidth_arg, default="auto",
+                   help='positive number, "auto" (default: scale-space rule) or "estimate" '
+                        "(scikit-learn's estimate_bandwidth)")
+    g.add_argument("--kernel", choices=KERNEL_NAMES, default="flat",
+                   help="weight profile (default: flat, as scikit-learn)")
+    g.add_argument("--algorithm", choices=["auto", "standard", "blurring"], default="auto",
+                   help="standard (seeds climb fixed data) or blurring (the data move)")
+    g.add_argument("--engine", default="auto",
+                   help="auto, numpy, numba, torch, dask (default: fastest available)")
+    g.add_argument("--seeds", type=_seeds_arg, default=None,
+                   help='"all", "bins" or a number of random seeds (default: all)')
+    g.add_argument("--bin-seeding", action="store_true", help="seed from grid bins")
+    g.add_argument("--min-bin-freq", type=_positive(float), default=1,
+                   help="least points in a seeding bin (default: 1)")
+    g.add_argument("--no-cluster-all", dest="cluster_all", action="store_false",
+                   help="label points outside every cluster -1")
+    g.add_argument("--n-jobs", type=int, default=None, help="threads for compiled engines")
+    g.add_argument("--max-iter", type=_positive(int), default=300,
+                   help="most steps per seed (default: 300)")
+    g.add_argument("--tol", type=float, default=1e-3,
+                   help="stop a seed moving less than tol x bandwidth (default: 1e-3)")
+    g.add_argument("--label-by", choices=["nearest", "mode"], default="nearest",
+                   help="nearest centre (default) or the mode the point climbs to")
+    g.add_argument("--merge-radius", type=_positive(float), default=None,
+                   help="merge modes closer than this (default: the bandwidth)")
+    g.add_argument("--random-state", type=int, default=0, help="random seed (default: 0)")
+    g.add_argument("--max-samples", type=_max_samples_arg, default=None,
+                   help="fit on a random sample (row count or fraction), label the rest")
+
+
+def _estimator_params(args):
+    return dict(
+        bandwidth=args.bandwidth, kernel=args.kernel, algorithm=args.algorithm,
+        engine=args.engine, seeds=args.seeds, bin_seeding=args.bin_seeding,
+        min_bin_freq=args.min_bin_freq, cluster_all=args.cluster_all, n_jobs=args.n_jobs,
+        max_iter=args.max_iter, tol=args.tol, label_by=args.label_by,
+        merge_radius=args.merge_radius, random_state=args.random_state,
+        max_samples=args.max_samples,
+    )
+
+
+def _matplotlib_available():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+

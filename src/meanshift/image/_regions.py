@@ -1,0 +1,165 @@
+"""Compiled region steps of image segmentation: fuse neighbouring pixels whose modes are
+close (union-find), merge small regions into their nearest neighbour, relabel."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["fuse_regions", "merge_regions", "relabel"]
+
+
+@njit(cache=True)
+def _find(parent, i):
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        nxt = parent[i]
+        parent[i] = root
+        i = nxt
+    return root
+
+
+@njit(cache=True)
+def _union(parent, a, b):
+    ra = _find(parent, a)
+    rb = _find(parent, b)
+    if ra != rb:
+        # The smaller index becomes the root: the result does not depend on the order.
+        if ra < rb:
+            parent[rb] = ra
+        else:
+            parent[ra] = rb
+
+
+@njit(cache=True)
+def relabel(parent):
+    """Consecutive labels ``0..k-1`` from a union-find forest, in raster order of each
+    region's first pixel."""
+    n = parent.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    root_label = np.full(n, -1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        r = _find(parent, i)
+        if root_label[r] < 0:
+            root_label[r] = k
+            k += 1
+        labels[i] = root_label[r]
+    return labels, k
+
+
+@njit(cache=True, inline="always")
+def _next_along(axis, p, z, y, x, D, H, W):
+    """Index of the next pixel after ``p = (z, y, x)`` along ``axis``; -1 past the edge."""
+    if axis == 0:
+        return p + H * W if z + 1 < D else -1
+    if axis == 1:
+        return p + W if y + 1 < H else -1
+    return p + 1 if x + 1 < W else -1
+
+
+@njit(cache=True)
+def fuse_regions(values, shape, radius):
+    """Connected components of face-adjacent pixels whose ``values`` differ by less than
+    ``radius`` (Euclidean).
+
+    Parameters
+    ----------
+    values : float64 array (n_pixels, k)
+    shape : int64 array (depth, height, width)
+    radius : float
+
+    Returns
+    -------
+    labels : int64 array (n_pixels,), k : int
+    """
+    D, H, W = shape[0], shape[1], shape[2]
+    n, K = values.shape
+    parent = np.arange(n)
+    r2 = radius * radius
+    for z in range(D):
+        for y in range(H):
+            for x in range(W):
+                p = (z * H + y) * W + x
+                for axis in range(3):
+                    q = _next_along(axis, p, z, y, x, D, H, W)
+                    if q < 0:
+                        continue
+                    d2 = 0.0
+                    for c in range(K):
+                        d = values[p, c] - values[q, c]
+                        d2 += d * d
+                    if d2 < r2:
+                        _union(parent, p, q)
+    return relabel(parent)
+
+
+@njit(cache=True)
+def merge_regions(labels, k, values, shape, min_size, radius):
+    """Fuse adjacent regions: every region merges into its adjacent region of nearest
+    mean value (ties: the lower label) when it has fewer than ``min_size`` pixels or that
+    nearest mean is closer than ``radius``; repeated, with the means recomputed, until
+    nothing merges.  Returns consecutive labels (raster order of first pixel) and their
+    count."""
+    D, H, W = shape[0], shape[1], shape[2]
+    n, K = values.shape
+    lab = labels.copy()
+    r2 = radius * radius
+    while k > 1:
+        size = np.zeros(k, dtype=np.int64)
+        mean = np.zeros((k, K), dtype=np.float64)
+        for i in range(n):
+            size[lab[i]] += 1
+            for c in range(K):
+                mean[lab[i], c] += values[i, c]
+        for j in range(k):
+            for c in range(K):
+                mean[j, c] /= size[j]
+        best = np.full(k, -1, dtype=np.int64)
+        best_d = np.full(k, np.inf)
+        for z in range(D):
+            for y in range(H):
+                for x in range(W):
+                    p = (z * H + y) * W + x
+                    for axis in range(3):
+                        q = _next_along(axis, p, z, y, x, D, H, W)
+                        if q < 0:
+                            continue
+                        a = lab[p]
+                        b = lab[q]
+                        if a == b:
+                            continue
+                        d2 = 0.0
+                        for c in range(K):
+                            d = mean[a, c] - mean[b, c]
+                            d2 += d * d
+                        if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
+                            best_d[a] = d2
+                            best[a] = b
+                        if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
+                            best_d[b] = d2
+                            best[b] = a
+        parent = np.arange(k)
+        merged = 0
+        for j in range(k):
+            if best[j] >= 0 and (size[j] < min_size or best_d[j] < r2):
+                if _find(parent, j) != _find(parent, best[j]):
+                    _union(parent, j, best[j])
+                    merged += 1
+        if merged == 0:
+            break
+        region, k = relabel(parent)
+        for i in range(n):
+            lab[i] = region[lab[i]]
+    # Consecutive labels in raster order of first pixel.
+    first = np.full(k, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if first[lab[i]] < 0:
+            first[lab[i]] = m
+            m += 1
+        out[i] = first[lab[i]]
+    return out, m
