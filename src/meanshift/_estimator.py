@@ -20,11 +20,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import MemoryRows, read_rows
+from ._data import MemoryRows, as_tensor, read_rows
 from ._engines import ENGINES
 from ._kernels import KERNELS
 from ._pipeline import ALGORITHMS, run
 from ._resolve import make_plan
+from ._stages.bandwidth import per_feature_bandwidth
 from ._stages.labels import label_rows
 from ._stages.merge import merge_modes
 
@@ -267,31 +268,7 @@ default=None
     # -- helpers -----------------------------------------------------------------------
     def _out(self, a):
         """A result as returned to the user: NumPy, or a tensor on ``device_``."""
-        if not self.return_tensors:
-            return a
-        try:
-            import torch
-        except ImportError as exc:
-            raise ImportError(
-                f'return_tensors=True needs torch ({exc}). Install it with: pip install '
-                '"meanshift[gpu]".'
-            ) from exc
-        return torch.as_tensor(a, device=self.device_)
-
-    def _feature_scale_of(self, n_features):
-        """The per-feature bandwidth (checked), or None for a scalar or automatic one."""
-        bw = self.bandwidth
-        if bw is None or isinstance(bw, str) or np.ndim(bw) == 0:
-            return None
-        arr = np.asarray(bw)
-        if arr.dtype.kind not in "biuf" or arr.shape != (n_features,) or not np.all(
-            np.isfinite(arr) & (arr > 0)
-        ):
-            raise ValueError(
-                "The 'bandwidth' parameter as an array must hold one positive, finite "
-                f"number per feature, shape ({n_features},); got {bw!r}."
-            )
-        return arr.astype(np.float64)
+        return as_tensor(a, self.device_) if self.return_tensors else a
 
     def _sample_rows(self, n):
         """Rows to fit on: a sorted random sample (``max_samples``), or None for all."""
@@ -401,7 +378,7 @@ default=None
         self : MeanShift
         """
         rows = read_rows(self, X, sample_weight, engine=self.engine)
-        self._feature_scale = self._feature_scale_of(rows.d)
+        self._feature_scale = per_feature_bandwidth(self.bandwidth, rows.d)
         rows = rows.scaled(self._feature_scale)
         sample = self._sample_rows(rows.n)
         fit_rows = self._fit_rows(rows, sample)

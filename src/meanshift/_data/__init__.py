@@ -16,7 +16,7 @@ from ._dask import NUMPY_CHUNK_ROWS, DaskRows, as_dask_array, as_dask_weights, i
 from ._memory import MemoryRows, raise_if_invalid
 
 __all__ = ["MemoryRows", "DaskRows", "read_rows", "is_dask", "is_tensor", "untensor",
-           "check_sample_weight", "raise_if_invalid"]
+           "check_sample_weight", "raise_if_invalid", "as_tensor"]
 
 
 def is_tensor(X) -> bool:
@@ -36,6 +36,18 @@ def untensor(X):
     if t.dtype.is_floating_point and t.element_size() < 4:  # float16, bfloat16
         t = t.float()
     return t.numpy()
+
+
+def as_tensor(a, device):
+    """``a`` as a torch tensor on ``device`` (``return_tensors=True``)."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            f'return_tensors=True needs torch ({exc}). Install it with: pip install '
+            '"meanshift[gpu]".'
+        ) from exc
+    return torch.as_tensor(a, device=device)
 
 
 def check_sample_weight(sample_weight, n_samples):

@@ -154,7 +154,8 @@ class TorchEngine(Engine):
         Up to this many features, squared distances come from coordinate differences;
         above it, from one matrix product.
     n_jobs : int, default=None
-        CPU threads for torch on the CPU device (None: torch's current setting).
+        CPU threads for torch on the CPU device (:mod:`meanshift._engines._threads`:
+        None is torch's current setting, -1 all cores, -2 all but one, k > 0 that many).
     """
 
     name = "torch"

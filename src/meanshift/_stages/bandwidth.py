@@ -30,7 +30,8 @@ from sklearn.utils.random import sample_without_replacement
 
 from .._kernels import get_kernel
 
-__all__ = ["estimate_bandwidth", "auto_bandwidth", "choose_bandwidth"]
+__all__ = ["estimate_bandwidth", "auto_bandwidth", "choose_bandwidth",
+           "per_feature_bandwidth"]
 
 
 def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_jobs=None):
@@ -311,3 +312,19 @@ def _finite(S):
     if not np.all(np.isfinite(S)):
         raise ValueError("Input X contains NaN or infinity.")
     return S
+
+
+def per_feature_bandwidth(bandwidth, n_features):
+    """The bandwidth per feature as a checked float64 array, or None for a scalar,
+    ``"auto"`` or None (``MeanShift(bandwidth=...)``)."""
+    if bandwidth is None or isinstance(bandwidth, str) or np.ndim(bandwidth) == 0:
+        return None
+    arr = np.asarray(bandwidth)
+    if arr.dtype.kind not in "biuf" or arr.shape != (n_features,) or not np.all(
+        np.isfinite(arr) & (arr > 0)
+    ):
+        raise ValueError(
+            "The 'bandwidth' parameter as an array must hold one positive, finite "
+            f"number per feature, shape ({n_features},); got {bandwidth!r}."
+        )
+    return arr.astype(np.float64)

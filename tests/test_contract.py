@@ -1,0 +1,204 @@
+"""The engine contract and the one pipeline: prepare once, explicit options, one meaning
+of n_jobs, progress and cancellation, the same plan for every input."""
+
+import numba
+import numpy as np
+import pytest
+
+from meanshift import FitCancelled, MeanShift, Progress
+from meanshift._engines import ENGINES, engine_available, engine_options, get_engine
+from meanshift._engines._contract import Engine
+from meanshift._engines._threads import check_n_jobs, effective_threads, numba_threads
+from meanshift.datasets import make_blobs
+
+AVAILABLE = [name for name in sorted(ENGINES) if engine_available(name)]
+ALGORITHMS = ["standard", "basin", "compressed", "blurring"]
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y, _ = make_blobs(3000, 2, centers=4, cluster_std=0.6, random_state=5)
+    return X, y
+
+
+# -- explicit options ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_unknown_engine_option_is_an_error_naming_the_allowed_ones(name):
+    allowed = engine_options(name)
+    assert "n_jobs" in allowed  # every engine takes the common thread option
+    with pytest.raises(ValueError, match=rf"Unknown option\(s\) \['block_elemnts'\] for the "
+                                         rf"'{name}' engine; its options are \[.*'n_jobs'"):
+        get_engine(name, block_elemnts=16)
+
+
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_unknown_engine_option_through_the_estimator(name, blobs):
+    X, _ = blobs
+    if name == "dask":
+        pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match=rf"'block_elemnts'.*'{name}' engine"):
+        MeanShift(bandwidth=1.0, engine=name, engine_options={"block_elemnts": 16}).fit(X[:50])
+
+
+def test_unknown_engine_option_for_dask_input(blobs):
+    da = pytest.importorskip("dask.array")
+    X, _ = blobs
+    dX = da.from_array(X[:300], chunks=(100, 2))
+    with pytest.raises(ValueError, match=r"'seed_shrd'.*'dask' engine; its options are"):
+        MeanShift(bandwidth=1.0, engine_options={"seed_shrd": 4}).fit(dX)
+    with pytest.raises(ValueError, match="'device' parameter applies to the 'torch' engine"):
+        MeanShift(bandwidth=1.0, device="cuda:0").fit(dX)
+
+
+# -- one meaning of n_jobs ---------------------------------------------------------------------
+@pytest.mark.parametrize("n_jobs,available,expected", [
+    (None, 8, 8), (-1, 8, 8), (-2, 8, 7), (-8, 8, 1), (-20, 8, 1), (1, 8, 1), (3, 8, 3),
+    (64, 8, 8),
+])
+def test_n_jobs_rule(n_jobs, available, expected):
+    assert effective_threads(n_jobs, available) == expected
+
+
+@pytest.mark.parametrize("bad", [0, True, False, 1.5, "2"])
+def test_n_jobs_bad_values_are_errors_everywhere(bad, blobs):
+    X, _ = blobs
+    msg = r"'n_jobs' parameter must be None \(every thread\), -1 \(all\).*got"
+    with pytest.raises(ValueError, match=msg):
+        check_n_jobs(bad)
+    for name in AVAILABLE:
+        with pytest.raises((ValueError, TypeError)):
+            get_engine(name, n_jobs=bad)
+    from meanshift.image import segment
+
+    with pytest.raises((ValueError, TypeError)):
+        segment(np.zeros((4, 4)), n_jobs=bad)
+    if bad == 0:
+        with pytest.raises(ValueError, match=msg):
+            MeanShift(bandwidth=1.0, n_jobs=0).fit(X[:50])
+
+
+def test_numba_threads_are_set_and_restored():
+    total = numba.config.NUMBA_NUM_THREADS
+    before = numba.get_num_threads()
+    with numba_threads(-2) as n:
+        assert n == max(1, total - 1) and numba.get_num_threads() == n
+    with numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+
+
+# -- prepare once ----------------------------------------------------------------------------
+class _Counter:
+    def __init__(self, monkeypatch):
+        self.binds = 0
+        original = Engine.bind
+
+        def counting_bind(engine, *args, **kwargs):
+            self.binds += 1
+            return original(engine, *args, **kwargs)
+
+        monkeypatch.setattr(Engine, "bind", counting_bind)
+
+
+@pytest.mark.parametrize("label_by", ["nearest", "mode"])
+@pytest.mark.parametrize("algorithm", ["standard", "basin", "compressed"])
+def test_the_numba_index_is_built_once_per_fit(algorithm, label_by, blobs, monkeypatch):
+    from meanshift._engines._numba._index import Index
+    from meanshift._pipeline import basin
+
+    monkeypatch.setattr(basin, "MIN_SEEDS", 0)  # absorb from the first pilot on
+    X, _ = blobs
+    counter = _Counter(monkeypatch)
+    before = Index.built
+    model = MeanShift(bandwidth=0.8, kernel="gaussian", algorithm=algorithm,
+                      label_by=label_by, engine="numba").fit(X)
+    assert model.n_iter_ > 3  # many steps, one index
+    assert Index.built - before == 1
+    assert counter.binds == 1
+
+
+@pytest.mark.parametrize("name", [n for n in AVAILABLE if n != "dask"])
+def test_every_engine_binds_once_per_fit(name, blobs, monkeypatch):
+    X, _ = blobs
+    counter = _Counter(monkeypatch)
+    opts = {"device": "cpu"} if name == "torch" else {}
+    MeanShift(bandwidth=0.8, kernel="gaussian", algorithm="basin", label_by="mode",
+              engine=name, engine_options=opts).fit(X[::3])
+    assert counter.binds == 1
+
+
+def test_blurring_binds_once_per_step(blobs, monkeypatch):
+    X, _ = blobs
+    counter = _Counter(monkeypatch)
+    model = MeanShift(bandwidth=0.8, kernel="gaussian", algorithm="blurring").fit(X[::5])
+    # The data move at every step: one bind per step, and one for the final densities.
+    assert counter.binds == model.n_iter_ + 1
+
+
+def test_predict_binds_once(blobs, monkeypatch):
+    X, _ = blobs
+    model = MeanShift(bandwidth=0.8, label_by="mode").fit(X)
+    counter = _Counter(monkeypatch)
+    assert np.array_equal(model.predict(X[:200]), model.labels_[:200])
+    assert counter.binds == 1
+
+
+# -- progress and cancellation ---------------------------------------------------------------
+@pytest.mark.parametrize("name", [n for n in AVAILABLE if n != "dask"])
+def test_every_engine_reports_progress_during_the_climb(name, blobs):
+    X, _ = blobs
+    seen = []
+    opts = {"device": "cpu"} if name == "torch" else {}
+    model = MeanShift(bandwidth=0.8, kernel="gaussian", engine=name, engine_options=opts,
+                      callback=seen.append).fit(X)
+    assert all(isinstance(p, Progress) and p.stage == "climb" for p in seen)
+    done = [p.done for p in seen]
+    assert len(seen) >= 3 and done == sorted(done)  # during, not only after
+    assert seen[-1] == Progress("climb", model.n_seeds_, model.n_seeds_)
+    assert done[0] < model.n_seeds_
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_callback_returning_false_cancels(algorithm, blobs):
+    X, _ = blobs
+    calls = []
+
+    def stop(progress):
+        calls.append(progress)
+        return False
+
+    with pytest.raises(FitCancelled, match="cancelled by the progress callback"):
+        MeanShift(bandwidth=0.8, algorithm=algorithm, callback=stop).fit(X)
+    assert len(calls) == 1
+
+
+def test_the_callback_changes_nothing(blobs):
+    X, _ = blobs
+    a = MeanShift(bandwidth=0.8, kernel="gaussian", callback=lambda p: None).fit(X)
+    b = MeanShift(bandwidth=0.8, kernel="gaussian").fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+# -- one pipeline: the same plan and answer for every container -------------------------------
+@pytest.mark.parametrize("n,params", [
+    (2000, {"bandwidth": 1.0}),
+    (60_000, {"bandwidth": 1.0}),  # compressed for both
+    (60_000, {}),  # fully automatic
+    (3000, {"bandwidth": 1.0, "label_by": "mode", "kernel": "gaussian"}),
+    (3000, {"bandwidth": 1.0, "algorithm": "basin", "seeds": 500}),
+])
+def test_numpy_and_dask_input_give_the_same_answer_under_auto(n, params):
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    X, _, _ = make_blobs(n, 2, centers=4, cluster_std=0.6, random_state=1)
+    ref = MeanShift(**params).fit(X)
+    with dask.config.set(scheduler="threads"):
+        got = MeanShift(**params).fit(da.from_array(X, chunks=(n // 3 + 1, 2)))
+        labels = got.labels_
+        labels = labels.compute() if hasattr(labels, "compute") else labels
+    assert (got.algorithm_, got.bandwidth_) == (ref.algorithm_, ref.bandwidth_)
+    assert got.engine_ == "dask"
+    np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(labels, ref.labels_)
+    np.testing.assert_allclose(got.seeds_, ref.seeds_)
