@@ -55,7 +55,7 @@ def _ours(img, hs, hr, **kw):
 def _opencv_then_components(img, hs, hr, min_size):
     import cv2
 
-    from meanshift import _image_kernels as K
+    from meanshift.image import _regions as K
 
     filtered = cv2.pyrMeanShiftFiltering(np.ascontiguousarray(img), hs, hr, maxLevel=0)
     H, W = img.shape[:2]

@@ -190,7 +190,7 @@ def suite(quick: bool, device: str = "auto") -> list[dict]:
     import torch
 
     from meanshift._engines import get_engine
-    from meanshift._resolve import resolve_device
+    from meanshift._engines._torch import resolve_device
     from meanshift.datasets import make_blobs, six_blobs
 
     dev, _ = resolve_device(device)
