@@ -90,7 +90,7 @@ def torch_blurring(X, bw=2.5, max_epochs=100):
     import torch
 
     def gaussian(d, bw):
-        return torch.exp(-0.5 * ((d / bw)) ** 2) / (bw * math.sqrt(2 * math.pi))
+        return torch.exp(-0.5 * (d / bw) ** 2) / (bw * math.sqrt(2 * math.pi))
 
     X = torch.tensor(X, dtype=torch.float32)
     for _ in range(max_epochs):
@@ -226,7 +226,8 @@ def compile_times():
             e["NUMBA_CACHE_DIR"] = tmp
         res = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True,
                              text=True, timeout=900)
-        out[label] = float(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else float("nan")
+        ok = res.returncode == 0
+        out[label] = float(res.stdout.strip().splitlines()[-1]) if ok else float("nan")
     return out
 
 
@@ -282,7 +283,8 @@ def main(argv=None):
     rows_img = []
     m = measure("sk", sklearn_fit, pix, 12.0, bin_seeding=True)
     sk = m.result.labels_
-    rows_img.append(_row("china.jpg pixels (RGB), random sample", "sklearn MeanShift bin_seeding", pix, 12.0,
+    rows_img.append(_row("china.jpg pixels (RGB), random sample",
+                         "sklearn MeanShift bin_seeding", pix, 12.0,
                          m, sk, len(m.result.cluster_centers_), None, sk))
     m = measure("ours", ours, pix, 12.0, bin_seeding=True)
     rows_img.append(_row("china.jpg pixels (RGB), random sample",

@@ -31,7 +31,8 @@ def main():
         sk = measure("sklearn", lambda: SkMeanShift(bandwidth=h).fit(X))
         for label, fn in [
             ("scikit-learn MeanShift", None),
-            ("meanshift engine=numpy (reference)", lambda: MeanShift(bandwidth=h, engine="numpy").fit(X)),
+            ("meanshift engine=numpy (reference)",
+             lambda: MeanShift(bandwidth=h, engine="numpy").fit(X)),
             ("meanshift engine=numba (default)", lambda: MeanShift(bandwidth=h).fit(X)),
         ]:
             m = sk if fn is None else measure(label, fn)

@@ -88,7 +88,7 @@ def _pairs_row(engine, kernel_name, m, n, repeat):
     D = engine._Data(engine, X, None, KERNELS[kernel_name])
     P64 = engine._tensor64(P) - D.origin
 
-    def run():
+    def run(D=D):
         out = engine._sums(P64, D, 3.0, KERNELS[kernel_name])
         _sync(engine.device)
         return out

@@ -27,6 +27,7 @@ from sklearn.metrics import adjusted_rand_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for benchmarks._common
 
 from benchmarks._common import markdown_table, measure  # noqa: E402
+
 from meanshift import MeanShift  # noqa: E402
 from meanshift.datasets import six_blobs  # noqa: E402
 
@@ -38,7 +39,7 @@ def walkthrough_fns(torch):
         return axis_distances.square().sum(axis=-1).sqrt()
 
     def gaussian(x, bw):
-        return torch.exp(-0.5 * ((x / bw)) ** 2) / (bw * math.sqrt(2 * torch.pi))
+        return torch.exp(-0.5 * (x / bw) ** 2) / (bw * math.sqrt(2 * torch.pi))
 
     def tri(d, i):
         return (-d + i).clamp_min(0) / i

@@ -10,12 +10,11 @@ from sklearn.metrics import adjusted_rand_score
 
 from meanshift import MeanShift
 from meanshift._data import MemoryRows
-from meanshift._pipeline import Plan
-from meanshift._pipeline.blurring import COLLAPSE, cluster_entropy, run_blurring
 from meanshift._engines import ENGINES, engine_available
 from meanshift._engines._reference import NumpyEngine
 from meanshift._kernels import get_kernel
-from meanshift.datasets import six_blobs
+from meanshift._pipeline import Plan
+from meanshift._pipeline.blurring import COLLAPSE, cluster_entropy, run_blurring
 
 ENGINE_NAMES = [name for name in sorted(ENGINES) if name != "dask" and engine_available(name)]
 KERNEL_BW = [("gaussian", 2.5), ("triangular", 8.0), ("epanechnikov", 6.0)]

@@ -5,10 +5,9 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from meanshift import MeanShift
-from meanshift._stages import compression as _compress
-from meanshift._stages.compression import BIN_FRACTION
 from meanshift._data import MemoryRows
-from meanshift._stages.compression import bin_means, compress
+from meanshift._stages import compression as _compress
+from meanshift._stages.compression import BIN_FRACTION, bin_means, compress
 from meanshift.datasets import make_blobs
 
 

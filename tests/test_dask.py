@@ -17,14 +17,18 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 from meanshift import MeanShift  # noqa: E402
-from meanshift._stages.compression import bin_means, bin_stats  # noqa: E402
-from meanshift._stages.compression import BIN_FRACTION  # noqa: E402
 from meanshift._data import DaskRows, MemoryRows  # noqa: E402
-from meanshift._stages.compression import add_chunk_bins, chunk_bins  # noqa: E402
 from meanshift._engines import get_engine  # noqa: E402
 from meanshift._engines._dask import DaskEngine  # noqa: E402
 from meanshift._kernels import get_kernel  # noqa: E402
 from meanshift._pipeline import Plan, run_standard  # noqa: E402
+from meanshift._stages.compression import (  # noqa: E402  # noqa: E402
+    BIN_FRACTION,  # noqa: E402
+    add_chunk_bins,
+    bin_means,
+    bin_stats,
+    chunk_bins,
+)
 from meanshift.datasets import make_blobs  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from meanshift.image._color import rgb_to, to_rgb
 from meanshift._engines import get_engine
 from meanshift._kernels import Kernel, get_kernel
 from meanshift.image import find_boundaries, mark_boundaries, segment
+from meanshift.image._color import rgb_to, to_rgb
 
 
 def _joint_features(image, hs, hr):

@@ -9,11 +9,11 @@ import pytest
 from sklearn.cluster import estimate_bandwidth as sk_estimate_bandwidth
 
 from meanshift import MeanShift, estimate_bandwidth
-from meanshift._stages import bandwidth as _bandwidth
 from meanshift._engines import get_engine
-from meanshift._kernels import KERNELS
 from meanshift._engines._numba._index import build_grid, choose_index
+from meanshift._kernels import KERNELS
 from meanshift._resolve import resolve_algorithm
+from meanshift._stages import bandwidth as _bandwidth
 from meanshift.datasets import make_blobs, six_blobs
 
 

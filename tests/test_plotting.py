@@ -9,8 +9,10 @@ import pytest
 pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
 
-from meanshift import MeanShift  # noqa: E402
-from meanshift import plotting  # noqa: E402
+from meanshift import (
+    MeanShift,  # noqa: E402
+    plotting,  # noqa: E402
+)
 from meanshift._kernels import KERNELS  # noqa: E402
 from meanshift.datasets import make_blobs  # noqa: E402
 
@@ -63,9 +65,9 @@ def test_orphans_are_grey_and_labels_checked(tmp_path):
 def test_plot_kernels_draws_every_profile(tmp_path):
     axes = plotting.plot_kernels([0.5, 1.0, 2.5])
     assert len(axes) == 3
-    for ax, h in zip(axes, [0.5, 1.0, 2.5]):
+    for ax, h in zip(axes, [0.5, 1.0, 2.5], strict=False):
         assert len(ax.lines) == len(KERNELS)
-        for line, k in zip(ax.lines, KERNELS.values()):
+        for line, k in zip(ax.lines, KERNELS.values(), strict=False):
             x, y = line.get_data()
             np.testing.assert_allclose(y, k.profile((x / h) ** 2))
     out = tmp_path / "kernels.png"

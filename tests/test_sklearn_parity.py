@@ -33,7 +33,7 @@ def _datasets():
 DATA = _datasets()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sk_fit(name, bin_seeding, cluster_all):
     X, h = DATA[name]
     return SkMeanShift(bandwidth=h, bin_seeding=bin_seeding, cluster_all=cluster_all).fit(X)

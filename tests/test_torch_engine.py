@@ -160,7 +160,7 @@ def test_climb_active_set_dead_seeds_and_history(ref, data):
     assert b.density[-1] == 0 and not b.converged[-1] and b.n_iter[-1] == 0
     np.testing.assert_array_equal(b.modes[-1], far[0])
     assert len(b.history) == len(a.history) == b.n_iter.max() + 1
-    for hb, ha in zip(b.history, a.history):
+    for hb, ha in zip(b.history, a.history, strict=False):
         np.testing.assert_allclose(hb, ha, atol=1e-9)
     # The active count shrinks as seeds converge (per-seed masks), down to zero.
     counts = [p.total - p.done for p in steps]
