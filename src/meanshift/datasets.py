@@ -87,7 +87,7 @@ def make_blobs(
         if box is None:
             # Volume argument: k balls of radius sep/2 fit easily in a cube of this size.
             box = sep * max(1.0, 0.75 * k ** (1.0 / n_features)) * 1.5
-        chosen = []
+        chosen: list[np.ndarray] = []
         for _ in range(100000):
             c = rng.uniform(-box, box, size=n_features)
             if all(np.linalg.norm(c - o) >= sep for o in chosen):

@@ -170,7 +170,8 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
     noise = labels < 0
     if noise.any():
         ax.scatter(P[noise, 0], P[noise, 1], s=point_size, color=_NOISE_COLOR, label="orphans")
-    for color, k in zip(colors, ks):
+    # One colour more than labels when every point is an orphan (no labels at all).
+    for color, k in zip(colors, ks, strict=False):
         sel = labels == k
         ax.scatter(P[sel, 0], P[sel, 1], s=point_size, color=color)
     if T is not None:
@@ -221,8 +222,8 @@ def plot_kernels(bandwidths=(0.5, 1.0, 2.0), kernels=None, *, max_distance=None,
     top = max_distance if max_distance is not None else 2.5 * max(bandwidths)
     dist = np.linspace(0.0, top, 400)
     colors = _colors(len(ks))
-    for ax, h in zip(axes, bandwidths):
-        for color, k in zip(colors, ks):
+    for ax, h in zip(axes, bandwidths, strict=True):
+        for color, k in zip(colors, ks, strict=True):
             ax.plot(dist, k.profile((dist / h) ** 2), color=color, label=k.name, lw=2)
         ax.set_title(f"bandwidth = {h:g}")
         ax.set_xlabel("distance")
@@ -330,6 +331,7 @@ def animate_climb(model, X, path, *, fps=4, max_seeds=500, dims=None, dpi=80,
 
     path = Path(path)
     suffix = path.suffix.lower()
+    writer: animation.AbstractMovieWriter
     if suffix == ".gif":
         writer = animation.PillowWriter(fps=fps)
     elif suffix == ".mp4":

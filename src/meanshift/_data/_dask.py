@@ -112,7 +112,8 @@ def _scheduler_threads() -> int:
     try:
         from distributed import get_client
 
-        return int(sum(w.get("nthreads", 1) for w in get_client().scheduler_info()["workers"].values()))
+        workers = get_client().scheduler_info()["workers"]
+        return int(sum(w.get("nthreads", 1) for w in workers.values()))
     except (ImportError, ValueError):
         import dask
 

@@ -35,7 +35,8 @@ calls it during the climb, at least once more when it ends; a callback that retu
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 

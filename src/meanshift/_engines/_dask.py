@@ -22,13 +22,12 @@ scheduler.  ``dask`` is an optional dependency (``pip install "meanshift[dask]"`
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import threading
 from collections import OrderedDict
 
 import numpy as np
-
-import logging
-import os
 
 from .._kernels import Kernel, get_kernel
 from ._contract import Bound, Engine
@@ -68,7 +67,7 @@ def cpu_engine_name() -> str:
 _CPU_OPTIONS = {"numpy": {"block_elements": 2**18}}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cpu_engine(name: str):
     # One engine instance per worker process (and per name): compiled kernels are reused.
     from . import get_engine
@@ -138,7 +137,8 @@ def row_blocks(data, weights):
         weights = da.from_array(np.asarray(weights, dtype=np.float64), chunks=(data.chunks[0],))
     elif weights.chunks[0] != data.chunks[0]:
         weights = weights.rechunk((data.chunks[0],))
-    return data, list(zip(chunks, weights.to_delayed().ravel()))
+    # Weights are 1-D and chunked like the data's rows: one weight chunk per row chunk.
+    return data, list(zip(chunks, weights.to_delayed().ravel(), strict=True))
 
 
 def _scheduler_memory() -> float:
@@ -172,6 +172,7 @@ def persist(*arrays):
 class _DaskBound(Bound):
     """A dask array persisted once; every partial sum is one tree-reduced map-reduce."""
 
+    engine: DaskEngine
     distributed = True
 
     def __init__(self, engine, data, weights, bandwidth, kernel):

@@ -24,6 +24,8 @@ def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class _NumpyBound(Bound):
+    engine: NumpyEngine
+
     def __init__(self, engine, data, weights, bandwidth, kernel):
         data = np.asarray(data, dtype=np.float64)
         weights = None if weights is None else np.asarray(weights, dtype=np.float64)

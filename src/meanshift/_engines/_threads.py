@@ -17,9 +17,9 @@ Results never depend on ``n_jobs``: the compiled loops sum in a fixed order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Integral
-from typing import Iterator
 
 __all__ = ["check_n_jobs", "effective_threads", "numba_threads", "torch_threads"]
 
@@ -52,7 +52,8 @@ def numba_threads(n_jobs) -> Iterator[int]:
     """Numba's thread count set for the block (restored after); yields it."""
     import numba
 
-    n = effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS)
+    # Set at import from the environment (numba.config fills its globals at run time).
+    n = effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     old = numba.get_num_threads()
     if n == old:
         yield n

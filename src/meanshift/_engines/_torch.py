@@ -112,6 +112,8 @@ def _fused_block(kernel_name: str, d: int):
     key = (kernel_name, d)
     if key not in _COMPILED:
         profile = get_kernel(kernel_name).torch
+        if profile is None:  # TorchEngine._bind refuses such kernels first
+            raise ValueError(f"Kernel {kernel_name!r} has no torch form.")
 
         def block(P, XT3, Xa3, inv_h2):
             u2 = (P[:, 0, None, None] - XT3[0][None]) ** 2
@@ -125,7 +127,9 @@ def _fused_block(kernel_name: str, d: int):
         def call(*args):
             # Without duck shapes, sizes that happen to be equal (rows, groups, d + 1)
             # are not assumed equal, which would compile again when they differ.
-            with torch.fx.experimental._config.patch(use_duck_shape=False):
+            # The config module builds ``patch`` at import (torch's stubs do not show it).
+            cfg = torch.fx.experimental._config
+            with cfg.patch(use_duck_shape=False):  # type: ignore[attr-defined]
                 return compiled(*args)
 
         _COMPILED[key] = call
@@ -295,7 +299,8 @@ class TorchEngine(Engine):
         budget = self._budget()
         if D.fused:
             block = _fused_block(kernel.name, D.d)
-            inv_h2 = torch.tensor(inv_h2, dtype=self.dtype, device=self.device)
+            # A 0-d tensor, not a float: a Python float would compile once per bandwidth.
+            inv_h2_t = torch.tensor(inv_h2, dtype=self.dtype, device=self.device)
             # Rows as if the block were written out: the compiler may keep (it does on
             # the CPU) one (rows, G, L) buffer, so the memory stays bounded either way.
             G, L = D.XT3.shape[1:]
@@ -305,7 +310,7 @@ class TorchEngine(Engine):
                 # A fresh tensor (not a view), and never one row: a dimension of size 1
                 # would be specialised and compiled again.
                 Pr = P[r0:r1].clone() if r1 - r0 > 1 else torch.cat([P[r0:r1], P[r0:r1]])
-                part = block(Pr, D.XT3, D.Xa3, inv_h2)
+                part = block(Pr, D.XT3, D.Xa3, inv_h2_t)
                 num[r0:r1] = part[: r1 - r0].to(torch.float64).sum(dim=1)
             return num[:, :-1], num[:, -1]
         rows = max(1, min(m, budget // D.n))
@@ -349,6 +354,8 @@ class TorchEngine(Engine):
 
 class _TorchBound(Bound):
     """The data of one fit on the device (uploaded once, in the compute dtype)."""
+
+    engine: TorchEngine
 
     def __init__(self, engine, data, weights, bandwidth, kernel):
         super().__init__(engine, data, weights, bandwidth, kernel)

@@ -51,9 +51,9 @@ import logging
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .._engines._contract import report
 from .._stages.labels import labels_from_ends
 from .._stages.merge import merge_modes
-from .._engines._contract import report
 from ._plan import FitResult, Plan
 
 __all__ = ["run_blurring", "COLLAPSE", "STEADY", "cluster_entropy"]
@@ -131,7 +131,7 @@ def run_blurring(rows, plan: Plan) -> FitResult:
         if group is not None:
             owner = group[owner]
         new_entropy = cluster_entropy(mass)
-        if record_history:
+        if history is not None:  # record_history
             history.append(pts[owner].copy())
         logger.debug("blurring step %d: %d clusters, largest move %.3g bandwidths, "
                      "entropy %.6f", steps, len(pts), e.max(), new_entropy)

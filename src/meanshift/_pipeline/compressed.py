@@ -4,10 +4,11 @@
    (default ``h / 16``), chunk by chunk (:mod:`meanshift._stages.compression`: the statistics of
    chunks add up, so memory is O(chunk + bins)), and every non-empty bin becomes one
    point at the weighted mean of its points, weighing their total weight.
-2. **Exact weighted mean shift** on the bin means (:func:`~meanshift._pipeline.standard.run_standard`), with the
-   seeding strategy translated: ``"all"`` climbs from every bin mean, ``"bins"`` bins the
-   compressed data (weighted, so bin frequencies are point counts), a sample or given
-   seeds are used as they are.
+2. **Exact weighted mean shift** on the bin means
+   (:func:`~meanshift._pipeline.standard.run_standard`), with the seeding strategy
+   translated: ``"all"`` climbs from every bin mean, ``"bins"`` bins the compressed
+   data (weighted, so bin frequencies are point counts), a sample or given seeds are
+   used as they are.
 3. **Label the original points**: by the nearest centre (``label_by="nearest"``), or by
    the cluster the climb of their bin mean reached (``label_by="mode"``).
 

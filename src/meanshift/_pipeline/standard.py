@@ -13,10 +13,10 @@ import warnings
 
 import numpy as np
 
-from .._warnings import MeanShiftWarning
 from .._stages.labels import label_rows, labels_from_ends
 from .._stages.merge import merge_modes
 from .._stages.seeding import bin_seeds, make_seeds
+from .._warnings import MeanShiftWarning
 from ._plan import FitResult, Plan
 
 __all__ = ["run_standard", "plain_climb"]

@@ -261,7 +261,8 @@ def auto_bandwidth(
     lo = max(lo, diameter / 1000.0)
     grid = np.geomspace(lo, diameter, n_grid)
     counts = cluster_count_profile(
-        S, w, kernel, engine, grid, min_cluster_fraction=min_cluster_fraction, tol=1e-2, max_iter=100
+        S, w, kernel, engine, grid, min_cluster_fraction=min_cluster_fraction, tol=1e-2,
+        max_iter=100,
     )
     a, b = _longest_run(counts, min_run=min_run)
     h = float(np.sqrt(grid[a] * grid[b]))

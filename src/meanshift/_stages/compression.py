@@ -91,7 +91,10 @@ def _reduce(keys, weight, xsum):
     uniq, inverse = unique_rows(keys)
     w = np.bincount(inverse, weights=weight, minlength=len(uniq))
     s = np.stack(
-        [np.bincount(inverse, weights=xsum[:, j], minlength=len(uniq)) for j in range(xsum.shape[1])],
+        [
+            np.bincount(inverse, weights=xsum[:, j], minlength=len(uniq))
+            for j in range(xsum.shape[1])
+        ],
         axis=1,
     ) if xsum.shape[1] else np.zeros((len(uniq), 0))
     return BinStats(uniq, w, s)
@@ -108,15 +111,15 @@ def bin_stats(X, sample_weight, bin_size):
 
 def combine(*stats):
     """Add up the statistics of disjoint chunks (same bin size)."""
-    stats = [s for s in stats if len(s.keys)]
-    if not stats:
+    nonempty = [s for s in stats if len(s.keys)]
+    if not nonempty:
         raise ValueError("combine() needs at least one non-empty BinStats.")
-    if len(stats) == 1:
-        return stats[0]
+    if len(nonempty) == 1:
+        return nonempty[0]
     return _reduce(
-        np.concatenate([s.keys for s in stats]),
-        np.concatenate([s.weight for s in stats]),
-        np.concatenate([s.xsum for s in stats]),
+        np.concatenate([s.keys for s in nonempty]),
+        np.concatenate([s.weight for s in nonempty]),
+        np.concatenate([s.xsum for s in nonempty]),
     )
 
 

@@ -69,6 +69,7 @@ def _cells(X, sample_weight, bin_size):
     else:
         uniq, inverse = np.unique(cells, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
+    freq: np.ndarray  # float64 (NumPy's stubs type every bincount as integer)
     if sample_weight is None:
         freq = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
     else:
@@ -83,12 +84,12 @@ def cell_counts(X, sample_weight, bin_size):
 
 def add_cell_counts(*parts):
     """Add up the :func:`cell_counts` of disjoint chunks."""
-    parts = [p for p in parts if len(p[0])]
-    if len(parts) == 1:
-        return parts[0]
-    cells = np.concatenate([p[0] for p in parts])
+    nonempty = [p for p in parts if len(p[0])]
+    if len(nonempty) == 1:
+        return nonempty[0]
+    cells = np.concatenate([p[0] for p in nonempty])
     uniq, inverse = np.unique(cells, axis=0, return_inverse=True)
-    freq = np.bincount(inverse.reshape(-1), weights=np.concatenate([p[1] for p in parts]),
+    freq = np.bincount(inverse.reshape(-1), weights=np.concatenate([p[1] for p in nonempty]),
                        minlength=len(uniq))
     return uniq, freq
 

@@ -105,10 +105,11 @@ def _features(frame, args):
         cols = [c for c in frame.columns if c != weight_col]
     bad = [str(c) for c in cols if frame[c].dtype.kind not in "biuf"]
     if bad:
+        numeric = ", ".join(str(c) for c in frame.columns if frame[c].dtype.kind in "biuf")
         raise CLIError(
             f"non-numeric column(s): {', '.join(bad)}. Choose numeric columns with "
             f"--columns (the numeric ones are: "
-            f"{', '.join(str(c) for c in frame.columns if frame[c].dtype.kind in 'biuf') or 'none'})"
+            f"{numeric or 'none'})"
         )
     X = frame[cols].to_numpy(dtype=np.float64)
     if X.shape[0] == 0:

@@ -34,7 +34,9 @@ def _demo(args) -> int:
         f"{elapsed:.3f} s"
     )
     print(f"adjusted Rand index vs truth: {adjusted_rand_score(y, model.labels_):.4f}")
-    for i, (c, size) in enumerate(zip(model.cluster_centers_, model.cluster_sizes_)):
+    for i, (c, size) in enumerate(
+        zip(model.cluster_centers_, model.cluster_sizes_, strict=True)
+    ):
         print(f"  cluster {i}: centre ({c[0]:8.3f}, {c[1]:8.3f}), {size} points")
     if args.no_plot:
         return 0

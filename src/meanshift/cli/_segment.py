@@ -108,11 +108,12 @@ def _read(path):
             return tifffile.imread(path)
         from PIL import Image
 
-        with Image.open(path) as im:
-            if im.mode in ("P", "RGBA", "CMYK", "YCbCr", "HSV", "LAB"):
-                im = im.convert("RGB")
-            elif im.mode in ("LA", "1"):
-                im = im.convert("L")
+        with Image.open(path) as opened:
+            im: Image.Image = opened
+            if opened.mode in ("P", "RGBA", "CMYK", "YCbCr", "HSV", "LAB"):
+                im = opened.convert("RGB")
+            elif opened.mode in ("LA", "1"):
+                im = opened.convert("L")
             return np.asarray(im)
     except ImportError as exc:
         raise _CliError(

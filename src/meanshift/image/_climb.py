@@ -13,10 +13,10 @@ pixel ``q`` is
     u2 = |p_spatial - q_spatial|^2 + |p_range - q_range|^2.
 
 One mean shift step moves ``p`` to ``sum_q w(u2) q / sum_q w(u2)`` over the pixels with
-``u2 <= support^2``, with the weight profiles of :mod:`meanshift._kernels` (their compiled forms, selected by
-code: 0 flat, 1 gaussian truncated at ``support``, 2 epanechnikov, 3 triangular); only
-the window of pixels within the spatial radius is visited.  Region fusion and merging
-are in :mod:`meanshift.image._regions`.
+``u2 <= support^2``, with the weight profiles of :mod:`meanshift._kernels` (their compiled
+forms, selected by code: 0 flat, 1 gaussian truncated at ``support``, 2 epanechnikov,
+3 triangular); only the window of pixels within the spatial radius is visited.  Region
+fusion and merging are in :mod:`meanshift.image._regions`.
 """
 
 from __future__ import annotations

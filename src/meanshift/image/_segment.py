@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from numbers import Integral, Real
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -63,10 +63,14 @@ class Segmentation(NamedTuple):
 
 # -- validation ------------------------------------------------------------------------
 def _positive(name, value):
+    # Compared through an unnarrowed alias: numbers.Real declares no comparisons for mypy.
+    number: Any = value
     if isinstance(value, bool) or not isinstance(value, Real) or not (
-        np.isfinite(value) and value > 0
+        np.isfinite(number) and number > 0
     ):
-        raise ValueError(f"The '{name}' parameter must be a positive, finite number; got {value!r}.")
+        raise ValueError(
+            f"The '{name}' parameter must be a positive, finite number; got {value!r}."
+        )
     return float(value)
 
 
@@ -85,7 +89,9 @@ def _spatial_layout(image, channel_axis):
     if channel_axis is not None and not (
         isinstance(channel_axis, Integral) and not isinstance(channel_axis, bool)
     ):
-        raise ValueError(f"The 'channel_axis' parameter must be None or an integer; got {channel_axis!r}.")
+        raise ValueError(
+            f"The 'channel_axis' parameter must be None or an integer; got {channel_axis!r}."
+        )
     return image[..., None], False
 
 
@@ -247,15 +253,21 @@ def segment(
     kern = get_kernel(kernel)
     if color_space not in _COLOR_CHOICES:
         raise ValueError(
-            f"The 'color_space' parameter must be one of {list(_COLOR_CHOICES)}; got {color_space!r}."
+            f"The 'color_space' parameter must be one of {list(_COLOR_CHOICES)}; "
+            f"got {color_space!r}."
         )
     if isinstance(min_size, bool) or not isinstance(min_size, Integral) or min_size < 0:
-        raise ValueError(f"The 'min_size' parameter must be a non-negative integer; got {min_size!r}.")
+        raise ValueError(
+            f"The 'min_size' parameter must be a non-negative integer; got {min_size!r}."
+        )
     if isinstance(max_iter, bool) or not isinstance(max_iter, Integral) or max_iter < 1:
         raise ValueError(f"The 'max_iter' parameter must be a positive integer; got {max_iter!r}.")
     if isinstance(speedup, bool) or not isinstance(speedup, Integral) or speedup < 1:
         raise ValueError(f"The 'speedup' parameter must be a positive integer; got {speedup!r}.")
-    if isinstance(tol, bool) or not isinstance(tol, Real) or not (np.isfinite(tol) and tol >= 0):
+    tol_number: Any = tol  # unnarrowed alias, as in _positive
+    if isinstance(tol, bool) or not isinstance(tol, Real) or not (
+        np.isfinite(tol_number) and tol_number >= 0
+    ):
         raise ValueError(f"The 'tol' parameter must be a non-negative, finite number; got {tol!r}.")
 
     image = np.asarray(image)
@@ -280,10 +292,13 @@ def segment(
     if image.dtype.kind == "f" and not np.all(np.isfinite(image)):
         raise ValueError("The image contains NaN or infinity; replace them before segmenting.")
 
+    spacing_arr: np.ndarray | None
     if spacing is None:
         spacing_arr = np.ones(len(spatial))
     else:
-        spacing_arr = np.asarray(spacing, dtype=np.float64).reshape(-1) if np.ndim(spacing) else None
+        spacing_arr = (
+            np.asarray(spacing, dtype=np.float64).reshape(-1) if np.ndim(spacing) else None
+        )
         if spacing_arr is None or spacing_arr.shape != (len(spatial),) or not np.all(
             np.isfinite(spacing_arr) & (spacing_arr > 0)
         ):

@@ -139,6 +139,8 @@ def _nearest(X, centers):
 class _NumbaBound(Bound):
     """The data of one fit with their neighbour index (built once)."""
 
+    engine: NumbaEngine
+
     def __init__(self, engine, data, weights, bandwidth, kernel):
         super().__init__(engine, data, weights, bandwidth, kernel)
         self.radius = cutoff_radius(kernel, bandwidth, engine.gaussian_radius)
@@ -178,7 +180,7 @@ class _NumbaBound(Bound):
                 pairs += int(out[4].sum())
                 report(callback, "climb", min(a + batch, n), n)
         self.engine.pairs = pairs
-        modes, n_iter, converged, density = (np.concatenate(p) for p in zip(*parts))
+        modes, n_iter, converged, density = (np.concatenate(p) for p in zip(*parts, strict=True))
         return ClimbResult(modes, n_iter, converged, density, None)
 
 

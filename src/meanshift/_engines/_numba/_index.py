@@ -36,7 +36,7 @@ at least 0.1 % of the data.  The NumPy reference engine never truncates.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -182,7 +182,7 @@ def _cell_ids(data, axes, lo, inv_cell, dims):
     """Row-major number of the grid cell of every row of ``data`` (grid axes ``axes``
     with lower corner ``lo``, cell side ``1 / inv_cell`` and ``dims`` cells)."""
     ids = np.zeros(data.shape[0], dtype=np.int64)
-    for ax, low, m in zip(axes, lo, dims):
+    for ax, low, m in zip(axes, lo, dims, strict=True):
         c = np.floor((data[:, ax] - low) * inv_cell).astype(np.int64)
         np.clip(c, 0, m - 1, out=c)
         ids = ids * m + c
@@ -284,6 +284,10 @@ class Index:
     #: Indexes built in this process (the tests count them: one per fit).
     built = 0
 
+    #: The trailing arguments of the compiled loops: the index kind (0 brute force,
+    #: 1 grid, 2 tiles), then the grid or tile arrays and the whole-cell sums.
+    grid: tuple[Any, ...]
+
     def __init__(self, data, weights, radius, cell_sums=False):
         Index.built += 1
         data = as_data(data)
@@ -319,7 +323,7 @@ class Index:
         self.w = w[order] if self.has_w and order is not None else w
 
     @property
-    def arrays(self):
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, bool]:
         return (self.cols, self.w, self.has_w)
 
 

@@ -8,7 +8,6 @@ Distances and sums are in float64, in a fixed order (results do not depend on th
 
 from __future__ import annotations
 
-
 import numba
 import numpy as np
 from numba import njit
