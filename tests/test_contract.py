@@ -202,3 +202,22 @@ def test_numpy_and_dask_input_give_the_same_answer_under_auto(n, params):
     np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(labels, ref.labels_)
     np.testing.assert_allclose(got.seeds_, ref.seeds_)
+
+
+def test_dask_chunks_are_bound_once_per_fit_and_released(blobs, monkeypatch):
+    import gc
+
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    from meanshift._engines import _dask as dask_engine
+
+    X, _ = blobs
+    counter = _Counter(monkeypatch)
+    with dask.config.set(scheduler="threads"):
+        model = MeanShift(bandwidth=0.8, kernel="gaussian", algorithm="standard",
+                          seeds=200).fit(da.from_array(X, chunks=(500, 2)))
+    gc.collect()
+    assert model.n_iter_ > 3
+    # One bind of the dask array, then one per chunk (6), whatever the number of steps.
+    assert counter.binds == 1 + 6
+    assert not dask_engine._BOUND_CACHE  # released with the fit's bound data

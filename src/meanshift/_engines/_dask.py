@@ -25,6 +25,8 @@ import functools
 import logging
 import os
 import threading
+import uuid
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -76,15 +78,37 @@ def _cpu_engine(name: str):
 
 
 # Bound chunks of the current fits, per process: a chunk's neighbour index is built once
-# per fit, not at every step (keys: the chunk's dask key, bandwidth, kernel, engine).
+# per fit, not at every step (keys: the fit's token, the chunk's dask key).  A fit's
+# entries are dropped when its bound data are released (see _release), and at most
+# _BOUND_CACHE_SIZE chunks are kept whatever happens.
 _BOUND_CACHE: OrderedDict = OrderedDict()
 _BOUND_CACHE_SIZE = 256
 _BOUND_LOCK = threading.Lock()
 
 
+def _forget(token):
+    """Drop the cached bound chunks of the fit ``token`` in this process."""
+    with _BOUND_LOCK:
+        for k in [k for k in _BOUND_CACHE if k[0] == token]:
+            del _BOUND_CACHE[k]
+
+
+def _release(token):
+    """Drop a fit's cached chunks here and, on a distributed cluster, on every worker."""
+    _forget(token)
+    try:
+        from distributed import get_client
+
+        get_client().run(_forget, token)
+    except Exception:  # no client, or it is closing: nothing held there any more
+        pass
+
+
 def _chunk_sums(positions, chunk, wchunk, bandwidth, kernel_name, engine_name, key=None):
-    """Partial kernel sums of one shard of positions over one data chunk (runs on a worker)."""
-    cache_key = (key, bandwidth, kernel_name, engine_name)
+    """Partial kernel sums of one shard of positions over one data chunk (runs on a worker).
+
+    ``key`` (the fit's token and the chunk's dask key) caches the chunk's bound data."""
+    cache_key = key
     with _BOUND_LOCK:
         bound = _BOUND_CACHE.get(cache_key) if key is not None else None
         if bound is not None:
@@ -179,6 +203,8 @@ class _DaskBound(Bound):
         data, weights = persist(data, weights)
         super().__init__(engine, data, weights, bandwidth, kernel)
         self.data, self.blocks = row_blocks(data, weights)
+        self.token = uuid.uuid4().hex
+        weakref.finalize(self, _release, self.token)
 
     def partial_sums(self, positions):
         eng = self.engine
@@ -194,7 +220,7 @@ class _DaskBound(Bound):
         sums = [
             tree_reduce(
                 [task(shard, c, wc, self.bandwidth, self.kernel.name, eng.cpu_engine,
-                      str((c.key, None if wc is None else wc.key)))
+                      (self.token, str((c.key, None if wc is None else wc.key))))
                  for c, wc in self.blocks],
                 _add_sums, eng.split_every,
             )
