@@ -221,3 +221,16 @@ def test_dask_chunks_are_bound_once_per_fit_and_released(blobs, monkeypatch):
     # One bind of the dask array, then one per chunk (6), whatever the number of steps.
     assert counter.binds == 1 + 6
     assert not dask_engine._BOUND_CACHE  # released with the fit's bound data
+
+
+def test_a_kernel_without_an_engines_form_is_a_clear_error(blobs):
+    from meanshift._kernels import Kernel
+
+    X, _ = blobs
+    cosine = Kernel("cosine", 9, 1.0, 1.0, "cos(pi u / 2) if u <= 1",
+                    lambda u2: np.where(u2 <= 1.0, np.cos(np.pi * np.sqrt(u2) / 2), 0.0))
+    num, den = get_engine("numpy").partial_sums(X[:5], X, None, 1.0, cosine)
+    assert np.all(den > 0)
+    with pytest.raises(ValueError, match="numba engine needs the kernel's compiled form; "
+                                         "kernel 'cosine' has none"):
+        get_engine("numba").partial_sums(X[:5], X, None, 1.0, cosine)

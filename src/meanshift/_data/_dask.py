@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from .._engines._dask import persist, row_blocks, tree_reduce
-from ._memory import raise_if_invalid
+from ._memory import Rows, raise_if_invalid
 
 __all__ = ["DaskRows", "as_dask_array", "as_dask_weights", "is_dask", "NUMPY_CHUNK_ROWS"]
 
@@ -128,23 +128,14 @@ def _block_counts(labels, k):
     return np.bincount(labels[labels >= 0], minlength=k)[None, :]
 
 
-class DaskRows:
+class DaskRows(Rows):
     """The rows of a dask array (float64, chunked by rows) and their weights."""
 
     lazy = True
 
     def __init__(self, X, w=None, *, from_numpy=False):
-        self.X = X
-        self.w = w
+        super().__init__(X, w)
         self.from_numpy = from_numpy
-
-    @property
-    def n(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def d(self) -> int:
-        return int(self.X.shape[1])
 
     def arange(self):
         if self.from_numpy:

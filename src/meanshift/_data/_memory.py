@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MemoryRows", "raise_if_invalid", "CHUNK_ROWS"]
+__all__ = ["Rows", "MemoryRows", "raise_if_invalid", "CHUNK_ROWS"]
 
 #: Rows handed to a chunk function at a time by :meth:`MemoryRows.reduce` (bounds the
 #: temporaries of streaming stages such as compression).
@@ -27,14 +27,11 @@ def raise_if_invalid(x_finite, weight_summary):
         raise ValueError("sample_weight must have a positive sum; all weights are zero.")
 
 
-class MemoryRows:
-    """The rows of X (and their sample weights) as NumPy arrays.
-
-    The pipeline reads its data only through these methods, so that a dask array
-    (:class:`meanshift._data._dask.DaskRows`) goes through the same pipeline.
-    """
+class Rows:
+    """What every input adapter holds: the rows ``X`` and their weights ``w`` (or None)."""
 
     lazy = False
+    from_numpy = False
 
     def __init__(self, X, w=None):
         self.X = X
@@ -47,6 +44,14 @@ class MemoryRows:
     @property
     def d(self) -> int:
         return int(self.X.shape[1])
+
+
+class MemoryRows(Rows):
+    """The rows of X (and their sample weights) as NumPy arrays.
+
+    The pipeline reads its data only through these methods, so that a dask array
+    (:class:`meanshift._data._dask.DaskRows`) goes through the same pipeline.
+    """
 
     def arange(self):
         """The row numbers (``sample_indices_`` of a fit on every row)."""

@@ -192,9 +192,15 @@ class Engine:
 
     name = "base"
 
+    #: The form of the kernel the engine computes with ("numpy", "torch", "compiled").
+    kernel_form = "numpy"
+
     def bind(self, data, weights, *, bandwidth: float, kernel: Kernel) -> Bound:
         """Prepare ``data`` (and sample ``weights``, or None) for queries at this
         bandwidth and kernel; see the module notes."""
+        if getattr(kernel, self.kernel_form) is None:
+            raise ValueError(f"The {self.name} engine needs the kernel's {self.kernel_form} "
+                             f"form; kernel {kernel.name!r} has none (use engine='numpy').")
         return self._bind(data, weights, float(bandwidth), kernel)
 
     def _bind(self, data, weights, bandwidth: float, kernel: Kernel) -> Bound:

@@ -163,6 +163,7 @@ class TorchEngine(Engine):
     """
 
     name = "torch"
+    kernel_form = "torch"
 
     def __init__(self, device="auto", dtype="float32", block_elements=None, compile=False,
                  exact_max_features=8, n_jobs=None):
@@ -327,9 +328,6 @@ class TorchEngine(Engine):
 
     # -- the contract --------------------------------------------------------------------
     def _bind(self, data, weights, bandwidth, kernel: Kernel):
-        if kernel.torch is None:
-            raise ValueError(f"The torch engine needs the kernel's torch form; kernel "
-                             f"{kernel.name!r} has none (use engine='numpy').")
         return _TorchBound(self, data, weights, bandwidth, kernel)
 
     def nearest(self, X, centers):

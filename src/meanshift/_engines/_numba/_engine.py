@@ -197,6 +197,7 @@ class NumbaEngine(Engine):
     """
 
     name = "numba"
+    kernel_form = "compiled"
 
     def __init__(self, n_jobs=None, gaussian_radius=GAUSSIAN_RADIUS):
         self.n_jobs = check_n_jobs(n_jobs)
@@ -208,9 +209,6 @@ class NumbaEngine(Engine):
         self.pairs = 0  # pair evaluations of the last call (benchmarks report rates)
 
     def _bind(self, data, weights, bandwidth, kernel: Kernel):
-        if kernel.compiled is None:
-            raise ValueError(f"The numba engine needs the kernel's compiled form; kernel "
-                             f"{kernel.name!r} has none (use engine='numpy').")
         return _NumbaBound(self, data, weights, bandwidth, kernel)
 
     def nearest(self, X, centers):
