@@ -86,16 +86,16 @@ default=None
         "standard" mean shift moves seeds over fixed data.  "compressed" runs it on the
         weighted means of bins of side ``bandwidth / 16`` and labels the original points
         (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
-        bandwidths, see :mod:`meanshift._compressed`).  "auto" picks "compressed" for at
+        bandwidths, see :mod:`meanshift._pipeline.compressed`).  "auto" picks "compressed" for at
         least 50000 samples in at most 3 features (stored in ``algorithm_``).  "basin"
         is "standard" where a seed stops once it is within ``0.1 * bandwidth`` of a mode
         already found by a pilot seed (the same labels on clustered data, far fewer
-        steps; see :mod:`meanshift._basin`).
+        steps; see :mod:`meanshift._pipeline.basin`).
         "blurring" moves the data themselves: every step, every point moves to the
         kernel-weighted mean of the current points (``X <- W @ X / W.sum(1)``, the PyTorch
         walk-through's algorithm, computed in chunks), until the points have collapsed
         into clusters (stopping rule of Carreira-Perpiñán 2006, see
-        :mod:`meanshift._blurring`).  Each training point is labelled by the cluster it
+        :mod:`meanshift._pipeline.blurring`).  Each training point is labelled by the cluster it
         collapsed into; ``seeds``, ``bin_seeding`` and ``min_bin_freq`` do not apply.
     engine : {"auto", "numpy", "torch", ...}, default="auto"
         Where to compute; "auto" takes the fastest available (stored in ``engine_``):

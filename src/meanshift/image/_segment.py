@@ -9,7 +9,8 @@ smaller than ``min_size`` pixels are merged into their most similar neighbour.
 
 Pixels lie on a regular grid, so the spatial neighbours of a position are the pixels in a
 window around it: each climb step only visits the pixels within the spatial radius (see
-:mod:`meanshift._image_kernels`, compiled with Numba and run in parallel over pixels).
+:mod:`meanshift.image._climb` and :mod:`meanshift.image._regions`, compiled with Numba
+and run in parallel over pixels).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def _low_d_sums(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
 
 
 #: Points per tile of the loops above three dimensions (as many as a tile of
-#: :func:`meanshift._neighbors.tile_order` holds at most).
+#: :func:`meanshift._engines._numba._index.tile_order` holds at most).
 _TILE = TILE_POINTS
 
 

@@ -136,7 +136,7 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
 @njit(cache=True)
 def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres, scratch):
     """Sums around ``s`` over the tiles (runs ``starts[t]:starts[t + 1]`` of the data,
-    ordered by :func:`meanshift._neighbors.tile_order`) whose bounding ball, of centre
+    ordered by :func:`meanshift._engines._numba._index.tile_order`) whose bounding ball, of centre
     ``centres[t]`` and radius ``radii[t]``, reaches within ``sqrt(r2)`` of ``s``."""
     for k in range(num.shape[0]):
         num[k] = 0.0
