@@ -234,3 +234,35 @@ def test_a_kernel_without_an_engines_form_is_a_clear_error(blobs):
     with pytest.raises(ValueError, match="numba engine needs the kernel's compiled form; "
                                          "kernel 'cosine' has none"):
         get_engine("numba").partial_sums(X[:5], X, None, 1.0, cosine)
+
+
+def test_the_package_works_without_its_optional_extras():
+    """dask, distributed, torch and matplotlib are extras: import and fit without them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Missing:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('dask', 'distributed', 'torch', 'matplotlib'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+        "sys.meta_path.insert(0, Missing())\n"
+        "import numpy as np\n"
+        "from meanshift import MeanShift\n"
+        "from meanshift._engines import engine_available\n"
+        "X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5]\n"
+        "m = MeanShift(bandwidth=1.0).fit(X)\n"
+        "assert len(m.cluster_centers_) == 2 and m.engine_ == 'numba'\n"
+        "assert not engine_available('dask') and not engine_available('torch')\n"
+        "try:\n"
+        "    MeanShift(bandwidth=1.0, engine='dask').fit(X)\n"
+        "except ImportError as exc:\n"
+        "    assert 'meanshift[dask]' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('engine=dask without dask')\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

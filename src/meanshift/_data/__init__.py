@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._dask import NUMPY_CHUNK_ROWS, DaskRows, as_dask_array, as_dask_weights, is_dask
+from ._dask import (
+    NUMPY_CHUNK_ROWS,
+    DaskRows,
+    as_dask_array,
+    as_dask_weights,
+    dask_modules,
+    is_dask,
+)
 from ._memory import MemoryRows, raise_if_invalid
 
 __all__ = ["MemoryRows", "DaskRows", "read_rows", "is_dask", "is_tensor", "untensor",
@@ -82,7 +89,6 @@ def read_rows(estimator, X, sample_weight=None, *, reset=True, engine="auto"):
         sample_weight, Xn.shape[0])
     if engine != "dask" and not is_dask(w):
         return MemoryRows(Xn, w)
-    import dask.array as da
-
+    _, da = dask_modules()
     Xd = da.from_array(np.asarray(Xn, dtype=np.float64), chunks=(NUMPY_CHUNK_ROWS, -1))
     return DaskRows(Xd, as_dask_weights(w, Xd), from_numpy=True)

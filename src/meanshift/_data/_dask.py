@@ -22,10 +22,10 @@ import os
 import numpy as np
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from .._engines._dask import persist, row_blocks, tree_reduce
 from ._memory import Rows, raise_if_invalid
 
-__all__ = ["DaskRows", "as_dask_array", "as_dask_weights", "is_dask", "NUMPY_CHUNK_ROWS"]
+__all__ = ["DaskRows", "as_dask_array", "as_dask_weights", "dask_modules", "is_dask",
+           "NUMPY_CHUNK_ROWS"]
 
 logger = logging.getLogger("meanshift")
 
@@ -33,7 +33,8 @@ logger = logging.getLogger("meanshift")
 NUMPY_CHUNK_ROWS = 250_000
 
 
-def _da():
+def dask_modules():
+    """``(dask, dask.array)``; an ImportError naming the extra when dask is missing."""
     try:
         import dask
         import dask.array as da
@@ -44,6 +45,26 @@ def _da():
     return dask, da
 
 
+# The dask engine's helpers, imported when dask input arrives (dask is an optional extra:
+# importing this module must not need it).
+def tree_reduce(parts, combine, split_every=8):
+    from .._engines._dask import tree_reduce as _tree_reduce
+
+    return _tree_reduce(parts, combine, split_every)
+
+
+def row_blocks(data, weights):
+    from .._engines._dask import row_blocks as _row_blocks
+
+    return _row_blocks(data, weights)
+
+
+def persist(*arrays):
+    from .._engines._dask import persist as _persist
+
+    return _persist(*arrays)
+
+
 def is_dask(obj) -> bool:
     """True for dask arrays, dataframes and series, checked without importing dask."""
     return type(obj).__module__.startswith("dask")
@@ -51,7 +72,7 @@ def is_dask(obj) -> bool:
 
 def as_dask_array(X, *, model, reset):
     """X as a float64 dask array chunked by rows only; checks features like scikit-learn."""
-    _, da = _da()
+    _, da = dask_modules()
     if hasattr(X, "to_dask_array"):  # dask DataFrame (Parquet, CSV, ...)
         _check_feature_names(model, X._meta, reset=reset)
         X = X.to_dask_array(lengths=True)
@@ -79,7 +100,7 @@ def as_dask_array(X, *, model, reset):
 def as_dask_weights(sample_weight, X):
     if sample_weight is None:
         return None
-    _, da = _da()
+    _, da = dask_modules()
     if hasattr(sample_weight, "to_dask_array"):
         sample_weight = sample_weight.to_dask_array(lengths=True)
     if not is_dask(sample_weight):
@@ -140,7 +161,7 @@ class DaskRows(Rows):
     def arange(self):
         if self.from_numpy:
             return np.arange(self.n)
-        _, da = _da()
+        _, da = dask_modules()
         return da.arange(self.n, chunks=self.X.chunks[0])
 
     def scaled(self, scale):
@@ -149,7 +170,7 @@ class DaskRows(Rows):
         return DaskRows(self.X / scale, self.w, from_numpy=self.from_numpy)
 
     def values(self):
-        dask, _ = _da()
+        dask, _ = dask_modules()
         logger.info("meanshift: computing the %d x %d dask rows into memory", self.n, self.d)
         X, w = dask.compute(self.X, self.w)
         return np.asarray(X), None if w is None else np.asarray(w)
@@ -158,7 +179,7 @@ class DaskRows(Rows):
         return None if self.w is None else np.asarray(self.w.compute())
 
     def take(self, idx):
-        dask, _ = _da()
+        dask, _ = dask_modules()
         idx = np.asarray(idx)
         X, w = dask.compute(self.X[idx], None if self.w is None else self.w[idx])
         return np.asarray(X), None if w is None else np.asarray(w)
@@ -176,7 +197,7 @@ class DaskRows(Rows):
         n is (one graph over all chunks lets the schedulers run ahead and hold many).  On
         a cluster every round's total is kept until the end (on the workers; they are
         small): if a worker dies, a lost total is recomputed from the one before it."""
-        dask, _ = _da()
+        dask, _ = dask_modules()
         _, blocks = row_blocks(self.X, self.w)
         task = dask.delayed(fn, pure=True)
         batch = max(8, 4 * _scheduler_threads())
@@ -196,7 +217,7 @@ class DaskRows(Rows):
         same pass; without ``persist_data`` the checks ride on the streaming pass."""
         if not persist_data:
             return
-        dask, da = _da()
+        dask, da = dask_modules()
         self.X, self.w = persist(self.X, self.w)
         raise_if_invalid(*dask.compute(da.isfinite(self.X).all(), _weight_summary(self.w)))
 
@@ -212,6 +233,6 @@ class DaskRows(Rows):
     def finish(self, labels, sizes):
         if not self.from_numpy:
             return labels, sizes
-        dask, _ = _da()
+        dask, _ = dask_modules()
         labels, sizes = dask.compute(labels, sizes)
         return np.asarray(labels), np.asarray(sizes)
