@@ -153,7 +153,7 @@ def test_every_engine_reports_progress_during_the_climb(name, blobs):
                       callback=seen.append).fit(X)
     assert all(isinstance(p, Progress) and p.stage == "climb" for p in seen)
     done = [p.done for p in seen]
-    assert len(seen) >= 3 and done == sorted(done)  # during, not only after
+    assert len(seen) >= 2 and done == sorted(done)  # during, not only after
     assert seen[-1] == Progress("climb", model.n_seeds_, model.n_seeds_)
     assert done[0] < model.n_seeds_
 

@@ -30,7 +30,8 @@
 * **Prepared once.**  :meth:`NumbaEngine.bind` builds the neighbour index of a fit's
   data once; every query of the fit (climbs, partial sums, blurring) reuses it.
 * **Progress.**  With a progress callback, the fused climb runs the seeds in batches
-  and reports after each batch (the batches change nothing in the results).
+  of about ``PROGRESS_SECONDS`` (0.25 s) each and reports after each batch (the batches
+  change nothing in the results).
 
 Compiled functions are cached on disk (``cache=True``); the first call in a fresh
 process loads them instead of compiling.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 from numba import njit, prange
@@ -136,6 +138,11 @@ def _nearest(X, centers):
     return idx, dist
 
 
+#: With a progress callback, the fused climb reports about this often (seconds).
+PROGRESS_SECONDS = 0.25
+_FIRST_BATCH = 256
+
+
 class _NumbaBound(Bound):
     """The data of one fit with their neighbour index (built once)."""
 
@@ -166,19 +173,30 @@ class _NumbaBound(Bound):
                                  callback=callback)
         seeds = np.ascontiguousarray(seeds, dtype=np.float64)
         n = seeds.shape[0]
-        # Without a callback, one fused call; with one, batches of seeds in between
-        # which progress is reported (each seed's climb is independent of the others).
-        batch = n if callback is None else max(256, -(-n // 64))
         parts = []
         pairs = 0
         stop = float(tol) * self.bandwidth
+        # Without a callback, one fused call.  With one, batches of seeds between which
+        # progress is reported (each seed's climb is independent of the others): the
+        # first batch is small, the next ones are sized from the time a seed took so far
+        # to last about PROGRESS_SECONDS, so that the batches' ends (where threads wait
+        # for the slowest seed) cost little however long the climb.
+        a = 0
+        batch = n if callback is None else min(n, _FIRST_BATCH)
+        start = time.perf_counter()
         with numba_threads(self.engine.n_jobs):
-            for a in range(0, max(n, 1), max(batch, 1)):
+            while True:
                 out = _climb(seeds[a : a + batch], *self._args, stop, int(max_iter),
                              *self.index.grid)
                 parts.append(out[:4])
                 pairs += int(out[4].sum())
-                report(callback, "climb", min(a + batch, n), n)
+                a += batch
+                report(callback, "climb", min(a, n), n)
+                if a >= n:
+                    break
+                per_seed = (time.perf_counter() - start) / a
+                batch = int(min(max(PROGRESS_SECONDS / max(per_seed, 1e-9), _FIRST_BATCH),
+                                n - a))
         self.engine.pairs = pairs
         modes, n_iter, converged, density = (np.concatenate(p) for p in zip(*parts, strict=True))
         return ClimbResult(modes, n_iter, converged, density, None)
