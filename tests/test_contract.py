@@ -51,12 +51,13 @@ def test_unknown_engine_option_for_dask_input(blobs):
 
 
 # -- one meaning of n_jobs ---------------------------------------------------------------------
-@pytest.mark.parametrize("n_jobs,available,expected", [
-    (None, 8, 8), (-1, 8, 8), (-2, 8, 7), (-8, 8, 1), (-20, 8, 1), (1, 8, 1), (3, 8, 3),
-    (64, 8, 8),
+@pytest.mark.parametrize("n_jobs,current,expected", [
+    (None, 8, 8), (None, 3, 3), (-1, 3, 8), (-2, 8, 7), (-8, 8, 1), (-20, 8, 1), (1, 8, 1),
+    (3, 8, 3), (64, 8, 8),
 ])
-def test_n_jobs_rule(n_jobs, available, expected):
-    assert effective_threads(n_jobs, available) == expected
+def test_n_jobs_rule(n_jobs, current, expected):
+    # 8 threads available; ``current`` is the runtime's setting, which None keeps.
+    assert effective_threads(n_jobs, 8, current) == expected
 
 
 @pytest.mark.parametrize("bad", [0, True, False, 1.5, "2"])
@@ -85,6 +86,15 @@ def test_numba_threads_are_set_and_restored():
     with numba_threads(1):
         assert numba.get_num_threads() == 1
     assert numba.get_num_threads() == before
+    numba.set_num_threads(1)  # the user's own setting is what None keeps
+    try:
+        with numba_threads(None) as n:
+            assert n == 1 == numba.get_num_threads()
+        with numba_threads(-1) as n:
+            assert n == total == numba.get_num_threads()
+        assert numba.get_num_threads() == 1
+    finally:
+        numba.set_num_threads(before)
 
 
 # -- prepare once ----------------------------------------------------------------------------
@@ -266,3 +276,114 @@ def test_the_package_works_without_its_optional_extras():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+# -- found in review: every path validates, a failed fit changes nothing, same labels ----------
+@pytest.mark.parametrize("params", [dict(algorithm="blurring"),
+                                    dict(algorithm="standard", max_samples=300)])
+def test_dask_input_is_validated_on_every_path(params, blobs):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    X, _ = blobs
+    X = X[:600]
+    w = np.ones(len(X))
+    w[5] = -1.0
+    Xbad = X.copy()
+    Xbad[7, 1] = np.inf
+    with dask.config.set(scheduler="threads"):
+        with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+            MeanShift(bandwidth=0.8, **params).fit(da.from_array(X, chunks=(200, 2)),
+                                                   sample_weight=da.from_array(w, chunks=200))
+        with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
+            MeanShift(bandwidth=0.8, **params).fit(da.from_array(Xbad, chunks=(200, 2)))
+
+
+def test_a_failed_or_cancelled_fit_leaves_the_estimator_as_it_was(blobs):
+    X, _ = blobs
+    model = MeanShift(bandwidth=0.8).fit(X)
+    before = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    labels = model.predict(X)
+    model.set_params(bandwidth=np.array([10.0, 0.5]), callback=lambda p: False)
+    with pytest.raises(FitCancelled):
+        model.fit(X)
+    for name, value in before.items():
+        np.testing.assert_array_equal(getattr(model, name), value)
+    model.set_params(bandwidth=0.8, callback=None)
+    np.testing.assert_array_equal(model.predict(X), labels)
+
+
+@pytest.mark.parametrize("params", [
+    dict(algorithm="blurring", kernel="gaussian", max_samples=500),
+    dict(algorithm="compressed", label_by="mode", max_samples=2000),
+    dict(algorithm="standard", label_by="mode", max_samples=0.3),
+])
+def test_max_samples_gives_the_same_labels_for_numpy_and_dask(params, blobs):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    X, _ = blobs
+    ref = MeanShift(bandwidth=0.8, **params).fit(X)
+    with dask.config.set(scheduler="threads"):
+        got = MeanShift(bandwidth=0.8, **params).fit(da.from_array(X, chunks=(700, 2)))
+        labels = np.asarray(got.labels_.compute() if hasattr(got.labels_, "compute")
+                            else got.labels_)
+    np.testing.assert_allclose(got.cluster_centers_, ref.cluster_centers_, atol=1e-9)
+    np.testing.assert_array_equal(labels, ref.labels_)
+
+
+def test_chunk_indexes_are_not_kept_for_data_that_do_not_fit(blobs, monkeypatch):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    from meanshift._engines import _dask as dask_engine
+
+    monkeypatch.setattr(dask_engine, "_scheduler_memory", lambda: 1000.0)  # 1 kB
+    X, _ = blobs
+    counter = _Counter(monkeypatch)
+    with dask.config.set(scheduler="threads"):
+        model = MeanShift(bandwidth=0.8, algorithm="standard", seeds=100).fit(
+            da.from_array(X, chunks=(1000, 2)))
+    assert not dask_engine._BOUND_CACHE
+    # Not persisted, not cached: every step reads and binds every chunk (3) again.
+    assert counter.binds > 1 + 3 * (model.n_iter_ - 1)
+
+
+def test_iter_climb_labels_the_training_rows_for_every_algorithm(blobs):
+    X, _ = blobs
+    for algorithm in ALGORITHMS:
+        model = MeanShift(bandwidth=0.8, algorithm=algorithm, record_history=True).fit(X)
+        for _, centers, labels in model.iter_climb():
+            assert labels.shape == (len(X),) and labels.max() < len(centers)
+
+
+def test_n_jobs_given_twice_must_agree(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=r"n_jobs is given twice.*n_jobs=1.*'n_jobs': 2"):
+        MeanShift(bandwidth=0.8, n_jobs=1, engine_options={"n_jobs": 2}).fit(X[:100])
+    MeanShift(bandwidth=0.8, engine_options={"n_jobs": 1}).fit(X[:100])
+
+
+def test_dask_weights_with_numpy_rows_run_on_the_dask_engine(blobs):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    X, _ = blobs
+    w = np.ones(len(X))
+    with dask.config.set(scheduler="threads"):
+        model = MeanShift(bandwidth=0.8).fit(X, sample_weight=da.from_array(w, chunks=500))
+        assert model.engine_ == "dask"
+        with pytest.raises(ValueError, match="Dask input runs on engine='dask'"):
+            MeanShift(bandwidth=0.8, engine="numba").fit(
+                X, sample_weight=da.from_array(w, chunks=500))
+
+
+def test_basin_pilots_and_mode_labels_report_progress(blobs, monkeypatch):
+    from meanshift._pipeline import basin
+
+    monkeypatch.setattr(basin, "MIN_SEEDS", 0)
+    X, _ = blobs
+    seen = []
+    model = MeanShift(bandwidth=0.8, algorithm="basin", seeds=1500, label_by="mode",
+                      callback=seen.append).fit(X)
+    climb = [p for p in seen if p.stage == "climb"]
+    labels = [p for p in seen if p.stage == "labels"]
+    assert climb[0].total == model.n_seeds_ and climb[0].done < model.n_seeds_
+    assert [p.done for p in climb] == sorted(p.done for p in climb)
+    assert labels and labels[-1] == Progress("labels", len(X), len(X))

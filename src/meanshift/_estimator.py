@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,6 +33,18 @@ from ._stages.merge import merge_modes
 __all__ = ["MeanShift", "mean_shift"]
 
 logger = logging.getLogger("meanshift")
+
+
+@contextmanager
+def _unchanged_on_error(model):
+    """A fit that fails (or is cancelled) leaves the estimator as it was before it."""
+    state = dict(vars(model))
+    try:
+        yield
+    except BaseException:
+        vars(model).clear()
+        vars(model).update(state)
+        raise
 
 
 class MeanShift(ClusterMixin, BaseEstimator):
@@ -66,10 +79,11 @@ default=None
         or whose climb ended outside every cluster (``label_by="mode"``) get label -1.
         The reach is the bandwidth for compact kernels and 3 bandwidths for the gaussian.
     n_jobs : int, default=None
-        Threads of the engine, one meaning for every engine: None (the default) and -1
-        use every thread the engine has (Numba: ``NUMBA_NUM_THREADS``, normally the
-        cores), -2 all but one, k > 0 that many; 0 is an error.  Results do not depend
-        on it.
+        Threads of the engine, one meaning for every engine: None (the default) keeps
+        the runtime's current setting (every core unless changed with
+        ``numba.set_num_threads`` or ``torch.set_num_threads``), -1 every thread
+        available, -2 all but one, k > 0 that many; 0 is an error.  Results do not
+        depend on it.
     max_iter : int, default=300
         Most mean shift steps per seed.
     kernel : {"flat", "gaussian", "epanechnikov", "triangular"}, default="flat"
@@ -307,7 +321,7 @@ default=None
             rows, engine=plan.engine, bind=bind, centers=centers,
             reach=plan.kernel.reach * plan.bandwidth, merge_radius=plan.merge_radius,
             label_by=plan.label_by, cluster_all=plan.cluster_all, tol=plan.tol,
-            max_iter=plan.max_iter)
+            max_iter=plan.max_iter, callback=plan.callback)
 
     def _held_out_labels(self, rows, sample, result):
         """Labels of every row: the fit's own for the sample, the others by the rule."""
@@ -316,8 +330,9 @@ default=None
         logger.info("MeanShift: fitted on %d of %d rows (max_samples=%r), labelling the "
                     "rest by label_by=%r", sample.size, rows.n, self.max_samples,
                     self.label_by)
-        if rows.lazy:  # every row by the rule, lazily
-            return self._label(rows, result.centers, result.bound)
+        if rows.lazy:  # the others by the rule, lazily; the fit's own for the sample
+            lazy = self._label(rows, result.centers, result.bound)
+            return rows.overlay(lazy, sample, result.labels)
         labels = np.empty(rows.n, dtype=np.int64)
         labels[sample] = result.labels
         rest = np.ones(rows.n, dtype=bool)
@@ -349,7 +364,7 @@ default=None
                 f"max_iter={self.max_iter} steps (tol={self.tol:g} x bandwidth). Increase "
                 "max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,  # _store, _fit, fit, scikit-learn's fit wrapper, the caller
             )
 
     def _scale(self, X):
@@ -377,6 +392,10 @@ default=None
         -------
         self : MeanShift
         """
+        with _unchanged_on_error(self):
+            return self._fit(X, sample_weight)
+
+    def _fit(self, X, sample_weight):
         rows = read_rows(self, X, sample_weight, engine=self.engine)
         self._feature_scale = per_feature_bandwidth(self.bandwidth, rows.d)
         rows = rows.scaled(self._feature_scale)
@@ -387,6 +406,7 @@ default=None
             setattr(self, name, value)
         result = run(fit_rows, self._plan)
         self._fit_X, self._fit_w = self._fit_data(fit_rows, result)
+        self._train_X = fit_rows.X  # iter_climb labels the training rows
         labels = self._held_out_labels(rows, sample, result)
         self._store(result, labels, rows, sample)
         return self
@@ -434,7 +454,7 @@ default=None
             Ps = self._scale(positions)
             mass = np.ones(len(Ps))
             centers, _, _ = merge_modes(Ps, mass, self._plan.merge_radius)
-            labels, _ = engine.nearest(np.asarray(self._fit_X), centers)
+            labels, _ = engine.nearest(np.asarray(self._train_X), centers)
             yield positions, self._unscale(centers), labels
 
     def __sklearn_tags__(self):

@@ -37,17 +37,19 @@ COMPRESS_MAX_FEATURES = 3
 DASK_ALL_SEEDS_MAX = 10_000
 
 
-def resolve_engine(engine, X=None, device="auto"):
-    """Name of the engine to use and why (a ``device`` other than "auto" asks for torch)."""
+def resolve_engine(engine, X=None, device="auto", lazy=None):
+    """Name of the engine to use and why (a ``device`` other than "auto" asks for torch;
+    ``lazy``: the rows are a dask array, by default when X is one)."""
     module = type(X).__module__ if X is not None else ""
-    if module.startswith("dask") and engine not in ("auto", "dask"):
+    lazy = module.startswith("dask") if lazy is None else lazy
+    if lazy and engine not in ("auto", "dask"):
         raise ValueError(
             f"Dask input runs on engine='dask' (or 'auto'); got engine={engine!r}. "
             "Pass engine='dask', or compute X into memory first (X.compute())."
         )
     if engine != "auto":
         return engine, "requested"
-    if module.startswith("dask") and "dask" in ENGINES:
+    if lazy and "dask" in ENGINES:
         return "dask", "input is a dask array"
     if module.startswith("torch") and "torch" in ENGINES:
         return "torch", "input is a torch tensor"
@@ -92,6 +94,11 @@ def resolve_seeds(seeds, bin_seeding, rows, algorithm):
 def _engine(model, name, device):
     """The engine instance, with the estimator's ``engine_options`` and ``n_jobs``."""
     options = dict(model.engine_options or {})
+    if "n_jobs" in options and model.n_jobs is not None and options["n_jobs"] != model.n_jobs:
+        raise ValueError(
+            f"n_jobs is given twice with different values: n_jobs={model.n_jobs!r} and "
+            f"engine_options={{'n_jobs': {options['n_jobs']!r}}}; give it once."
+        )
     options.setdefault("n_jobs", model.n_jobs)
     if name == "torch":
         options["device"] = device
@@ -108,7 +115,7 @@ def make_plan(model, rows, X_in, feature_scale):
     """``(plan, decisions)`` of a fit of ``model`` on ``rows`` (``X_in``: the input as
     given, for its type and device).  ``decisions`` holds what the estimator stores."""
     kernel = get_kernel(model.kernel)
-    engine_name, engine_why = resolve_engine(model.engine, X_in, model.device)
+    engine_name, engine_why = resolve_engine(model.engine, X_in, model.device, rows.lazy)
     device = model.device
     if device == "auto" and type(X_in).__module__.startswith("torch") and (
             X_in.device.type != "cpu"):

@@ -145,6 +145,15 @@ def _weight_summary(w):
     return None if w is None else (np.isfinite(w).all(), w.min(), w.sum())
 
 
+def _overlay(block, idx, values, block_info=None):
+    """``block`` (a run of rows) with the rows of ``idx`` inside it set to ``values``."""
+    start, stop = block_info[0]["array-location"][0]
+    a, b = np.searchsorted(idx, [start, stop])
+    out = np.array(block, copy=True)
+    out[idx[a:b] - start] = values[a:b]
+    return out
+
+
 def _block_counts(labels, k):
     return np.bincount(labels[labels >= 0], minlength=k)[None, :]
 
@@ -170,10 +179,13 @@ class DaskRows(Rows):
         return DaskRows(self.X / scale, self.w, from_numpy=self.from_numpy)
 
     def values(self):
+        """All rows in memory, checked (every path that computes them checks them)."""
         dask, _ = dask_modules()
         logger.info("meanshift: computing the %d x %d dask rows into memory", self.n, self.d)
         X, w = dask.compute(self.X, self.w)
-        return np.asarray(X), None if w is None else np.asarray(w)
+        X, w = np.asarray(X), None if w is None else np.asarray(w)
+        raise_if_invalid(bool(np.isfinite(X).all()), _weight_summary(w))
+        return X, w
 
     def weights(self):
         return None if self.w is None else np.asarray(self.w.compute())
@@ -185,9 +197,26 @@ class DaskRows(Rows):
         return np.asarray(X), None if w is None else np.asarray(w)
 
     def subset(self, idx):
+        """The rows ``idx`` in memory (``max_samples``), after one checking pass over
+        all the rows (the others are labelled later, lazily)."""
         from ._memory import MemoryRows
 
+        self.check()
         return MemoryRows(*self.take(idx))
+
+    def check(self) -> None:
+        """One pass over all the rows: finite values, valid weights."""
+        dask, da = dask_modules()
+        raise_if_invalid(*dask.compute(da.isfinite(self.X).all(), _weight_summary(self.w)))
+
+    def overlay(self, labels, idx, values):
+        """Lazy ``labels`` with the rows ``idx`` (sorted) replaced by ``values``."""
+        if not is_dask(labels):
+            out = np.array(labels, copy=True)
+            out[idx] = values
+            return out
+        return labels.map_blocks(_overlay, np.asarray(idx), np.asarray(values),
+                                 dtype=labels.dtype)
 
     def reduce(self, fn, combine, *args):
         """``fn`` on every chunk, results added up by ``combine`` in a tree.
@@ -217,9 +246,8 @@ class DaskRows(Rows):
         same pass; without ``persist_data`` the checks ride on the streaming pass."""
         if not persist_data:
             return
-        dask, da = dask_modules()
         self.X, self.w = persist(self.X, self.w)
-        raise_if_invalid(*dask.compute(da.isfinite(self.X).all(), _weight_summary(self.w)))
+        self.check()
 
     def sizes(self, labels, k):
         if not is_dask(labels):

@@ -8,7 +8,7 @@ installed, else the NumPy reference), and the partial sums are added up in a tre
 (``split_every`` at a time) on the workers; only ``(num, den)`` of the seeds come back.
 
 :meth:`DaskEngine.bind` persists the data once per fit (:meth:`dask.array.Array.persist`,
-when they take at most half of the scheduler's memory), so that every step reads chunks
+when they take at most a third of the scheduler's memory), so that every step reads chunks
 held in the workers' memory instead of re-reading them from disk.  The climb loop itself
 is the shared :meth:`Bound.climb`: converged and dead seeds leave the active set, so
 later steps only ship and sum the seeds still moving.  NumPy in and out: lazy results
@@ -48,8 +48,9 @@ __all__ = ["DaskEngine", "cpu_engine_name", "is_dask_collection", "tree_reduce",
 
 logger = logging.getLogger("meanshift")
 
-# Persist the data when they take at most this fraction of the scheduler's memory.
-_PERSIST_FRACTION = 0.5
+# Persist the data when they take at most this fraction of the scheduler's memory: during
+# a fit every chunk's neighbour index takes about the chunk's size again on its worker.
+_PERSIST_FRACTION = 1.0 / 3.0
 
 
 def is_dask_collection(obj) -> bool:
@@ -176,18 +177,30 @@ def _scheduler_memory() -> float:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
+_WARNED: set = set()
+
+
+def fits_in_memory(*arrays) -> bool:
+    """True when the dask arrays take at most ``_PERSIST_FRACTION`` of the scheduler's
+    memory (they are then persisted, and their chunks' indexes kept during a fit)."""
+    nbytes = sum(a.nbytes for a in arrays if a is not None and is_dask_collection(a))
+    return nbytes <= _PERSIST_FRACTION * _scheduler_memory()
+
+
 def persist(*arrays):
     """The dask arrays (None passes through) persisted in the workers' memory when they
-    fit in half of it; else unchanged, with a warning (every step re-reads them)."""
+    fit (:func:`fits_in_memory`); else unchanged, with a warning, once per array (every
+    step re-reads them)."""
     arrays_ = [a for a in arrays if a is not None and is_dask_collection(a)]
-    nbytes = sum(a.nbytes for a in arrays_)
-    memory = _scheduler_memory()
-    if nbytes > _PERSIST_FRACTION * memory:
-        logger.warning(
-            "meanshift: the data (%.3g GB) exceed half of the scheduler's memory (%.3g GB) "
-            "and are re-read at every step; algorithm='compressed' streams them once.",
-            nbytes / 1e9, memory / 1e9,
-        )
+    if not fits_in_memory(*arrays_):
+        names = tuple(a.name for a in arrays_)
+        if names not in _WARNED:
+            _WARNED.add(names)
+            logger.warning(
+                "meanshift: the data (%.3g GB) exceed a third of the scheduler's memory "
+                "(%.3g GB) and are re-read at every step; algorithm='compressed' streams "
+                "them once.", sum(a.nbytes for a in arrays_) / 1e9, _scheduler_memory() / 1e9,
+            )
         return arrays
     done = iter(dask.persist(*arrays_))
     return tuple(next(done) if a is not None and is_dask_collection(a) else a for a in arrays)
@@ -204,6 +217,8 @@ class _DaskBound(Bound):
         super().__init__(engine, data, weights, bandwidth, kernel)
         self.data, self.blocks = row_blocks(data, weights)
         self.token = uuid.uuid4().hex
+        # Chunk indexes are kept between steps only for data that fit in memory.
+        self.cached = fits_in_memory(data, weights)
         weakref.finalize(self, _release, self.token)
 
     def partial_sums(self, positions):
@@ -220,7 +235,8 @@ class _DaskBound(Bound):
         sums = [
             tree_reduce(
                 [task(shard, c, wc, self.bandwidth, self.kernel.name, eng.cpu_engine,
-                      (self.token, str((c.key, None if wc is None else wc.key))))
+                      (self.token, str((c.key, None if wc is None else wc.key)))
+                      if self.cached else None)
                  for c, wc in self.blocks],
                 _add_sums, eng.split_every,
             )

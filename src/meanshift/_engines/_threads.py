@@ -3,10 +3,11 @@
 =========  ==================================================================
 ``n_jobs``  threads
 =========  ==================================================================
-None       the default: every thread the runtime offers (Numba:
-           ``NUMBA_NUM_THREADS``, normally the number of cores; torch: its
-           current ``torch.get_num_threads()``)
--1         all of them (the same as None)
+None       the default: the runtime's current setting
+           (``numba.get_num_threads()``, ``torch.get_num_threads()``), which is
+           every core unless you changed it
+-1         every thread available (Numba: ``NUMBA_NUM_THREADS``; torch: the
+           cores of this process)
 -k         all but ``k - 1`` (``-2``: all but one), at least one
 k > 0      ``k`` threads (at most the number available)
 0          an error; so are booleans and non-integers
@@ -36,12 +37,13 @@ def check_n_jobs(n_jobs):
     return int(n_jobs)
 
 
-def effective_threads(n_jobs, available: int) -> int:
-    """Threads to use out of ``available`` under the rule of the module notes."""
+def effective_threads(n_jobs, available: int, current: int | None = None) -> int:
+    """Threads to use out of ``available`` (``current``: the runtime's setting) under
+    the rule of the module notes."""
     n_jobs = check_n_jobs(n_jobs)
     available = max(1, int(available))
     if n_jobs is None:
-        return available
+        return available if current is None else max(1, int(current))
     if n_jobs < 0:
         return max(1, available + 1 + n_jobs)
     return min(n_jobs, available)
@@ -53,8 +55,9 @@ def numba_threads(n_jobs) -> Iterator[int]:
     import numba
 
     # Set at import from the environment (numba.config fills its globals at run time).
-    n = effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     old = numba.get_num_threads()
+    n = effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS,  # type: ignore[attr-defined]
+                          old)
     if n == old:
         yield n
         return
@@ -72,7 +75,7 @@ def torch_threads(n_jobs, device_type: str = "cpu") -> Iterator[int]:
     import torch
 
     old = torch.get_num_threads()
-    n = effective_threads(n_jobs, old if n_jobs is None else _cores())
+    n = effective_threads(n_jobs, _cores(), old)
     if device_type != "cpu" or n == old:
         yield n
         return

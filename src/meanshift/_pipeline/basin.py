@@ -56,7 +56,9 @@ def climb_absorbing(bound, seeds, plan: Plan, absorb=ABSORB):
     if plan.record_history or pilots.size == n or n < MIN_SEEDS:
         return bound.climb(seeds, tol=tol, max_iter=max_iter,
                            record_history=plan.record_history, callback=callback)
-    first = bound.climb(seeds[pilots], tol=tol, max_iter=max_iter)
+    pilot_progress = None if callback is None else (
+        lambda p: callback(p._replace(total=n)))  # pilots stop first: done counts up to n
+    first = bound.climb(seeds[pilots], tol=tol, max_iter=max_iter, callback=pilot_progress)
     modes = seeds.copy()
     n_iter = np.zeros(n, dtype=np.int64)
     converged = np.zeros(n, dtype=bool)

@@ -69,6 +69,7 @@ def run_standard(rows, plan: Plan, climb=plain_climb) -> FitResult:
         labels = label_rows(
             rows, engine=plan.engine, bind=lambda: bound, centers=centers, reach=reach,
             merge_radius=plan.merge_radius, label_by=plan.label_by,
-            cluster_all=plan.cluster_all, tol=plan.tol, max_iter=plan.max_iter)
+            cluster_all=plan.cluster_all, tol=plan.tol, max_iter=plan.max_iter,
+            callback=plan.callback)
     return FitResult(centers, labels, center_density, res.n_iter, res.converged, seed_array,
                      res.modes, res.density, res.history, bound)

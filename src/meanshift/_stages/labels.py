@@ -74,10 +74,14 @@ def labels_from_ends(X, ends, end_alive, engine, centers, merge_radius, cluster_
     return cluster
 
 
-def mode_labels(X, bound, engine, centers, merge_radius, cluster_all, tol, max_iter):
-    """Every row of X climbs the bound data; labels by where it ends."""
+def mode_labels(X, bound, engine, centers, merge_radius, cluster_all, tol, max_iter,
+                callback=None):
+    """Every row of X climbs the bound data; labels by where it ends (``callback``
+    reports the climb as stage "labels")."""
     X = np.asarray(X)
-    res = bound.climb(X, tol=tol, max_iter=max_iter)
+    progress = None if callback is None else (
+        lambda p: callback(p._replace(stage="labels")))
+    res = bound.climb(X, tol=tol, max_iter=max_iter, callback=progress)
     return labels_from_ends(X, res.modes, res.density > 0, engine, centers, merge_radius,
                             cluster_all)
 
@@ -97,16 +101,19 @@ def bin_labels(X, keys, label_of_bin, bin_size, engine, centers, reach, cluster_
 
 
 def label_rows(rows, *, engine, bind, centers, reach, merge_radius, label_by, cluster_all,
-               tol, max_iter):
+               tol, max_iter, callback=None):
     """Labels of the rows (any input adapter) under ``label_by``.
 
     ``bind()`` returns the bound fit data that ``label_by="mode"`` climbs on (called
     once, only for that rule).  When that data live on a cluster (a distributed bound),
-    the rows are computed into memory and climb there, step by step as map-reduces."""
+    the rows are computed into memory and climb there, step by step as map-reduces.
+    ``callback`` reports those climbs (not the lazy ones, which run in dask's tasks)."""
     if label_by == "nearest":
         return rows.map_rows(nearest_labels, engine, centers, reach, cluster_all)
     bound = bind()
     args = (bound, engine, centers, merge_radius, cluster_all, tol, max_iter)
     if getattr(bound, "distributed", False):
-        return mode_labels(rows.values()[0], *args)
+        return mode_labels(rows.values()[0], *args, callback)
+    if not rows.lazy:
+        return mode_labels(rows.X, *args, callback)
     return rows.map_rows(mode_labels, *args)

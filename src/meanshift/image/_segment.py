@@ -206,8 +206,9 @@ def segment(
         the work with nearly the same regions (a deterministic relative of EDISON's
         speed-up).  Used for images of at most 3 channels (ignored otherwise).
     n_jobs : int, default=None
-        Threads, as for every engine: None and -1 all of Numba's (normally the cores),
-        -2 all but one, k > 0 that many; 0 is an error.  The result does not depend on it.
+        Threads, as for every engine: None Numba's current setting (normally every core),
+        -1 all of Numba's, -2 all but one, k > 0 that many; 0 is an error.  The result
+        does not depend on it.
 
     Returns
     -------

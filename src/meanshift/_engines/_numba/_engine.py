@@ -208,8 +208,8 @@ class NumbaEngine(Engine):
     Parameters
     ----------
     n_jobs : int or None, default=None
-        Threads (see :mod:`meanshift._engines._threads`: None and -1 all of Numba's,
-        -2 all but one, k > 0 that many).  Results do not depend on it.
+        Threads (see :mod:`meanshift._engines._threads`: None Numba's current setting,
+        -1 all of Numba's, -2 all but one, k > 0 that many).  Results do not depend on it.
     gaussian_radius : float, default=7.0
         Truncation radius of the gaussian kernel, in bandwidths.
     """
