@@ -10,7 +10,9 @@
    data (weighted, so bin frequencies are point counts), a sample or given seeds are
    used as they are.
 3. **Label the original points**: by the nearest centre (``label_by="nearest"``), or by
-   the cluster the climb of their bin mean reached (``label_by="mode"``).
+   the cluster the climb of their bin mean reached (``label_by="mode"``).  New points
+   (``predict``, rows left out by ``max_samples``) climb on the bin means, the data the
+   fit climbed on.
 
 Error bound.  Every point is replaced by its bin's mean, which lies in the same bin, so
 each point moves by at most ``delta = sqrt(d) * b`` (``sqrt(d) / 16`` bandwidths at the
