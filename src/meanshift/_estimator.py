@@ -405,19 +405,15 @@ default=None
         for name, value in decisions.items():
             setattr(self, name, value)
         result = run(fit_rows, self._plan)
-        self._fit_X, self._fit_w = self._fit_data(fit_rows, result)
+        # What predict climbs on (label_by="mode"): the data the climbs ran on (the bin
+        # means for "compressed"; blurring binds anew every step: its rows).
+        bound = result.bound
+        self._fit_X, self._fit_w = ((fit_rows.X, fit_rows.w) if bound is None
+                                    else (bound.data, bound.weights))
         self._train_X = fit_rows.X  # iter_climb labels the training rows
         labels = self._held_out_labels(rows, sample, result)
         self._store(result, labels, rows, sample)
         return self
-
-    @staticmethod
-    def _fit_data(fit_rows, result):
-        """``(X, w)`` that ``predict`` climbs on for ``label_by="mode"``: the data the
-        climbs ran on (the bin means for "compressed", the rows for blurring)."""
-        if result.bound is None:
-            return fit_rows.X, fit_rows.w
-        return result.bound.data, result.bound.weights
 
     def predict(self, X):
         """Cluster of each new sample, by the fitted ``label_by`` rule.
