@@ -292,3 +292,56 @@ def test_segment_is_wired_into_the_main_command(tmp_path):
     labels = np.asarray(Image.open(out))
     assert labels.shape[:2] == (24, 24)
     assert len(np.unique(labels)) == 2
+
+
+# -- nothing the command reads is overwritten by what it writes (issue 13, data loss) ---------
+@pytest.mark.parametrize("option", ["--labels", "--append", "--centers", "--summary"])
+@pytest.mark.parametrize("kind", ["csv", "npy"])
+def test_cluster_never_overwrites_its_input(files, capsys, option, kind):
+    path = files[kind]
+    before = path.read_bytes()
+    code, _, err = run(capsys, "cluster", path, option, path, *GAUSS)
+    assert code == 1
+    assert f"{option} '{path}' is the input file" in err and "never overwrites" in err
+    assert path.read_bytes() == before
+
+
+def test_cluster_sees_the_input_through_a_link_or_another_name(files, capsys, tmp_path):
+    path = files["csv"]
+    before = path.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(path)
+    other = tmp_path / "sub" / ".." / path.name  # the same file by another path
+    (tmp_path / "sub").mkdir()
+    for out in (link, other):
+        code, _, err = run(capsys, "cluster", path, "--labels", out, *GAUSS)
+        assert code == 1 and "is the input file" in err
+    code, _, err = run(capsys, "cluster", link, "--append", path, *GAUSS)
+    assert code == 1 and "is the input file" in err
+    assert path.read_bytes() == before
+
+
+def test_cluster_refuses_two_outputs_on_one_file(files, capsys, tmp_path):
+    out = tmp_path / "out.csv"
+    code, _, err = run(capsys, "cluster", files["csv"], "--labels", out, "--centers", out,
+                       *GAUSS)
+    assert code == 1 and "--labels and --centers both name" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--overlay", "--segmented"])
+def test_segment_never_overwrites_the_photo(tmp_path, capsys, option):
+    pytest.importorskip("skimage")
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((12, 12, 3), 100, np.uint8)).save(photo)
+    before = photo.read_bytes()
+    argv = ["segment", photo, "-o", tmp_path / "labels.png"]
+    if option == "-o":
+        argv = ["segment", photo, "-o", photo]
+    else:
+        argv += [option, photo]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "is the input file" in err
+    assert photo.read_bytes() == before

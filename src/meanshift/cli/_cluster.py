@@ -13,6 +13,7 @@ from ._common import (
     _add_estimator_options,
     _estimator_params,
     _matplotlib_available,
+    check_outputs,
     fit_with_progress,
 )
 
@@ -148,6 +149,9 @@ def _cluster(args) -> int:
 
     from .. import MeanShift
 
+    check_outputs(args.file, {"--labels": args.labels, "--append": args.append,
+                              "--centers": args.centers, "--summary": args.summary,
+                              "--plot": args.plot})
     frame, _ = _read_table(args)
     X, w, cols = _features(frame, args)
     pd = _pandas()

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+from pathlib import Path
 
-__all__ = ["CLIError", "fit_with_progress", "KERNEL_NAMES", "PLOT_HINT", "CLI_HINT"]
+__all__ = ["CLIError", "fit_with_progress", "check_outputs", "KERNEL_NAMES", "PLOT_HINT",
+           "CLI_HINT"]
 
 logger = logging.getLogger("meanshift.cli")
 
@@ -19,6 +22,25 @@ CLI_HINT = 'pip install "meanshift[cli]"'
 
 class CLIError(Exception):
     """A user error: printed as ``meanshift: error: ...`` with exit code 1."""
+
+
+def check_outputs(source, outputs):
+    """Refuse, before any work, outputs that would destroy data: an output that is the
+    input file (by name, through a link, or the same file by another path), or two
+    outputs naming the same file.  ``outputs`` maps option names to paths (or None)."""
+    src = Path(source).resolve()
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        out = Path(path).resolve()
+        if out == src or (out.exists() and src.exists() and os.path.samefile(out, src)):
+            raise CLIError(f"{option} {str(path)!r} is the input file {str(source)!r}; "
+                           "meanshift never overwrites its input: choose another path.")
+        if out in seen:
+            raise CLIError(f"{seen[out]} and {option} both name {str(path)!r}; give each "
+                           "output a path of its own.")
+        seen[out] = option
 
 
 class _ProgressBar:

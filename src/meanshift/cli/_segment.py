@@ -12,6 +12,8 @@ import os
 import sys
 import time
 
+from ._common import CLIError, check_outputs
+
 __all__ = ["add_parser"]
 
 _EXAMPLES = """\
@@ -182,6 +184,11 @@ def _segment(args) -> int:
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise _CliError(f"folder of --{name} does not exist: {folder}", _EXIT_IO)
+    try:
+        check_outputs(args.input, {"-o/--output": args.output, "--overlay": args.overlay,
+                                   "--segmented": args.segmented})
+    except CLIError as exc:
+        raise _CliError(str(exc), _EXIT_USAGE) from None
     image = _read(args.input)
     axis = args.channel_axis
     if axis == "auto":
