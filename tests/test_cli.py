@@ -301,7 +301,7 @@ def test_cluster_never_overwrites_its_input(files, capsys, option, kind):
     path = files[kind]
     before = path.read_bytes()
     code, _, err = run(capsys, "cluster", path, option, path, *GAUSS)
-    assert code == 1
+    assert code == 2
     assert f"{option} '{path}' is the input file" in err and "never overwrites" in err
     assert path.read_bytes() == before
 
@@ -315,9 +315,9 @@ def test_cluster_sees_the_input_through_a_link_or_another_name(files, capsys, tm
     (tmp_path / "sub").mkdir()
     for out in (link, other):
         code, _, err = run(capsys, "cluster", path, "--labels", out, *GAUSS)
-        assert code == 1 and "is the input file" in err
+        assert code == 2 and "is the input file" in err
     code, _, err = run(capsys, "cluster", link, "--append", path, *GAUSS)
-    assert code == 1 and "is the input file" in err
+    assert code == 2 and "is the input file" in err
     assert path.read_bytes() == before
 
 
@@ -325,7 +325,7 @@ def test_cluster_refuses_two_outputs_on_one_file(files, capsys, tmp_path):
     out = tmp_path / "out.csv"
     code, _, err = run(capsys, "cluster", files["csv"], "--labels", out, "--centers", out,
                        *GAUSS)
-    assert code == 1 and "--labels and --centers both name" in err
+    assert code == 2 and "--labels and --centers both name" in err
     assert not out.exists()
 
 

@@ -63,7 +63,7 @@ def test_n_jobs_rule(n_jobs, current, expected):
 @pytest.mark.parametrize("bad", [0, True, False, 1.5, "2"])
 def test_n_jobs_bad_values_are_errors_everywhere(bad, blobs):
     X, _ = blobs
-    msg = r"'n_jobs' parameter must be None \(every thread\), -1 \(all\).*got"
+    msg = r"'n_jobs' parameter must be None \(the current setting\), -1 \(every thread\).*got"
     with pytest.raises(ValueError, match=msg):
         check_n_jobs(bad)
     for name in AVAILABLE:
@@ -387,3 +387,42 @@ def test_basin_pilots_and_mode_labels_report_progress(blobs, monkeypatch):
     assert climb[0].total == model.n_seeds_ and climb[0].done < model.n_seeds_
     assert [p.done for p in climb] == sorted(p.done for p in climb)
     assert labels and labels[-1] == Progress("labels", len(X), len(X))
+
+
+@pytest.mark.parametrize("name", ["bandwidth", "seeds", "min_bin_freq", "n_jobs", "max_iter",
+                                  "tol", "merge_radius", "max_samples"])
+def test_booleans_are_not_numbers(name, blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter of MeanShift must be .*"
+                                         r"Got True instead"):
+        MeanShift(**{name: True}).fit(X[:50])
+
+
+def test_a_refit_keeps_nothing_of_the_earlier_fit(blobs):
+    X, _ = blobs
+    model = MeanShift(bandwidth=0.8, record_history=True).fit(X)
+    assert hasattr(model, "history_")
+    model.set_params(record_history=False).fit(X)
+    assert not hasattr(model, "history_")
+    with pytest.raises(Exception, match="history_"):
+        next(model.iter_climb())
+
+
+def test_predict_uses_the_fitted_rules_not_later_parameters(blobs):
+    X, _ = blobs
+    model = MeanShift(bandwidth=0.8, cluster_all=True).fit(X)
+    far = X.max(axis=0) + 50.0
+    assert model.predict(far[None])[0] >= 0
+    model.set_params(cluster_all=False, label_by="mode")
+    assert model.predict(far[None])[0] >= 0  # until the next fit
+
+
+@pytest.mark.parametrize("n", [3000, 25_000])
+def test_bandwidth_none_is_the_same_for_numpy_and_dask(n):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+    X, _, _ = make_blobs(n, 2, centers=4, random_state=2)
+    ref = MeanShift(bandwidth=None).fit(X)
+    with dask.config.set(scheduler="threads"):
+        got = MeanShift(bandwidth=None).fit(da.from_array(X, chunks=(n // 4 + 1, 2)))
+    assert got.bandwidth_ == ref.bandwidth_

@@ -272,7 +272,7 @@ def test_sklearn_sample_image():
         (np.zeros((4, 4)), {"spacing": (1, 2, 3)}, r"'spacing' .* one positive number per "
          r"spatial axis \(2\)"),
         (np.zeros((4, 4, 3)), {"channel_axis": 5}, r"'channel_axis' .* got 5"),
-        (np.zeros((4, 4)), {"n_jobs": 0}, r"'n_jobs' parameter must be None \(every thread\), -1 \(all\).*got 0"),
+        (np.zeros((4, 4)), {"n_jobs": 0}, r"'n_jobs' parameter must be None \(the current setting\), -1 \(every thread\).*got 0"),
         (np.zeros((4, 4)), {"speedup": 0}, r"'speedup' parameter must be a positive integer; "
          r"got 0"),
     ],

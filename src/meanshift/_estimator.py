@@ -17,13 +17,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import MemoryRows, as_tensor, read_rows
+from ._data import MemoryRows, as_tensor, read_rows, sample_rows
 from ._engines import ENGINES
 from ._kernels import KERNELS
+from ._params import Number as _Number
 from ._pipeline import ALGORITHMS, run
 from ._resolve import make_plan
 from ._stages.bandwidth import per_feature_bandwidth
@@ -209,28 +209,28 @@ default=None
     """
 
     _parameter_constraints: dict = {
-        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}),
+        "bandwidth": [_Number(Real, 0, None, closed="neither"), StrOptions({"auto"}),
                       "array-like", None],
-        "seeds": [None, StrOptions({"all", "bins"}), Interval(Integral, 1, None, closed="left"),
+        "seeds": [None, StrOptions({"all", "bins"}), _Number(Integral, 1, None, closed="left"),
                   "array-like"],
         "bin_seeding": ["boolean"],
-        "min_bin_freq": [Interval(Real, 0, None, closed="neither")],
+        "min_bin_freq": [_Number(Real, 0, None, closed="neither")],
         "cluster_all": ["boolean"],
-        "n_jobs": [Integral, None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [_Number(Integral, None, None, closed="neither"), None],
+        "max_iter": [_Number(Integral, 1, None, closed="left")],
         "kernel": [StrOptions(set(KERNELS))],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [_Number(Real, 0, None, closed="left")],
         "label_by": [StrOptions({"nearest", "mode"})],
         "algorithm": [StrOptions({"auto"} | set(ALGORITHMS))],
         "engine": [StrOptions({"auto"} | set(ENGINES))],
         "device": [str],
         "engine_options": [dict, None],
         "return_tensors": ["boolean"],
-        "merge_radius": [Interval(Real, 0, None, closed="neither"), None],
+        "merge_radius": [_Number(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
         "record_history": ["boolean"],
-        "max_samples": [Interval(Integral, 1, None, closed="left"),
-                        Interval(Real, 0, 1, closed="right"), None],
+        "max_samples": [_Number(Integral, 1, None, closed="left"),
+                        _Number(Real, 0, 1, closed="right"), None],
         "callback": [callable, None],
     }
 
@@ -283,17 +283,6 @@ default=None
     def _out(self, a):
         """A result as returned to the user: NumPy, or a tensor on ``device_``."""
         return as_tensor(a, self.device_) if self.return_tensors else a
-
-    def _sample_rows(self, n):
-        """Rows to fit on: a sorted random sample (``max_samples``), or None for all."""
-        m = self.max_samples
-        if m is None:
-            return None
-        size = int(m) if isinstance(m, (Integral, np.integer)) else int(np.ceil(m * n))
-        if size >= n:
-            return None
-        rng = check_random_state(self.random_state)
-        return np.sort(rng.choice(n, size=max(1, size), replace=False))
 
     def _fit_rows(self, rows, sample):
         """The rows the clusters are fitted on: all, or the ``max_samples`` sample."""
@@ -396,10 +385,12 @@ default=None
             return self._fit(X, sample_weight)
 
     def _fit(self, X, sample_weight):
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)  # nothing of an earlier fit survives (history_, ...)
         rows = read_rows(self, X, sample_weight, engine=self.engine)
         self._feature_scale = per_feature_bandwidth(self.bandwidth, rows.d)
         rows = rows.scaled(self._feature_scale)
-        sample = self._sample_rows(rows.n)
+        sample = sample_rows(rows.n, self.max_samples, self.random_state)
         fit_rows = self._fit_rows(rows, sample)
         self._plan, decisions = make_plan(self, fit_rows, X, self._feature_scale)
         for name, value in decisions.items():
@@ -444,7 +435,10 @@ default=None
         labels : ndarray of shape (n_samples,)
             Every training point's nearest of those centres.
         """
-        check_is_fitted(self, "history_")
+        check_is_fitted(self)
+        if not hasattr(self, "history_"):
+            raise ValueError("iter_climb() replays the climb recorded with "
+                             "record_history=True; the last fit did not record it (history_).")
         engine = self._plan.engine
         for positions in self.history_:
             Ps = self._scale(positions)

@@ -9,7 +9,10 @@ for dask arrays and dataframes (and NumPy input with ``engine="dask"``).
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from ._dask import (
@@ -23,7 +26,7 @@ from ._dask import (
 from ._memory import MemoryRows, raise_if_invalid
 
 __all__ = ["MemoryRows", "DaskRows", "read_rows", "is_dask", "is_tensor", "untensor",
-           "check_sample_weight", "raise_if_invalid", "as_tensor"]
+           "check_sample_weight", "raise_if_invalid", "as_tensor", "sample_rows"]
 
 
 def is_tensor(X) -> bool:
@@ -73,6 +76,19 @@ def check_sample_weight(sample_weight, n_samples):
         )
     raise_if_invalid(True, (bool(np.all(np.isfinite(w))), float(w.min()), float(w.sum())))
     return w
+
+
+def sample_rows(n, max_samples, random_state):
+    """The rows to fit on: a sorted random sample of ``max_samples`` (an int, or a
+    fraction in (0, 1]) of ``n`` rows, or None for all of them."""
+    if max_samples is None:
+        return None
+    m = max_samples
+    size = int(m) if isinstance(m, (Integral, np.integer)) else int(np.ceil(m * n))
+    if size >= n:
+        return None
+    rng = check_random_state(random_state)
+    return np.sort(rng.choice(n, size=max(1, size), replace=False))
 
 
 def read_rows(estimator, X, sample_weight=None, *, reset=True, engine="auto"):

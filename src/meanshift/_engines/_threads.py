@@ -31,8 +31,9 @@ def check_n_jobs(n_jobs):
         return None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
         raise ValueError(
-            "The 'n_jobs' parameter must be None (every thread), -1 (all), -k (all but "
-            f"k - 1) or a positive number of threads; got {n_jobs!r}."
+            "The 'n_jobs' parameter must be None (the current setting), -1 (every "
+            "thread), -k (all but k - 1) or a positive number of threads; got "
+            f"{n_jobs!r}."
         )
     return int(n_jobs)
 

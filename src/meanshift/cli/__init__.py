@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except CLIError as exc:
         print(f"meanshift: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except BrokenPipeError:  # output piped into head & co.
         sys.stdout = None
         return 0

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["CLIError", "fit_with_progress", "check_outputs", "KERNEL_NAMES", "PLOT_HINT",
-           "CLI_HINT"]
+__all__ = ["CLIError", "CLIUsageError", "fit_with_progress", "check_outputs", "KERNEL_NAMES",
+           "PLOT_HINT", "CLI_HINT"]
 
 logger = logging.getLogger("meanshift.cli")
 
@@ -22,6 +22,14 @@ CLI_HINT = 'pip install "meanshift[cli]"'
 
 class CLIError(Exception):
     """A user error: printed as ``meanshift: error: ...`` with exit code 1."""
+
+    exit_code = 1
+
+
+class CLIUsageError(CLIError):
+    """Options that cannot be carried out as given (exit code 2, as for bad options)."""
+
+    exit_code = 2
 
 
 def check_outputs(source, outputs):
@@ -35,10 +43,10 @@ def check_outputs(source, outputs):
             continue
         out = Path(path).resolve()
         if out == src or (out.exists() and src.exists() and os.path.samefile(out, src)):
-            raise CLIError(f"{option} {str(path)!r} is the input file {str(source)!r}; "
+            raise CLIUsageError(f"{option} {str(path)!r} is the input file {str(source)!r}; "
                            "meanshift never overwrites its input: choose another path.")
         if out in seen:
-            raise CLIError(f"{seen[out]} and {option} both name {str(path)!r}; give each "
+            raise CLIUsageError(f"{seen[out]} and {option} both name {str(path)!r}; give each "
                            "output a path of its own.")
         seen[out] = option
 
