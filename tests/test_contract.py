@@ -426,3 +426,38 @@ def test_bandwidth_none_is_the_same_for_numpy_and_dask(n):
     with dask.config.set(scheduler="threads"):
         got = MeanShift(bandwidth=None).fit(da.from_array(X, chunks=(n // 4 + 1, 2)))
     assert got.bandwidth_ == ref.bandwidth_
+
+
+def test_concurrent_fits_do_not_crash_under_the_workqueue_layer():
+    """Numba's workqueue layer aborts the process on concurrent parallel regions; fits from
+    several Python threads and on dask's threaded scheduler must survive it (issue 13)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, numpy as np\n"
+        "from meanshift import MeanShift\n"
+        "from meanshift.datasets import make_blobs\n"
+        "X = [make_blobs(3000, 2, centers=4, random_state=s)[0] for s in range(3)]\n"
+        "ref = [MeanShift(bandwidth=0.8, kernel='gaussian').fit(x).labels_ for x in X]\n"
+        "out = [None] * 3\n"
+        "def work(i):\n"
+        "    for _ in range(3):\n"
+        "        out[i] = MeanShift(bandwidth=0.8, kernel='gaussian').fit(X[i]).labels_\n"
+        "ts = [threading.Thread(target=work, args=(i,)) for i in range(3)]\n"
+        "[t.start() for t in ts]\n"
+        "[t.join() for t in ts]\n"
+        "assert all(np.array_equal(a, b) for a, b in zip(out, ref))\n"
+        "import dask, dask.array as da\n"
+        "with dask.config.set(scheduler='threads'):\n"
+        "    MeanShift(bandwidth=0.8, seeds=100, algorithm='standard').fit(\n"
+        "        da.from_array(X[0], chunks=(500, 2)))\n"
+        "import numba\n"
+        "print(numba.threading_layer())\n"
+    )
+    pytest.importorskip("dask")
+    env = dict(__import__("os").environ, NUMBA_THREADING_LAYER="workqueue")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "workqueue"

@@ -14,12 +14,19 @@ k > 0      ``k`` threads (at most the number available)
 =========  ==================================================================
 
 Results never depend on ``n_jobs``: the compiled loops sum in a fixed order.
+
+Thread safety.  Numba's ``workqueue`` threading layer (its fallback where no OpenMP or
+TBB runtime is installed) aborts the process when two Python threads enter parallel
+regions at once (two fits in threads, dask's threaded scheduler).  Under that layer, and
+until Numba has chosen its layer, :func:`numba_threads` serialises the compiled parallel
+regions with a process-wide lock; the OpenMP and TBB layers run them concurrently.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from numbers import Integral
 
 __all__ = ["check_n_jobs", "effective_threads", "numba_threads", "torch_threads"]
@@ -50,9 +57,33 @@ def effective_threads(n_jobs, available: int, current: int | None = None) -> int
     return min(n_jobs, available)
 
 
+_PARALLEL_LOCK = threading.RLock()
+
+
+def _parallel_guard():
+    """The lock for a compiled parallel region when Numba's layer is not thread-safe
+    (workqueue) or not chosen yet; else no lock."""
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel region has run yet: the layer is not chosen
+        return _PARALLEL_LOCK
+    return _PARALLEL_LOCK if layer == "workqueue" else nullcontext()
+
+
 @contextmanager
 def numba_threads(n_jobs) -> Iterator[int]:
-    """Numba's thread count set for the block (restored after); yields it."""
+    """Numba's thread count set for the block (restored after), and the block guarded
+    against concurrent parallel regions where the threading layer needs it; yields the
+    thread count."""
+    with _parallel_guard():
+        with _numba_thread_count(n_jobs) as n:
+            yield n
+
+
+@contextmanager
+def _numba_thread_count(n_jobs) -> Iterator[int]:
     import numba
 
     # Set at import from the environment (numba.config fills its globals at run time).
