@@ -54,7 +54,7 @@ def cold_start():
     return imp, fit
 
 
-def rows(label):
+def rows(label, quick=False):
     from sklearn.datasets import load_iris
 
     from meanshift import MeanShift
@@ -90,6 +90,18 @@ def rows(label):
             t = _best(lambda: MeanShift(algorithm=algorithm, **kw).fit(X), 3)
             add(f"{case}, {algorithm}", t)
 
+    # Many modes: a bandwidth so small that every point is its own cluster.  Merging and
+    # labelling must stay near-linear in n (growth exponent printed in the note column).
+    times = []
+    sizes = (5000, 10000, 20000) if quick else (5000, 10000, 20000, 40000, 80000)
+    for n in sizes:
+        Xn = np.random.default_rng(n).uniform(0, 100, size=(n, 2))
+        t = _best(lambda: MeanShift(bandwidth=1e-4).fit(Xn), 1)
+        times.append(t)
+        note = "" if len(times) < 2 else (
+            f"growth exponent {np.log(times[-1] / times[-2]) / np.log(2):.2f}")
+        add(f"{n} uniform 2-D points, bandwidth 1e-4 (every point a cluster)", t, note)
+
     if "callback" in MeanShift().get_params():
         X, _, _ = make_blobs(100000, 2, centers=8, random_state=1)
         kw = dict(bandwidth=0.5, algorithm="standard")
@@ -103,6 +115,8 @@ def rows(label):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--label", default="this tree", help="name of the tree in the table")
+    ap.add_argument("--quick", action="store_true",
+                    help="many-modes case up to 20000 points only (the old code is quadratic)")
     args = ap.parse_args(argv)
     load = os.getloadavg()
     print(f"# {args.label}: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
@@ -112,7 +126,7 @@ def main(argv=None):
           f"{os.environ.get('MKL_NUM_THREADS', 'unset')}")
     print("| tree | case | seconds | note |")
     print("|---|---|---|---|")
-    for label, case, seconds, note in rows(args.label):
+    for label, case, seconds, note in rows(args.label, args.quick):
         print(f"| {label} | {case} | {seconds:.4g} | {note} |", flush=True)
 
 

@@ -461,3 +461,43 @@ def test_concurrent_fits_do_not_crash_under_the_workqueue_layer():
                          env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "workqueue"
+
+
+# -- linear cost with many modes (issue 13): trees, with the all-pairs answer ---------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_attach_and_nearest_through_a_tree_equal_all_pairs(seed, monkeypatch):
+    from meanshift import _arrays
+    from meanshift._stages import labels
+
+    rng = np.random.default_rng(seed)
+    # Lattice points and centres: many exact ties in distance and on the radius.
+    points = rng.integers(0, 12, size=(3000, 2)) * 0.5
+    centers = np.unique(rng.integers(0, 12, size=(300, 2)) * 0.5, axis=0)
+    centers = np.vstack([centers, centers[:5]])  # duplicates: ties to the lowest index
+    rng.shuffle(centers)
+    for radius in (0.5, 1.0, 1.5):
+        brute = labels.attach(points, centers, radius)
+        monkeypatch.setattr(labels, "TREE_MIN_PAIRS", 0)
+        tree = labels.attach(points, centers, radius)
+        monkeypatch.setattr(labels, "TREE_MIN_PAIRS", _arrays.TREE_MIN_PAIRS)
+        np.testing.assert_array_equal(tree[0], brute[0])
+        np.testing.assert_array_equal(tree[1], brute[1])
+    far = points + 100.0  # no centre within reach: the nearest, ties to the lowest index
+    idx, d2 = _arrays.nearest_centres(far, centers)
+    ref_idx, ref_dist = get_engine("numpy").nearest(far, centers)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(np.sqrt(d2), ref_dist)
+
+
+def test_numba_nearest_through_a_tree_equals_the_reference(monkeypatch):
+    from meanshift._engines._numba import _engine
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 40, size=(2000, 3)).astype(np.float64)
+    centers = rng.integers(0, 40, size=(500, 3)).astype(np.float64)
+    centers[7] = centers[3]
+    monkeypatch.setattr(_engine, "TREE_NEAREST_PAIRS", 0)
+    idx, dist = get_engine("numba").nearest(X, centers)
+    ref_idx, ref_dist = get_engine("numpy").nearest(X, centers)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_bounds"]
+__all__ = ["column_bounds", "nearest_centres", "first_within", "TREE_MIN_PAIRS"]
 
 
 def column_bounds(a):
@@ -15,3 +15,72 @@ def column_bounds(a):
     lo = np.array([a[:, j].min() for j in range(a.shape[1])], dtype=a.dtype)
     hi = np.array([a[:, j].max() for j in range(a.shape[1])], dtype=a.dtype)
     return lo, hi
+
+
+#: Points x centres below which the exact all-pairs comparison is used (it is cheap).
+TREE_MIN_PAIRS = 2**22
+_K = 8
+
+
+def _sq(points, centers, idx):
+    """Squared distances of every point to its candidate centres ``idx`` (n, K), by the
+    same formula as the all-pairs comparison (coordinate differences, then the sum)."""
+    diff = points[:, None, :] - centers[idx]
+    return np.einsum("ijk,ijk->ij", diff, diff)
+
+
+def _brute(points, centers):
+    diff = points[:, None, :] - centers[None, :, :]
+    return np.einsum("ijk,ijk->ij", diff, diff)
+
+
+def nearest_centres(points, centers, tree=None):
+    """``(index, squared distance)`` of the nearest centre of every point, ties to the
+    lowest index, through a k-d tree of the centres: O(n log k) instead of O(n k).
+
+    The 8 nearest candidates of the tree are compared exactly; a point whose 8th
+    candidate ties with the best is compared with every centre."""
+    from scipy.spatial import cKDTree
+
+    k = centers.shape[0]
+    K = min(_K, k)
+    tree = cKDTree(centers) if tree is None else tree
+    _, idx = tree.query(points, k=K)
+    idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
+    d2 = _sq(points, centers, idx)
+    best = d2.min(axis=1)
+    out = np.where(d2 == best[:, None], idx, k).min(axis=1)
+    unsure = (d2[:, -1] == best) & (K < k)
+    for i in np.flatnonzero(unsure):
+        row = _brute(points[i : i + 1], centers)[0]
+        out[i] = int(np.argmin(row))
+        best[i] = row[out[i]]
+    return out, best
+
+
+def first_within(points, centers, radius, tree=None):
+    """``(index, inside)``: the lowest-index centre within ``radius`` of every point
+    (``d2 <= radius**2``), through a k-d tree; where none is, the nearest centre (ties to
+    the lowest index) and ``inside`` False."""
+    from scipy.spatial import cKDTree
+
+    k = centers.shape[0]
+    K = min(_K, k)
+    r2 = float(radius) ** 2
+    tree = cKDTree(centers) if tree is None else tree
+    _, idx = tree.query(points, k=K)
+    idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
+    d2 = _sq(points, centers, idx)
+    within = d2 <= r2
+    first = np.where(within, idx, k).min(axis=1)
+    # All K candidates inside: a centre of lower index may be inside too, further out.
+    for i in np.flatnonzero(within.all(axis=1) & (K < k)):
+        near = np.asarray(tree.query_ball_point(points[i], float(radius) * (1 + 1e-9)),
+                          dtype=np.int64)
+        dd = _sq(points[i : i + 1], centers, near[None, :])[0]
+        first[i] = int(near[dd <= r2].min())
+    inside = first < k
+    if not inside.all():
+        out = ~inside
+        first[out] = nearest_centres(points[out], centers, tree)[0]
+    return first, inside

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import TREE_MIN_PAIRS, first_within
 from .compression import bin_rows
 
 __all__ = ["attach", "orphan_mask", "label_rows", "labels_from_ends", "nearest_labels",
@@ -28,11 +29,14 @@ def attach(points, centers, radius):
     within ``radius``; where none is, the nearest centre.
 
     Returns ``(cluster, inside)``: the index and whether a centre was within ``radius``.
-    Ties in distance go to the lowest index.
+    Ties in distance go to the lowest index.  With many centres the candidates come from
+    a k-d tree of the centres (O(n log k), same answer).
     """
     points = np.asarray(points, dtype=np.float64)
     centers = np.asarray(centers, dtype=np.float64)
     n, k = points.shape[0], centers.shape[0]
+    if n * k > TREE_MIN_PAIRS and k > 1:  # many modes: through a tree, not all pairs
+        return first_within(points, centers, radius)
     cluster = np.empty(n, dtype=np.int64)
     inside = np.empty(n, dtype=bool)
     rows = max(1, _BLOCK // max(1, k * points.shape[1]))

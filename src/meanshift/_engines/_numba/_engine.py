@@ -46,6 +46,7 @@ import time
 import numpy as np
 from numba import njit, prange
 
+from ..._arrays import nearest_centres
 from ..._kernels import Kernel
 from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, numba_threads
@@ -138,6 +139,9 @@ def _nearest(X, centers):
     return idx, dist
 
 
+#: Points x centres above which ``nearest`` goes through a k-d tree of the centres (the
+#: compiled all-pairs loop is faster below).
+TREE_NEAREST_PAIRS = 2**26
 #: With a progress callback, the fused climb reports about this often (seconds).
 PROGRESS_SECONDS = 0.25
 _FIRST_BATCH = 256
@@ -234,5 +238,9 @@ class NumbaEngine(Engine):
         centers = np.ascontiguousarray(centers, dtype=np.float64)
         if centers.shape[0] == 0:
             raise ValueError("nearest() needs at least one centre.")
+        if centers.shape[0] > 64 and X.shape[0] * centers.shape[0] > TREE_NEAREST_PAIRS:
+            # Many centres (a tiny bandwidth): a k-d tree of them, not all pairs.
+            idx, d2 = nearest_centres(np.asarray(X, dtype=np.float64), centers)
+            return idx, np.sqrt(d2)
         with numba_threads(self.n_jobs):
             return _nearest(X, centers)
