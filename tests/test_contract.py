@@ -474,6 +474,7 @@ def test_attach_and_nearest_through_a_tree_equal_all_pairs(seed, monkeypatch):
     points = rng.integers(0, 12, size=(3000, 2)) * 0.5
     centers = np.unique(rng.integers(0, 12, size=(300, 2)) * 0.5, axis=0)
     centers = np.vstack([centers, centers[:5]])  # duplicates: ties to the lowest index
+    assert len(centers) > 64  # the tree is used from 65 centres on
     rng.shuffle(centers)
     for radius in (0.5, 1.0, 1.5):
         brute = labels.attach(points, centers, radius)

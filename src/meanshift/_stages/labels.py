@@ -35,7 +35,7 @@ def attach(points, centers, radius):
     points = np.asarray(points, dtype=np.float64)
     centers = np.asarray(centers, dtype=np.float64)
     n, k = points.shape[0], centers.shape[0]
-    if n * k > TREE_MIN_PAIRS and k > 1:  # many modes: through a tree, not all pairs
+    if k > 64 and n * k > TREE_MIN_PAIRS:  # many modes: through a tree, not all pairs
         return first_within(points, centers, radius)
     cluster = np.empty(n, dtype=np.int64)
     inside = np.empty(n, dtype=bool)
