@@ -345,3 +345,24 @@ def test_segment_never_overwrites_the_photo(tmp_path, capsys, option):
     code, _, err = run(capsys, *argv)
     assert code == 2 and "is the input file" in err
     assert photo.read_bytes() == before
+
+
+def test_an_interrupted_write_leaves_no_half_file(files, capsys, tmp_path, monkeypatch):
+    out = tmp_path / "labels.csv"
+    out.write_text("an earlier result\n")
+    original = pd.DataFrame.to_csv
+
+    def half_then_fail(self, path, *args, **kwargs):
+        with open(path, "w") as fh:
+            fh.write("label\n0\n")  # part of the table, then the disk fills up
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    code, _, err = run(capsys, "cluster", files["npy"], "--labels", out, *GAUSS)
+    assert code == 1 and "could not write the labels" in err and "No space left" in err
+    assert out.read_text() == "an earlier result\n"  # untouched: the write went elsewhere
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    monkeypatch.setattr(pd.DataFrame, "to_csv", original)
+    code, _, _ = run(capsys, "cluster", files["npy"], "--labels", out, *GAUSS)
+    assert code == 0 and out.read_text().startswith("label\n")
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # a plain file's permissions

@@ -15,6 +15,7 @@ from ._common import (
     _matplotlib_available,
     check_outputs,
     fit_with_progress,
+    written_atomically,
 )
 
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".npy": "npy",
@@ -130,14 +131,15 @@ def _features(frame, args):
 def _write_table(frame, path, what):
     fmt = _format_of(path)
     try:
-        if fmt == "parquet":
-            frame.to_parquet(path, index=False)
-        elif fmt == "npy":
-            import numpy as np
+        with written_atomically(path) as tmp:
+            if fmt == "parquet":
+                frame.to_parquet(tmp, index=False)
+            elif fmt == "npy":
+                import numpy as np
 
-            np.save(path, frame.to_numpy())
-        else:
-            frame.to_csv(path, index=False, sep="\t" if str(path).endswith(".tsv") else ",")
+                np.save(tmp, frame.to_numpy())
+            else:
+                frame.to_csv(tmp, index=False, sep="\t" if str(path).endswith(".tsv") else ",")
     except ImportError as exc:
         raise CLIError(f"writing {fmt} needs a missing package ({exc}): {CLI_HINT}") from exc
     except OSError as exc:
@@ -214,13 +216,15 @@ def _cluster(args) -> int:
         if X.shape[1] > 2:
             ax.set_title(ax.get_title() + " (PCA projection)")
         try:
-            ax.figure.savefig(args.plot)
+            with written_atomically(args.plot) as tmp:
+                ax.figure.savefig(tmp)
         except (OSError, ValueError) as exc:
             raise CLIError(f"could not write the picture to {args.plot!r}: {exc}") from exc
         written.append(args.plot)
     if args.summary:
         try:
-            Path(args.summary).write_text(json.dumps(summary, indent=2) + "\n")
+            with written_atomically(args.summary) as tmp:
+                tmp.write_text(json.dumps(summary, indent=2) + "\n")
         except OSError as exc:
             raise CLIError(f"could not write the summary to {args.summary!r}: {exc}") from exc
         written.append(args.summary)

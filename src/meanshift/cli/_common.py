@@ -7,10 +7,13 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["CLIError", "CLIUsageError", "fit_with_progress", "check_outputs", "KERNEL_NAMES",
+__all__ = ["CLIError", "CLIUsageError", "fit_with_progress", "check_outputs", "written_atomically",
+           "KERNEL_NAMES",
            "PLOT_HINT", "CLI_HINT"]
 
 logger = logging.getLogger("meanshift.cli")
@@ -30,6 +33,28 @@ class CLIUsageError(CLIError):
     """Options that cannot be carried out as given (exit code 2, as for bad options)."""
 
     exit_code = 2
+
+
+@contextmanager
+def written_atomically(path):
+    """Yield a temporary path next to ``path`` (same suffix, so writers pick the same
+    format); when the block succeeds it is renamed onto ``path``, else removed: an
+    interrupted or failed write never leaves a half-written file, nor destroys an
+    existing one."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
+    os.close(fd)
+    tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # the permissions a plain open() would give
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_outputs(source, outputs):

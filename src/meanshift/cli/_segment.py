@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from ._common import CLIError, check_outputs
+from ._common import CLIError, check_outputs, written_atomically
 
 __all__ = ["add_parser"]
 
@@ -130,31 +130,33 @@ def _write_labels(path, labels):
 
     ext = os.path.splitext(path)[1].lower()
     k = int(labels.max()) + 1 if labels.size else 0
-    if ext == ".npy":
-        np.save(path, labels)
-    elif ext in (".tif", ".tiff"):
-        import tifffile
-
-        tifffile.imwrite(path, labels.astype(np.uint32), photometric="minisblack")
-    elif ext == ".png":
-        if labels.ndim != 2:
-            raise _CliError("a .png label image must be 2-D; write .tif or .npy for volumes",
-                            _EXIT_USAGE)
-        if k > 65536:
-            raise _CliError(f"{k} regions do not fit a 16-bit PNG; write .tif or .npy",
-                            _EXIT_USAGE)
-        from PIL import Image
-
-        Image.fromarray(labels.astype(np.uint16)).save(path)
-    else:
+    if ext not in (".npy", ".tif", ".tiff", ".png"):
         raise _CliError(f"unknown output format {ext!r}: use .png, .tif/.tiff or .npy",
                         _EXIT_USAGE)
+    if ext == ".png" and labels.ndim != 2:
+        raise _CliError("a .png label image must be 2-D; write .tif or .npy for volumes",
+                        _EXIT_USAGE)
+    if ext == ".png" and k > 65536:
+        raise _CliError(f"{k} regions do not fit a 16-bit PNG; write .tif or .npy",
+                        _EXIT_USAGE)
+    with written_atomically(path) as tmp:
+        if ext == ".npy":
+            np.save(tmp, labels)
+        elif ext in (".tif", ".tiff"):
+            import tifffile
+
+            tifffile.imwrite(tmp, labels.astype(np.uint32), photometric="minisblack")
+        else:
+            from PIL import Image
+
+            Image.fromarray(labels.astype(np.uint16)).save(tmp)
 
 
 def _write_picture(path, rgb):
     from PIL import Image
 
-    Image.fromarray(rgb).save(path)
+    with written_atomically(path) as tmp:
+        Image.fromarray(rgb).save(tmp)
 
 
 def _run(args) -> int:
