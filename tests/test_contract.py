@@ -502,3 +502,21 @@ def test_numba_nearest_through_a_tree_equals_the_reference(monkeypatch):
     ref_idx, ref_dist = get_engine("numpy").nearest(X, centers)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(dist, ref_dist)
+
+
+@pytest.mark.parametrize("call,kwargs,message", [
+    ("auto_bandwidth", {"n_sample": True}, r"'n_sample' parameter of auto_bandwidth must be "
+                                           r"an int in the range \[2, inf\)\. Got True"),
+    ("auto_bandwidth", {"min_cluster_fraction": 2.0}, r"'min_cluster_fraction' parameter .* "
+                                                      r"range \(0\.0, 1\.0\)\. Got 2\.0"),
+    ("auto_bandwidth", {"kernel": "box"}, r"'kernel' parameter of auto_bandwidth"),
+    ("estimate_bandwidth", {"quantile": True}, r"'quantile' parameter must be in \[0, 1\]; "
+                                               r"got True"),
+    ("estimate_bandwidth", {"n_samples": True}, r"'n_samples' parameter must be >= 1; got True"),
+])
+def test_bandwidth_functions_validate_like_the_estimator(call, kwargs, message, blobs):
+    import meanshift
+
+    X, _ = blobs
+    with pytest.raises(ValueError, match=message):
+        getattr(meanshift, call)(X[:100], **kwargs)

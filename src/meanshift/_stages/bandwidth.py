@@ -23,12 +23,16 @@ that persists longest.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array, check_random_state, gen_batches
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.random import sample_without_replacement
 
-from .._kernels import get_kernel
+from .._kernels import KERNELS, Kernel, get_kernel
+from .._params import Number
 
 __all__ = ["estimate_bandwidth", "auto_bandwidth", "choose_bandwidth",
            "per_feature_bandwidth"]
@@ -74,12 +78,13 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     >>> round(float(estimate_bandwidth(X, quantile=0.5)), 4)
     1.6191
     """
-    if not (0 <= quantile <= 1):
+    if isinstance(quantile, bool) or not isinstance(quantile, Real) or not (
+            0 <= float(quantile) <= 1):
         raise ValueError(f"The 'quantile' parameter must be in [0, 1]; got {quantile!r}.")
     X = check_array(X, input_name="X")
     random_state = check_random_state(random_state)
     if n_samples is not None:
-        if int(n_samples) < 1:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"The 'n_samples' parameter must be >= 1; got {n_samples!r}.")
         X = X[random_state.permutation(X.shape[0])[: int(n_samples)]]
     if X.shape[0] > EXACT_MAX_SAMPLES:
@@ -194,6 +199,21 @@ def _longest_run(counts, min_run=3):
     return -best[2], best[3]
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "kernel": [StrOptions(set(KERNELS)), Kernel],
+        "sample_weight": ["array-like", None],
+        "engine": [str, object, None],
+        "random_state": ["random_state"],
+        "n_sample": [Number(Integral, 2, None, closed="left")],
+        "n_grid": [Number(Integral, 2, None, closed="left")],
+        "min_cluster_fraction": [Number(Real, 0, 1, closed="neither")],
+        "min_run": [Number(Integral, 1, None, closed="left")],
+        "return_profile": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def auto_bandwidth(
     X,
     *,
