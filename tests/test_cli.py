@@ -366,3 +366,16 @@ def test_an_interrupted_write_leaves_no_half_file(files, capsys, tmp_path, monke
     code, _, _ = run(capsys, "cluster", files["npy"], "--labels", out, *GAUSS)
     assert code == 0 and out.read_text().startswith("label\n")
     assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # a plain file's permissions
+
+
+def test_header_only_and_other_delimiters_are_named(tmp_path, capsys):
+    header = tmp_path / "header.csv"
+    header.write_text("x,y\n")
+    code, _, err = run(capsys, "cluster", header, "--quiet")
+    assert code == 1 and "has no data rows (only a header: x, y)" in err
+    semi = tmp_path / "semi.csv"
+    semi.write_text("x;y\n1;2\n3;4\n5;6\n")
+    code, _, err = run(capsys, "cluster", semi, "--quiet")
+    assert code == 1 and "separated by ';': try --delimiter ';'" in err
+    code, out, _ = run(capsys, "cluster", semi, "--delimiter", ";", "--quiet")
+    assert code == 0 and "3 points x 2 features" in out

@@ -100,6 +100,9 @@ def _pick_columns(frame, spec, what="--columns"):
 def _features(frame, args):
     import numpy as np
 
+    if len(frame) == 0:
+        raise CLIError(f"{str(args.file)!r} has no data rows (only a header: "
+                       f"{', '.join(str(c) for c in frame.columns) or 'none'})")
     weight_col = _pick_columns(frame, args.weights, "--weights")[0] if args.weights else None
     if args.columns:
         cols = _pick_columns(frame, args.columns)
@@ -108,10 +111,14 @@ def _features(frame, args):
     bad = [str(c) for c in cols if frame[c].dtype.kind not in "biuf"]
     if bad:
         numeric = ", ".join(str(c) for c in frame.columns if frame[c].dtype.kind in "biuf")
+        sample = " ".join(str(v) for v in frame[cols[0]].head(3)) + " " + str(cols[0])
+        other = [d for d in (";", "\t", "|", " ") if d in sample]
+        hint = (f" The values look separated by {other[0]!r}: try --delimiter "
+                f"{other[0]!r}." if other and not args.delimiter else "")
         raise CLIError(
             f"non-numeric column(s): {', '.join(bad)}. Choose numeric columns with "
             f"--columns (the numeric ones are: "
-            f"{numeric or 'none'})"
+            f"{numeric or 'none'}).{hint}"
         )
     X = frame[cols].to_numpy(dtype=np.float64)
     if X.shape[0] == 0:
