@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_bounds", "nearest_centres", "first_within", "TREE_MIN_PAIRS"]
+__all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
+           "TREE_MIN_PAIRS"]
+
+
+def is_dask(obj) -> bool:
+    """True for dask arrays, dataframes and series (checked without importing dask)."""
+    return type(obj).__module__.startswith("dask")
+
+
+def is_tensor(obj) -> bool:
+    """True for a torch tensor (checked without importing torch)."""
+    return type(obj).__module__.startswith("torch") and hasattr(obj, "detach")
 
 
 def column_bounds(a):

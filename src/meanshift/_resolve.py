@@ -17,6 +17,7 @@ import logging
 
 import numpy as np
 
+from ._arrays import is_dask, is_tensor
 from ._engines import ENGINES, engine_available, get_engine
 from ._kernels import get_kernel
 from ._pipeline import Plan
@@ -40,8 +41,7 @@ DASK_ALL_SEEDS_MAX = 10_000
 def resolve_engine(engine, X=None, device="auto", lazy=None):
     """Name of the engine to use and why (a ``device`` other than "auto" asks for torch;
     ``lazy``: the rows are a dask array, by default when X is one)."""
-    module = type(X).__module__ if X is not None else ""
-    lazy = module.startswith("dask") if lazy is None else lazy
+    lazy = is_dask(X) if lazy is None else lazy
     if lazy and engine not in ("auto", "dask"):
         raise ValueError(
             f"Dask input runs on engine='dask' (or 'auto'); got engine={engine!r}. "
@@ -51,7 +51,7 @@ def resolve_engine(engine, X=None, device="auto", lazy=None):
         return engine, "requested"
     if lazy and "dask" in ENGINES:
         return "dask", "input is a dask array"
-    if module.startswith("torch") and "torch" in ENGINES:
+    if is_tensor(X) and "torch" in ENGINES:
         return "torch", "input is a torch tensor"
     if device != "auto" and "torch" in ENGINES:
         return "torch", f"device={device!r} requested"
@@ -117,8 +117,7 @@ def make_plan(model, rows, X_in, feature_scale):
     kernel = get_kernel(model.kernel)
     engine_name, engine_why = resolve_engine(model.engine, X_in, model.device, rows.lazy)
     device = model.device
-    if device == "auto" and type(X_in).__module__.startswith("torch") and (
-            X_in.device.type != "cpu"):
+    if device == "auto" and is_tensor(X_in) and X_in.device.type != "cpu":
         device = str(X_in.device)
     engine = _engine(model, engine_name, device)
     algorithm, algorithm_why = resolve_algorithm(model.algorithm, rows.n, rows.d)

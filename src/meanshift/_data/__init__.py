@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from .._arrays import is_tensor
 from ._dask import (
     NUMPY_CHUNK_ROWS,
     DaskRows,
@@ -27,11 +28,6 @@ from ._memory import MemoryRows, raise_if_invalid
 
 __all__ = ["MemoryRows", "DaskRows", "read_rows", "is_dask", "is_tensor", "untensor",
            "check_sample_weight", "raise_if_invalid", "as_tensor", "sample_rows"]
-
-
-def is_tensor(X) -> bool:
-    """True for a torch tensor (checked without importing torch)."""
-    return type(X).__module__.startswith("torch") and hasattr(X, "detach")
 
 
 def untensor(X):

@@ -22,6 +22,7 @@ import os
 import numpy as np
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
+from .._arrays import is_dask
 from ._memory import Rows, raise_if_invalid
 
 __all__ = ["DaskRows", "as_dask_array", "as_dask_weights", "dask_modules", "is_dask",
@@ -63,11 +64,6 @@ def persist(*arrays):
     from .._engines._dask import persist as _persist
 
     return _persist(*arrays)
-
-
-def is_dask(obj) -> bool:
-    """True for dask arrays, dataframes and series, checked without importing dask."""
-    return type(obj).__module__.startswith("dask")
 
 
 def as_dask_array(X, *, model, reset):

@@ -31,6 +31,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._arrays import is_dask
 from .._kernels import Kernel, get_kernel
 from ._contract import Bound, Engine
 from ._threads import check_n_jobs
@@ -43,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         f'The dask engine needs dask ({exc}). Install it with: pip install "meanshift[dask]".'
     ) from exc
 
-__all__ = ["DaskEngine", "cpu_engine_name", "is_dask_collection", "tree_reduce", "row_blocks",
+__all__ = ["DaskEngine", "cpu_engine_name", "tree_reduce", "row_blocks",
            "persist"]
 
 logger = logging.getLogger("meanshift")
@@ -51,11 +52,6 @@ logger = logging.getLogger("meanshift")
 # Persist the data when they take at most this fraction of the scheduler's memory: during
 # a fit every chunk's neighbour index takes about the chunk's size again on its worker.
 _PERSIST_FRACTION = 1.0 / 3.0
-
-
-def is_dask_collection(obj) -> bool:
-    """True for dask arrays, dataframes and series (checked without importing dask)."""
-    return type(obj).__module__.startswith("dask")
 
 
 def cpu_engine_name() -> str:
@@ -158,7 +154,7 @@ def row_blocks(data, weights):
     chunks = data.to_delayed().ravel()
     if weights is None:
         return data, [(c, None) for c in chunks]
-    if not is_dask_collection(weights):
+    if not is_dask(weights):
         weights = da.from_array(np.asarray(weights, dtype=np.float64), chunks=(data.chunks[0],))
     elif weights.chunks[0] != data.chunks[0]:
         weights = weights.rechunk((data.chunks[0],))
@@ -183,7 +179,7 @@ _WARNED: set = set()
 def fits_in_memory(*arrays) -> bool:
     """True when the dask arrays take at most ``_PERSIST_FRACTION`` of the scheduler's
     memory (they are then persisted, and their chunks' indexes kept during a fit)."""
-    nbytes = sum(a.nbytes for a in arrays if a is not None and is_dask_collection(a))
+    nbytes = sum(a.nbytes for a in arrays if a is not None and is_dask(a))
     return nbytes <= _PERSIST_FRACTION * _scheduler_memory()
 
 
@@ -191,7 +187,7 @@ def persist(*arrays):
     """The dask arrays (None passes through) persisted in the workers' memory when they
     fit (:func:`fits_in_memory`); else unchanged, with a warning, once per array (every
     step re-reads them)."""
-    arrays_ = [a for a in arrays if a is not None and is_dask_collection(a)]
+    arrays_ = [a for a in arrays if a is not None and is_dask(a)]
     if not fits_in_memory(*arrays_):
         names = tuple(a.name for a in arrays_)
         if names not in _WARNED:
@@ -203,7 +199,7 @@ def persist(*arrays):
             )
         return arrays
     done = iter(dask.persist(*arrays_))
-    return tuple(next(done) if a is not None and is_dask_collection(a) else a for a in arrays)
+    return tuple(next(done) if a is not None and is_dask(a) else a for a in arrays)
 
 
 class _DaskBound(Bound):
@@ -290,7 +286,7 @@ class DaskEngine(Engine):
         return _cpu_engine(self.cpu_engine)
 
     def _bind(self, data, weights, bandwidth, kernel: Kernel):
-        if not is_dask_collection(data):
+        if not is_dask(data):
             return self.cpu.bind(data, weights, bandwidth=bandwidth, kernel=kernel)
         return _DaskBound(self, data, weights, bandwidth, kernel)
 
