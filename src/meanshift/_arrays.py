@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import EDGE, reach2
+
 __all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
-           "TREE_MIN_PAIRS"]
+           "sq_dist", "first_nearest", "TREE_MIN_PAIRS"]
 
 
 def is_dask(obj) -> bool:
@@ -33,16 +35,36 @@ TREE_MIN_PAIRS = 2**22
 _K = 8
 
 
+def sq_dist(a, b):
+    """Squared distances between the rows of ``a`` (m, d) and of ``b`` (k, d), shape
+    (m, k): coordinate differences, squared and added feature by feature in order (no
+    ``|a|^2 + |b|^2 - 2ab`` cancellation).  ``b`` may also be (m, k, d): each row of ``a``
+    against its own k candidates."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    bb = b if b.ndim == 3 else b[None, :, :]
+    out = np.square(a[:, None, 0] - bb[:, :, 0])
+    for j in range(1, a.shape[1]):
+        t = a[:, None, j] - bb[:, :, j]
+        out += t * t
+    return out
+
+
+def first_nearest(d2):
+    """``(index, squared distance)`` of the nearest column of every row of ``d2``, ties
+    (within the boundary rule's :data:`~meanshift._kernels.EDGE`) to the lowest index."""
+    best = d2.min(axis=1)
+    idx = np.argmax(d2 <= best[:, None] * EDGE, axis=1)
+    return idx, d2[np.arange(d2.shape[0]), idx]
+
+
 def _sq(points, centers, idx):
-    """Squared distances of every point to its candidate centres ``idx`` (n, K), by the
-    same formula as the all-pairs comparison (coordinate differences, then the sum)."""
-    diff = points[:, None, :] - centers[idx]
-    return np.einsum("ijk,ijk->ij", diff, diff)
+    """Squared distances of every point to its candidate centres ``idx`` (n, K)."""
+    return sq_dist(points, centers[idx])
 
 
 def _brute(points, centers):
-    diff = points[:, None, :] - centers[None, :, :]
-    return np.einsum("ijk,ijk->ij", diff, diff)
+    return sq_dist(points, centers)
 
 
 def nearest_centres(points, centers, tree=None):
@@ -60,24 +82,25 @@ def nearest_centres(points, centers, tree=None):
     idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
     d2 = _sq(points, centers, idx)
     best = d2.min(axis=1)
-    out = np.where(d2 == best[:, None], idx, k).min(axis=1)
-    unsure = (d2[:, -1] == best) & (K < k)
+    tie = d2 <= best[:, None] * EDGE
+    out = np.where(tie, idx, k).min(axis=1)
+    best = np.where(idx == out[:, None], d2, np.inf).min(axis=1)
+    unsure = tie[:, -1] & (K < k)
     for i in np.flatnonzero(unsure):
-        row = _brute(points[i : i + 1], centers)[0]
-        out[i] = int(np.argmin(row))
-        best[i] = row[out[i]]
+        j, b = first_nearest(_brute(points[i : i + 1], centers))
+        out[i], best[i] = j[0], b[0]
     return out, best
 
 
 def first_within(points, centers, radius, tree=None):
     """``(index, inside)``: the lowest-index centre within ``radius`` of every point
-    (``d2 <= radius**2``), through a k-d tree; where none is, the nearest centre (ties to
-    the lowest index) and ``inside`` False."""
+    (boundary rule: ``d2 <= reach2(radius)``), through a k-d tree; where none is, the
+    nearest centre (ties to the lowest index) and ``inside`` False."""
     from scipy.spatial import cKDTree
 
     k = centers.shape[0]
     K = min(_K, k)
-    r2 = float(radius) ** 2
+    r2 = reach2(radius)
     tree = cKDTree(centers) if tree is None else tree
     _, idx = tree.query(points, k=K)
     idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
@@ -86,7 +109,7 @@ def first_within(points, centers, radius, tree=None):
     first = np.where(within, idx, k).min(axis=1)
     # All K candidates inside: a centre of lower index may be inside too, further out.
     for i in np.flatnonzero(within.all(axis=1) & (K < k)):
-        near = np.asarray(tree.query_ball_point(points[i], float(radius) * (1 + 1e-9)),
+        near = np.asarray(tree.query_ball_point(points[i], float(radius) * (1 + 1e-6)),
                           dtype=np.int64)
         dd = _sq(points[i : i + 1], centers, near[None, :])[0]
         first[i] = int(near[dd <= r2].min())

@@ -32,6 +32,28 @@ Each :class:`Kernel` carries three forms of its profile, side by side below:
   the support: the loops zero the weight beyond their cutoff (the support, or the
   gaussian's truncation radius) by a select, without a branch.
 
+The boundary rule.  Whether a point lies inside the support decides the flat kernel's
+answer outright, and on lattice data (integer features, pixel coordinates, multiples of
+0.1) many points lie *exactly* one bandwidth away, where rounding would otherwise decide:
+``0.3 - 0.2`` is a hair below ``0.1`` and ``0.2000000000000001 - 0.1`` a hair above, a mean
+summed in another order moves by an ulp, a fused multiply-add rounds once instead of twice.
+One rule decides it, in every engine and stage (climb, merge, labels, orphans, images):
+
+    a point is within reach ``r`` of a position when  ``|x - s|**2 <= r**2 * EDGE``,
+
+``EDGE = 1 + 2**-30`` (``u2 <= EDGE`` in normalised units).  The ball is closed, and the
+slack of about 1e-9 in ``u2`` absorbs the rounding of every engine (float64 distances and
+means are off by about 1e-15 relative), so a point at exactly one bandwidth counts as
+inside however it was computed, and the answer is the one exact arithmetic gives:
+scikit-learn's wherever its own arithmetic is exact (e.g. a lattice of spacing 0.25 or
+1), and on a decimal lattice the answer scikit-learn gives on the same lattice scaled to
+integers.  (Only a point between 1 and 1 + 5e-10 bandwidths away, which continuous data
+essentially never have, is decided differently from a plain ``<=``.)  Nearest-centre ties
+follow the same rule: among the centres within ``EDGE`` of the nearest (in squared
+distance), the first one.  Image segmentation, which computes in float32, uses
+``EDGE32 = 1 + 2**-16`` for the same purpose.  The torch engine in float32 decides at
+float32 precision (its rounding is larger than the slack); in float64 it follows the rule.
+
 Compiled loops pick a kernel by its :attr:`Kernel.code` through :func:`compiled_weight`
 (called with a literal code, so the choice is resolved at compile time).
 
@@ -51,7 +73,20 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["Kernel", "KERNELS", "get_kernel", "compiled_weight", "fast_exp"]
+__all__ = ["Kernel", "KERNELS", "get_kernel", "compiled_weight", "fast_exp", "EDGE", "EDGE32",
+           "reach2"]
+
+#: Slack of the boundary rule (see the module notes): within reach ``r`` means
+#: ``d2 <= r * r * EDGE``.
+EDGE = 1.0 + 2.0**-30
+#: The same for computations in float32.
+EDGE32 = 1.0 + 2.0**-16
+
+
+def reach2(radius: float, edge: float = EDGE) -> float:
+    """The squared distance up to which a point is within ``radius`` (boundary rule)."""
+    radius = float(radius)
+    return radius * radius * edge
 
 
 @intrinsic
@@ -99,11 +134,11 @@ def fast_exp(u):
 
 # -- flat ------------------------------------------------------------------------------
 def _flat_numpy(u2):
-    return (u2 <= 1.0).astype(u2.dtype)
+    return (u2 <= EDGE).astype(u2.dtype)
 
 
 def _flat_torch(u2):
-    return (u2 <= 1.0).to(u2.dtype)
+    return (u2 <= EDGE).to(u2.dtype)
 
 
 @njit(cache=True, inline="always")
@@ -136,7 +171,8 @@ def _epanechnikov_torch(u2):
 
 @njit(cache=True, inline="always")
 def _epanechnikov_compiled(u2, one):
-    return one - u2
+    # Clamped: the cutoff's slack (EDGE) lets u2 exceed 1 by a hair.
+    return max(one - u2, 0.0 * one)
 
 
 # -- triangular ------------------------------------------------------------------------
@@ -150,7 +186,7 @@ def _triangular_torch(u2):
 
 @njit(cache=True, inline="always")
 def _triangular_compiled(u2, one):
-    return one - math.sqrt(u2)
+    return max(one - math.sqrt(u2), 0.0 * one)
 
 
 @njit(cache=True, inline="always")

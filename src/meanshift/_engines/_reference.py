@@ -1,7 +1,9 @@
 """The NumPy reference engine: exact, chunked, vectorised over seeds.
 
 This engine is the test oracle for every other engine, so it stays simple: distances are
-computed from coordinate differences (no ``|a|^2 + |b|^2 - 2ab`` cancellation), all
+computed from coordinate differences (no ``|a|^2 + |b|^2 - 2ab`` cancellation) and added
+feature by feature (:func:`meanshift._arrays.sq_dist`), the support decided by the boundary
+rule of :mod:`meanshift._kernels`, all
 arithmetic is float64, the kernel is its NumPy form (:attr:`Kernel.numpy`, never
 truncated), and memory is bounded by processing blocks of seeds x data of at most
 ``block_elements`` numbers; no n x n matrix is ever formed.
@@ -11,16 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import first_nearest
+from .._arrays import sq_dist as _sq_dist
 from .._kernels import Kernel
 from ._contract import Bound, Engine
 from ._threads import check_n_jobs
 
 __all__ = ["NumpyEngine"]
-
-
-def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = a[:, None, :] - b[None, :, :]
-    return np.einsum("ijk,ijk->ij", diff, diff)
 
 
 class _NumpyBound(Bound):
@@ -86,8 +85,7 @@ class NumpyEngine(Engine):
         dist = np.empty(n)
         rows = max(1, self.block_elements // max(1, centers.shape[0] * X.shape[1]))
         for r0 in range(0, n, rows):
-            d2 = _sq_dist(X[r0 : r0 + rows], centers)
-            j = np.argmin(d2, axis=1)
+            j, best = first_nearest(_sq_dist(X[r0 : r0 + rows], centers))
             idx[r0 : r0 + rows] = j
-            dist[r0 : r0 + rows] = np.sqrt(d2[np.arange(j.size), j])
+            dist[r0 : r0 + rows] = np.sqrt(best)
         return idx, dist

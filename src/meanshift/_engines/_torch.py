@@ -34,7 +34,7 @@ import re
 import numpy as np
 import torch
 
-from .._kernels import Kernel, get_kernel
+from .._kernels import EDGE, Kernel, get_kernel
 from ._contract import Bound, ClimbResult, Engine, report
 from ._threads import check_n_jobs, torch_threads
 
@@ -343,7 +343,10 @@ class TorchEngine(Engine):
             C64 = self._tensor64(centers).reshape(k, C.d)
             for r0 in range(0, n, rows):
                 X64 = Xd[r0 : r0 + rows]
-                j = torch.argmin(self._sq_dist((X64 - C.origin).to(self.dtype), C, 0, k), dim=1)
+                d2 = self._sq_dist((X64 - C.origin).to(self.dtype), C, 0, k)
+                # Ties (within the boundary rule's slack) go to the lowest index.
+                best = d2.min(dim=1, keepdim=True).values
+                j = (d2 <= best * EDGE).to(torch.uint8).argmax(dim=1)
                 idx[r0 : r0 + rows] = j
                 # The distance to the chosen centre, again in float64 from coordinates.
                 dist[r0 : r0 + rows] = (X64 - C64[j]).square_().sum(dim=1).sqrt_()

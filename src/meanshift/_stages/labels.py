@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._arrays import TREE_MIN_PAIRS, first_within
+from .._arrays import TREE_MIN_PAIRS, first_nearest, first_within, sq_dist
+from .._kernels import reach2
 from .compression import bin_rows
 
 __all__ = ["attach", "orphan_mask", "label_rows", "labels_from_ends", "nearest_labels",
@@ -29,8 +30,9 @@ def attach(points, centers, radius):
     within ``radius``; where none is, the nearest centre.
 
     Returns ``(cluster, inside)``: the index and whether a centre was within ``radius``.
-    Ties in distance go to the lowest index.  With many centres the candidates come from
-    a k-d tree of the centres (O(n log k), same answer).
+    Ties in distance go to the lowest index; "within" is the boundary rule of
+    :mod:`meanshift._kernels` (``d2 <= reach2(radius)``).  With many centres the
+    candidates come from a k-d tree of the centres (O(n log k), same answer).
     """
     points = np.asarray(points, dtype=np.float64)
     centers = np.asarray(centers, dtype=np.float64)
@@ -40,20 +42,21 @@ def attach(points, centers, radius):
     cluster = np.empty(n, dtype=np.int64)
     inside = np.empty(n, dtype=bool)
     rows = max(1, _BLOCK // max(1, k * points.shape[1]))
-    r2 = float(radius) ** 2
+    r2 = reach2(radius)
     for r0 in range(0, n, rows):
-        diff = points[r0 : r0 + rows, None, :] - centers[None, :, :]
-        d2 = np.einsum("ijk,ijk->ij", diff, diff)
+        d2 = sq_dist(points[r0 : r0 + rows], centers)
         within = d2 <= r2
         has = within.any(axis=1)
-        cluster[r0 : r0 + rows] = np.where(has, within.argmax(axis=1), d2.argmin(axis=1))
+        cluster[r0 : r0 + rows] = np.where(has, within.argmax(axis=1), first_nearest(d2)[0])
         inside[r0 : r0 + rows] = has
     return cluster, inside
 
 
 def orphan_mask(distance, reach):
-    """Points farther than ``reach`` from their centre (orphans when cluster_all=False)."""
-    return np.asarray(distance) > reach
+    """Points farther than ``reach`` from their centre (orphans when cluster_all=False),
+    by the boundary rule: a point at exactly ``reach`` is not an orphan."""
+    distance = np.asarray(distance, dtype=np.float64)
+    return distance * distance > reach2(reach)
 
 
 def nearest_labels(X, engine, centers, reach, cluster_all):

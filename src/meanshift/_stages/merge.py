@@ -2,8 +2,11 @@
 
 The rule is scikit-learn's: sort the end points by density (highest first; ties by
 coordinates, lexicographically descending), then walk the list keeping a point and
-suppressing every later point within ``radius`` of a kept one.  The order of the input
-rows does not matter; the result depends only on the set of (mode, density) pairs.
+suppressing every later point within ``radius`` of a kept one ("within" by the boundary
+rule of :mod:`meanshift._kernels`).  The end points are first rounded (:func:`snap`) to
+about 1.5e-8 radii, so that the ulps by which engines differ cannot change the outcome.
+The order of the input rows does not matter; the result depends only on the set of
+(mode, density) pairs.
 """
 
 from __future__ import annotations
@@ -11,10 +14,33 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .._arrays import sq_dist
+from .._kernels import reach2
 from .labels import attach
 
-__all__ = ["merge_modes"]
+__all__ = ["merge_modes", "snap", "SNAP_BITS"]
 
+#: End points are rounded to multiples of ``radius / 2**SNAP_BITS`` before they are
+#: merged (about 1.5e-8 radii: far below the 1e-3 bandwidths to which a climb converges).
+SNAP_BITS = 26
+
+
+def snap(points, radius):
+    """``points`` rounded to multiples of ``radius * 2**-SNAP_BITS`` (a power-of-two
+    fraction of the radius, so the rounding is exact).
+
+    Two engines that add the same numbers in another order (threads, SIMD lanes, cells,
+    GPU blocks) reach end points an ulp apart; rounded, they are the same numbers, so
+    that duplicates, the density order's ties and the boundary decisions of the merge
+    come out the same in every engine and for any order of the rows."""
+    points = np.asarray(points, dtype=np.float64)
+    grid = float(radius) * 2.0**-SNAP_BITS
+    if not (np.isfinite(grid) and grid > 0):
+        return points
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.rint(points / grid) * grid
+    # Far from the origin (|x| > radius * 2**26) the grid is finer than the floats.
+    return np.where(np.isfinite(out), out, points)
 
 def merge_modes(modes, density, radius):
     """Greedy merge of mode candidates.
@@ -42,7 +68,7 @@ def merge_modes(modes, density, radius):
     if alive.size == 0:
         return np.empty((0, modes.shape[1])), np.empty(0), seed_cluster
     # Exact duplicates are one candidate (scikit-learn keys its candidates by coordinates).
-    cand, inverse = np.unique(modes[alive], axis=0, return_inverse=True)
+    cand, inverse = np.unique(snap(modes[alive], radius), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     cand_density = np.zeros(len(cand))
     np.maximum.at(cand_density, inverse, density[alive])
@@ -54,12 +80,18 @@ def merge_modes(modes, density, radius):
     rank[order] = np.arange(order.size)
     inverse = rank[inverse]
 
+    # The tree finds candidates a little beyond the radius; the boundary rule of
+    # meanshift._kernels decides (the tree's own test would round differently).
     tree = cKDTree(cand)
     keep = np.ones(len(cand), dtype=bool)
+    r2 = reach2(radius)
     for i in range(len(cand)):
         if keep[i]:
-            nbrs = np.asarray(tree.query_ball_point(cand[i], radius), dtype=np.int64)
-            keep[nbrs[nbrs > i]] = False
+            nbrs = np.asarray(tree.query_ball_point(cand[i], radius * (1 + 1e-6)),
+                              dtype=np.int64)
+            nbrs = nbrs[nbrs > i]
+            if nbrs.size:
+                keep[nbrs[sq_dist(cand[i : i + 1], cand[nbrs])[0] <= r2]] = False
     centers, center_density = cand[keep], cand_density[keep]
     # A suppressed candidate belongs to the first kept centre within radius: the one
     # that suppressed it.  attach() applies that same rule to any other end point.

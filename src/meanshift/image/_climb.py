@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .._kernels import compiled_weight
+from .._kernels import EDGE32, compiled_weight
 
 __all__ = ["climb_pixels", "climb_pixels3"]
 
@@ -226,7 +226,7 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, sha
     D, H, W = shape[0], shape[1], shape[2]
     n = planes.shape[1]
     sz, sy, sx = scale[0], scale[1], scale[2]
-    sup2 = support * support
+    sup2 = support * support * EDGE32  # the boundary rule (float32 slack)
     tol2 = tol * tol
     rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
     ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
@@ -318,7 +318,7 @@ def climb_pixels(planes, shape, scale, code, support, tol, max_iter):
     D, H, W = shape[0], shape[1], shape[2]
     C, n = planes.shape
     sz, sy, sx = scale[0], scale[1], scale[2]
-    sup2 = support * support
+    sup2 = support * support * EDGE32  # the boundary rule (float32 slack)
     fs = np.float32(sup2)
     tol2 = tol * tol
     rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0

@@ -47,7 +47,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..._arrays import nearest_centres
-from ..._kernels import Kernel
+from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, numba_threads
 from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
@@ -117,25 +117,36 @@ def _climb(seeds, cols, w, has_w, code, inv_h2, r2, stop, max_iter, mode, axes, 
     return modes, n_iter, converged, density, pairs
 
 
+@njit(cache=True, inline="always")
+def _d2(X, i, centers, j, d):
+    d2 = 0.0
+    for k in range(d):
+        t = X[i, k] - centers[j, k]
+        d2 += t * t
+    return d2
+
+
 @njit(cache=True, parallel=True)
 def _nearest(X, centers):
+    """Nearest centre of every row (ties within EDGE to the lowest index: the boundary
+    rule of :mod:`meanshift._kernels`) and its distance."""
     n, d = X.shape
     m = centers.shape[0]
     idx = np.empty(n, dtype=np.int64)
     dist = np.empty(n)
     for i in prange(n):
         best = np.inf
-        arg = 0
         for j in range(m):
-            d2 = 0.0
-            for k in range(d):
-                t = X[i, k] - centers[j, k]
-                d2 += t * t
-            if d2 < best:
-                best = d2
-                arg = j
+            best = min(best, _d2(X, i, centers, j, d))
+        # Second pass (no per-row buffer): the first centre within the tie slack.
+        tie = best * EDGE
+        arg = 0
+        d2 = _d2(X, i, centers, 0, d)
+        while d2 > tie:
+            arg += 1
+            d2 = _d2(X, i, centers, arg, d)
         idx[i] = arg
-        dist[i] = math.sqrt(best)
+        dist[i] = math.sqrt(d2)
     return idx, dist
 
 
@@ -161,7 +172,7 @@ class _NumbaBound(Bound):
                          self.index.why)
         engine.last_index = (self.index.kind, self.index.why)
         self._args = (*self.index.arrays, kernel.code, 1.0 / self.bandwidth**2,
-                      self.radius * self.radius)
+                      reach2(self.radius))
 
     def partial_sums(self, positions):
         positions = np.ascontiguousarray(positions, dtype=np.float64)
