@@ -7,7 +7,7 @@ import numpy as np
 from ._kernels import EDGE, reach2
 
 __all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
-           "sq_dist", "first_nearest", "TREE_MIN_PAIRS"]
+           "sq_dist", "first_nearest", "TREE_MIN_PAIRS", "mix64", "row_hashes", "hash_column"]
 
 
 def is_dask(obj) -> bool:
@@ -118,3 +118,34 @@ def first_within(points, centers, radius, tree=None):
         out = ~inside
         first[out] = nearest_centres(points[out], centers, tree)[0]
     return first, inside
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def mix64(z):
+    """splitmix64's finaliser on uint64 arrays (wrapping arithmetic): a well-spread
+    64-bit value from any 64-bit input."""
+    z = np.asarray(z, dtype=np.uint64) + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def row_hashes(X, weights=None):
+    """A 64-bit hash of every row's contents (its float64 values, and its weight when
+    given): equal rows hash equal wherever they sit, so that samples keyed by it do not
+    depend on the order of the rows.  (-0.0 hashes as 0.0.)"""
+    X = np.asarray(X, dtype=np.float64)
+    h = np.zeros(X.shape[0], dtype=np.uint64)
+    for j in range(X.shape[1]):
+        h = hash_column(h, X[:, j])
+    return h if weights is None else hash_column(h, weights)
+
+
+def hash_column(h, values):
+    """``h`` (uint64 per row) extended by one float column."""
+    bits = np.ascontiguousarray(np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64)
+    return mix64(h ^ bits)

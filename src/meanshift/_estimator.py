@@ -26,7 +26,7 @@ from ._kernels import KERNELS
 from ._params import Number as _Number
 from ._pipeline import ALGORITHMS, run
 from ._resolve import make_plan
-from ._stages.bandwidth import per_feature_bandwidth
+from ._stages.bandwidth import fit_scale
 from ._stages.labels import label_rows
 from ._stages.merge import merge_modes
 
@@ -357,7 +357,8 @@ default=None
             )
 
     def _scale(self, X):
-        """Data in units of the bandwidth per feature (identity for a scalar bandwidth)."""
+        """Data in the units the fit ran in (:class:`FitScale`: per-feature bandwidths,
+        a power of two)."""
         return X if self._feature_scale is None else X / self._feature_scale
 
     def _unscale(self, X):
@@ -388,11 +389,12 @@ default=None
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # nothing of an earlier fit survives (history_, ...)
         rows = read_rows(self, X, sample_weight, engine=self.engine)
-        self._feature_scale = per_feature_bandwidth(self.bandwidth, rows.d)
+        scale = fit_scale(self.bandwidth, rows)  # exact: per-feature, power of two
+        self._feature_scale = scale.divisor
         rows = rows.scaled(self._feature_scale)
         sample = sample_rows(rows.n, self.max_samples, self.random_state)
         fit_rows = self._fit_rows(rows, sample)
-        self._plan, decisions = make_plan(self, fit_rows, X, self._feature_scale)
+        self._plan, decisions = make_plan(self, fit_rows, X, scale)
         for name, value in decisions.items():
             setattr(self, name, value)
         result = run(fit_rows, self._plan)

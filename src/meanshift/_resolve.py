@@ -111,7 +111,7 @@ def _engine(model, name, device):
     return get_engine(name, **options)
 
 
-def make_plan(model, rows, X_in, feature_scale):
+def make_plan(model, rows, X_in, scale):
     """``(plan, decisions)`` of a fit of ``model`` on ``rows`` (``X_in``: the input as
     given, for its type and device).  ``decisions`` holds what the estimator stores."""
     kernel = get_kernel(model.kernel)
@@ -125,18 +125,19 @@ def make_plan(model, rows, X_in, feature_scale):
     bandwidth, bandwidth_why = choose_bandwidth(
         model.bandwidth, rows, kernel=kernel, engine=engine,
         random_state=model.random_state, n_jobs=model.n_jobs)
-    h = 1.0 if feature_scale is not None else float(bandwidth)
+    # The rows are in the fit's units (scale: per-feature bandwidths, a power of two).
+    h, bandwidth = scale.fit_bandwidth(model.bandwidth, bandwidth)
     seeds, seeds_why = resolve_seeds(model.seeds, model.bin_seeding, rows, algorithm)
     if seeds is not None and not isinstance(seeds, (str, int, np.integer)):
         from ._stages.seeding import check_seed_array
 
         seeds = check_seed_array(seeds, rows.d)
-        seeds = seeds if feature_scale is None else seeds / feature_scale
+        seeds = seeds if scale.divisor is None else seeds / scale.divisor
     device_ = str(getattr(engine, "device", "cpu"))
     logger.info(
         "MeanShift: engine=%s (%s) on %s, algorithm=%s (%s), bandwidth=%s (%s), "
         "seeds=%s (%s), kernel=%s", engine_name, engine_why, device_, algorithm,
-        algorithm_why, np.round(bandwidth, 6), bandwidth_why,
+        algorithm_why, np.array2string(np.asarray(bandwidth), precision=6), bandwidth_why,
         seeds if seeds is None or isinstance(seeds, (str, int)) else "given", seeds_why,
         kernel.name,
     )
@@ -144,9 +145,9 @@ def make_plan(model, rows, X_in, feature_scale):
         algorithm=algorithm, engine=engine, kernel=kernel, bandwidth=h, tol=model.tol,
         max_iter=model.max_iter, seeds=seeds, bin_seeding=model.bin_seeding,
         min_bin_freq=model.min_bin_freq, random_state=model.random_state,
-        merge_radius=h if model.merge_radius is None else float(model.merge_radius),
+        merge_radius=h if model.merge_radius is None else float(model.merge_radius) / scale.power,
         label_by=model.label_by, cluster_all=model.cluster_all,
-        record_history=model.record_history, callback=model.callback,
+        record_history=model.record_history, callback=model.callback, unit=scale.power,
     )
     decisions = dict(engine_=engine_name, device_=device_, algorithm_=algorithm,
                      bandwidth_=bandwidth)

@@ -70,7 +70,9 @@ def check_sample_weight(sample_weight, n_samples):
             f"sample_weight must have shape ({n_samples},), one weight per sample; got "
             f"shape {np.shape(sample_weight)}."
         )
-    raise_if_invalid(True, (bool(np.all(np.isfinite(w))), float(w.min()), float(w.sum())))
+    with np.errstate(over="ignore"):  # an overflowing total is refused, by name
+        total = float(w.sum())
+    raise_if_invalid(True, (bool(np.all(np.isfinite(w))), float(w.min()), total))
     return w
 
 
@@ -95,8 +97,11 @@ def read_rows(estimator, X, sample_weight=None, *, reset=True, engine="auto"):
         return DaskRows(X, as_dask_weights(sample_weight, X))
     # float32 stays float32 (engines compute in float64 from those values); any other
     # dtype becomes float64.  CPU torch tensors are read as arrays.
-    Xn = np.asarray(validate_data(estimator, untensor(X), dtype=[np.float64, np.float32],
-                                  reset=reset))
+    # (scikit-learn checks finiteness by a sum first, which overflows near the float64
+    # limit with a RuntimeWarning before it checks element by element.)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Xn = np.asarray(validate_data(estimator, untensor(X),
+                                      dtype=[np.float64, np.float32], reset=reset))
     w = sample_weight if is_dask(sample_weight) else check_sample_weight(
         sample_weight, Xn.shape[0])
     if engine != "dask" and not is_dask(w):

@@ -22,7 +22,7 @@ import os
 import numpy as np
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from .._arrays import is_dask
+from .._arrays import hash_column, is_dask, row_hashes
 from ._memory import Rows, raise_if_invalid
 
 __all__ = ["DaskRows", "as_dask_array", "as_dask_weights", "dask_modules", "is_dask",
@@ -173,6 +173,20 @@ class DaskRows(Rows):
         if scale is None:
             return self
         return DaskRows(self.X / scale, self.w, from_numpy=self.from_numpy)
+
+    def magnitude(self) -> float:
+        """The largest absolute value of X (one pass over the chunks)."""
+        if self.n == 0 or self.d == 0:
+            return 0.0
+        dask, _ = dask_modules()
+        hi, lo = dask.compute(self.X.max(), self.X.min())
+        return float(max(abs(hi), abs(lo)))
+
+    def hashes(self, weights=None):
+        """A hash of every row's contents (and weight), computed chunk by chunk; the
+        same numbers as for the rows in memory."""
+        h = np.asarray(self.X.map_blocks(row_hashes, drop_axis=1, dtype=np.uint64).compute())
+        return h if weights is None else hash_column(h, weights)
 
     def values(self):
         """All rows in memory, checked (every path that computes them checks them)."""

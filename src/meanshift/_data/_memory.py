@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._arrays import column_bounds, row_hashes
+
 __all__ = ["Rows", "MemoryRows", "raise_if_invalid", "CHUNK_ROWS"]
 
 #: Rows handed to a chunk function at a time by :meth:`MemoryRows.reduce` (bounds the
 #: temporaries of streaming stages such as compression).
 CHUNK_ROWS = 1 << 19
+
+
+#: Largest total sample weight (weighted sums of coordinates, at most 2 in the fit's
+#: units, must stay finite).
+MAX_WEIGHT_SUM = 1e307
 
 
 def raise_if_invalid(x_finite, weight_summary):
@@ -25,6 +32,11 @@ def raise_if_invalid(x_finite, weight_summary):
         raise ValueError(f"sample_weight must be non-negative; got a minimum of {wmin:g}.")
     if not wsum > 0:
         raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+    if not wsum <= MAX_WEIGHT_SUM:
+        raise ValueError(
+            f"sample_weight is too large: the weights add up to {wsum:.3g}, beyond the "
+            f"{MAX_WEIGHT_SUM:.0e} that float64 sums of weighted coordinates can hold; "
+            "divide them by a constant (mean shift depends only on their ratios).")
 
 
 class Rows:
@@ -60,6 +72,17 @@ class MemoryRows(Rows):
     def scaled(self, scale):
         """The rows divided by ``scale`` per feature (None: unchanged)."""
         return self if scale is None else type(self)(self.X / scale, self.w)
+
+    def magnitude(self) -> float:
+        """The largest absolute value of X (0 for no rows; NaN is caught elsewhere)."""
+        if self.X.size == 0:
+            return 0.0
+        lo, hi = column_bounds(self.X)
+        return float(max(np.abs(lo).max(), np.abs(hi).max()))
+
+    def hashes(self, weights=None):
+        """A hash of every row's contents (and weight), see :func:`row_hashes`."""
+        return row_hashes(self.X, weights)
 
     def values(self):
         """``(X, w)`` in memory."""

@@ -160,6 +160,11 @@ class TorchEngine(Engine):
     n_jobs : int, default=None
         CPU threads for torch on the CPU device (:mod:`meanshift._engines._threads`:
         None is torch's current setting, -1 all cores, -2 all but one, k > 0 that many).
+        Sums are torch's matrix products, whose order of additions depends on the
+        thread count: another count may change the last bits of the centres (about
+        1e-15 relative), not the clusters (the boundary rule of
+        :mod:`meanshift._kernels` and the rounding of end points before the merge
+        absorb it; tested).  For bit-identical repeats keep ``n_jobs`` fixed.
     """
 
     name = "torch"

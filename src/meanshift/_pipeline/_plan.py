@@ -18,8 +18,11 @@ __all__ = ["Plan", "FitResult"]
 class Plan:
     """Every decision of a fit, made once (``"auto"`` resolved) before anything runs.
 
-    ``bandwidth`` is in the units the pipeline sees (1.0 when the data were divided by a
-    per-feature bandwidth); ``seeds`` is the seeding spec (None, "all", "bins", an int or
+    ``bandwidth`` is in the units the pipeline sees (the data divided by the per-feature
+    bandwidths, if given, and by a power of two, see
+    :class:`meanshift._stages.bandwidth.FitScale`); ``unit`` is that power of two, so
+    that messages can give the bandwidth in the data's units (:attr:`data_bandwidth`);
+    ``seeds`` is the seeding spec (None, "all", "bins", an int or
     an array in those units).  Printing a plan shows the whole computation.
     """
 
@@ -38,6 +41,13 @@ class Plan:
     cluster_all: bool = True
     record_history: bool = False
     callback: Any = None
+    unit: float = 1.0
+
+    @property
+    def data_bandwidth(self) -> float:
+        """The bandwidth in the data's units (in per-feature units for a per-feature
+        bandwidth), for messages."""
+        return self.bandwidth * self.unit
 
     def but(self, **changes) -> Plan:
         """A copy with some fields changed."""
@@ -47,7 +57,7 @@ class Plan:
         seeds = self.seeds if self.seeds is None or isinstance(self.seeds, (str, int)) else (
             f"array{np.shape(self.seeds)}")
         return (f"Plan(algorithm={self.algorithm!r}, engine={self.engine.name!r}, "
-                f"kernel={self.kernel.name!r}, bandwidth={self.bandwidth:g}, "
+                f"kernel={self.kernel.name!r}, bandwidth={self.data_bandwidth:g}, "
                 f"seeds={seeds!r}, label_by={self.label_by!r}, tol={self.tol:g}, "
                 f"max_iter={self.max_iter})")
 

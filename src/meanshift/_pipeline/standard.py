@@ -33,7 +33,7 @@ def run_standard(rows, plan: Plan, climb=plain_climb) -> FitResult:
     h = plan.bandwidth
     seeds = make_seeds(rows, seeds=plan.seeds, bin_seeding=plan.bin_seeding,
                        min_bin_freq=plan.min_bin_freq, bandwidth=h,
-                       random_state=plan.random_state)
+                       random_state=plan.random_state, unit=plan.unit)
     bound = plan.engine.bind(rows.X, rows.w, bandwidth=h, kernel=plan.kernel)
     seed_array = seeds.array
     res = climb(bound, seed_array, plan)
@@ -41,20 +41,22 @@ def run_standard(rows, plan: Plan, climb=plain_climb) -> FitResult:
         # Every bin centre is out of reach of the data (scikit-learn raises here): seed
         # at the bins' weighted means instead, which are inside the data's hull.
         warnings.warn(
-            f"No bin centre is within the kernel's reach of the data (bandwidth={h:g}, "
-            f"{len(seed_array)} bins); seeding at the bins' means instead.",
+            f"No bin centre is within the kernel's reach of the data (bandwidth="
+            f"{plan.data_bandwidth:g}, {len(seed_array)} bins); seeding at the bins' "
+            "means instead.",
             MeanShiftWarning, stacklevel=4,
         )
         X, w = rows.values()
-        seed_array, _ = bin_seeds(X, h, plan.min_bin_freq, w, at="mean")
+        seed_array, _ = bin_seeds(X, h, plan.min_bin_freq, w, at="mean",
+                                  unit=plan.unit)
         res = climb(bound, seed_array, plan)
     centers, center_density, _ = merge_modes(res.modes, res.density, plan.merge_radius)
     if len(centers) == 0:
         raise ValueError(
-            f"No point was within the kernel's reach of any seed (bandwidth={h:g}, "
-            f"kernel={plan.kernel.name!r}, {len(seed_array)} seeds): every seed is far from "
-            "all data. Use seeds closer to the data, a different seeding strategy, or a "
-            "larger bandwidth."
+            f"No point was within the kernel's reach of any seed (bandwidth="
+            f"{plan.data_bandwidth:g}, kernel={plan.kernel.name!r}, {len(seed_array)} "
+            "seeds): every seed is far from all data. Use seeds closer to the data, a "
+            "different seeding strategy, or a larger bandwidth."
         )
     reach = plan.kernel.reach * h
     if plan.label_by == "mode" and seeds.rows is not None and len(seeds.rows) == rows.n:

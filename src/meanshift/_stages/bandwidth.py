@@ -23,16 +23,19 @@ that persists longest.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array, check_random_state, gen_batches
 from sklearn.utils._param_validation import StrOptions, validate_params
-from sklearn.utils.random import sample_without_replacement
 
+from .._arrays import row_hashes
 from .._kernels import KERNELS, Kernel, get_kernel
 from .._params import Number
+from .sampling import content_seed, sample_by_content
 
 __all__ = ["estimate_bandwidth", "auto_bandwidth", "choose_bandwidth",
            "per_feature_bandwidth"]
@@ -51,7 +54,9 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     n_samples : int, default=None
         The number of samples to use. If not given, all samples are used.
     random_state : int, RandomState instance, default=0
-        The generator used to randomly select the samples.
+        Seeds the selection of the samples.  Samples are keyed by the rows' contents
+        (:mod:`meanshift._stages.sampling`), not their positions: the same rows in any
+        order give the same bandwidth (scikit-learn's draws by position).
     n_jobs : int, default=None
         The number of parallel jobs to run for neighbors search.
 
@@ -82,20 +87,36 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
             0 <= float(quantile) <= 1):
         raise ValueError(f"The 'quantile' parameter must be in [0, 1]; got {quantile!r}.")
     X = check_array(X, input_name="X")
-    random_state = check_random_state(random_state)
+    check_random_state(random_state)  # validated; samples are keyed by row contents
+    seed = content_seed(random_state)
     if n_samples is not None:
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"The 'n_samples' parameter must be >= 1; got {n_samples!r}.")
-        X = X[random_state.permutation(X.shape[0])[: int(n_samples)]]
+    # Exactly rescaled by a power of two (no overflow or underflow in the distances).
+    power = power_of_two(_magnitude(X))
+    if power != 1.0:
+        X = X / power
+    if n_samples is not None:
+        X = X[sample_by_content(row_hashes(X), None, int(n_samples), seed)[0]]
     if X.shape[0] > EXACT_MAX_SAMPLES:
-        return _estimate_bandwidth_sampled(X.__getitem__, X.shape[0], quantile, random_state)
+        return power * _estimate_bandwidth_sampled(X.__getitem__, row_hashes(X), quantile,
+                                                   seed)
     n_neighbors = max(1, int(X.shape[0] * quantile))
     nbrs = NearestNeighbors(n_neighbors=n_neighbors, n_jobs=n_jobs).fit(X)
-    total = 0.0
+    parts = []
     for batch in gen_batches(len(X), 500):
         d, _ = nbrs.kneighbors(X[batch, :], return_distance=True)
-        total += np.max(d, axis=1).sum()
-    return total / X.shape[0]
+        parts.append(np.max(d, axis=1))
+    # fsum: exactly rounded, so the order of the rows cannot move the last bit.
+    return power * (math.fsum(np.concatenate(parts)) / X.shape[0])
+
+
+def _magnitude(X) -> float:
+    """Largest absolute value of X (0 when empty), without a temporary of X's size."""
+    X = np.asarray(X)
+    if X.size == 0:
+        return 0.0
+    return float(max(abs(X.max()), abs(X.min())))
 
 
 #: Above this many points estimate_bandwidth samples (see its notes).
@@ -104,16 +125,18 @@ N_QUERIES = 2_000
 N_REFERENCE = 20_000
 
 
-def _estimate_bandwidth_sampled(take, n, quantile, random_state):
+def _estimate_bandwidth_sampled(take, hashes, quantile, seed):
     """Sampled estimate_bandwidth for large X (see :func:`estimate_bandwidth`);
-    ``take(rows)`` returns those rows of X."""
-    queries = np.asarray(take(random_state.choice(n, size=min(N_QUERIES, n), replace=False)))
-    ref = np.asarray(take(random_state.choice(n, size=min(N_REFERENCE, n), replace=False)))
+    ``take(rows)`` returns those rows of X, ``hashes`` their contents' hashes (the
+    samples are keyed by them: :mod:`meanshift._stages.sampling`)."""
+    n = hashes.shape[0]
+    queries = np.asarray(take(sample_by_content(hashes, None, N_QUERIES, seed)[0]))
+    ref = np.asarray(take(sample_by_content(hashes, None, N_REFERENCE, seed ^ 1)[0]))
     # The k-th neighbour among n points (the point itself counts, as in scikit-learn,
     # whose query points are in the fitted set) sits at rank k - 1 of the distances.
     k = max(1, int(n * quantile))
     rank = min(ref.shape[0] - 1, int(round((k - 1) / (n - 1) * (ref.shape[0] - 1))))
-    total = 0.0
+    parts = []
     for batch in gen_batches(len(queries), 256):
         q = queries[batch].astype(np.float64)
         d2 = (
@@ -122,20 +145,18 @@ def _estimate_bandwidth_sampled(take, n, quantile, random_state):
             - 2.0 * q @ ref.T.astype(np.float64)
         )
         np.maximum(d2, 0.0, out=d2)
-        total += np.sqrt(np.partition(d2, rank, axis=1)[:, rank]).sum()
-    return total / queries.shape[0]
+        parts.append(np.sqrt(np.partition(d2, rank, axis=1)[:, rank]))
+    return math.fsum(np.concatenate(parts)) / queries.shape[0]
 
 
-def _sample(X, sample_weight, n_sample, rng):
-    n = X.shape[0]
-    if n <= n_sample:
+def _sample(X, sample_weight, n_sample, random_state):
+    """At most ``n_sample`` rows and their masses, keyed by content (any order of the
+    rows gives the same sample: :mod:`meanshift._stages.sampling`)."""
+    if X.shape[0] <= n_sample:
         return X, sample_weight
-    if sample_weight is None:
-        # Without a permutation of all n rows (rng.choice(replace=False) makes one).
-        rows = sample_without_replacement(n, n_sample, random_state=rng)
-        return X[rows], None
-    p = sample_weight / sample_weight.sum()
-    return X[rng.choice(n, n_sample, replace=True, p=p)], None
+    idx, mass = sample_by_content(row_hashes(X, sample_weight), sample_weight, n_sample,
+                                  content_seed(random_state))
+    return X[idx], mass
 
 
 def _knn_scale(S, mass, k):
@@ -235,7 +256,9 @@ def auto_bandwidth(
     kernel : str, default="flat"
         The kernel the bandwidth is for (its scale differs: radius or standard deviation).
     sample_weight : ndarray of shape (n_samples,), default=None
-        Rows are drawn with probability proportional to their weight.
+        Rows are drawn by priority sampling, keeping their weight as mass (a heavy row
+        counts with its weight).  Samples are keyed by the rows' contents, so the same
+        rows in any order give the same bandwidth.
     engine : Engine or str, default=None
         Engine (or engine name) running the trial fits; None: the Numba engine when it
         imports, else the NumPy reference (the engines agree, so the answer is the same).
@@ -261,8 +284,19 @@ def auto_bandwidth(
     if isinstance(engine, str):
         engine = get_engine(engine)
     X = np.asarray(X)
-    rng = check_random_state(random_state)
-    S, w = _sample(X, sample_weight, n_sample, rng)
+    # Exact rescaling (as in estimate_bandwidth and MeanShift), before the sample is
+    # drawn: the sample is keyed by the rescaled rows, as in a fit.
+    power = power_of_two(_magnitude(X))
+    if power != 1.0:
+        h = auto_bandwidth(X / power, kernel=kernel, sample_weight=sample_weight,
+                           n_sample=n_sample,
+                           n_grid=n_grid, min_cluster_fraction=min_cluster_fraction,
+                           min_run=min_run, engine=engine, random_state=random_state,
+                           return_profile=return_profile)
+        if return_profile:
+            return h[0] * power, (h[1][0] * power, h[1][1])
+        return h * power
+    S, w = _sample(X, sample_weight, n_sample, random_state)
     S = np.asarray(S, dtype=np.float64)
     if len(S) < 2 or np.ptp(S, axis=0).max() == 0:
         # A single distinct point: any positive bandwidth gives one cluster.
@@ -292,14 +326,11 @@ def auto_bandwidth(
 def _auto_sample(rows, n_sample, random_state):
     """``(S, w)``: the rows :func:`auto_bandwidth` draws (same generator calls, so that
     every input adapter gives the same sample as a NumPy array would)."""
-    n = rows.n
-    if n <= n_sample:
+    if rows.n <= n_sample:
         return rows.values()
-    rng = check_random_state(random_state)
     w = rows.weights()
-    if w is None:
-        return rows.take(sample_without_replacement(n, n_sample, random_state=rng))[0], None
-    return rows.take(rng.choice(n, n_sample, replace=True, p=w / w.sum()))[0], None
+    idx, mass = sample_by_content(rows.hashes(w), w, n_sample, content_seed(random_state))
+    return rows.take(idx)[0], mass
 
 
 def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs):
@@ -313,7 +344,7 @@ def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs):
     if bandwidth is None:
         if rows.n > EXACT_MAX_SAMPLES:
             h = float(_estimate_bandwidth_sampled(lambda idx: _finite(rows.take(idx)[0]),
-                                                  rows.n, 0.3, check_random_state(0)))
+                                                  rows.hashes(), 0.3, content_seed(0)))
         else:
             h = float(estimate_bandwidth(_finite(rows.values()[0]), n_jobs=n_jobs))
         if h > 0:
@@ -349,3 +380,73 @@ def per_feature_bandwidth(bandwidth, n_features):
             f"number per feature, shape ({n_features},); got {bandwidth!r}."
         )
     return arr.astype(np.float64)
+
+
+# -- the units a fit runs in ------------------------------------------------------------
+#: Smallest bandwidth, relative to the data's largest magnitude: below it float64
+#: coordinates cannot resolve one bandwidth (about 2**12 of their ulps).
+MIN_RELATIVE_BANDWIDTH = 2.0**-40
+#: Bandwidths above this (in the fit's units, where the data are at most 1 in magnitude)
+#: compute as this: every kernel weight is then 1 to the last bit, whatever larger value
+#: was given, and squares of it stay finite.
+MAX_FIT_BANDWIDTH = 2.0**60
+
+
+def power_of_two(magnitude: float) -> float:
+    """``2**e`` such that ``magnitude / 2**e`` lies in [0.5, 1) (in [1, 2) at the top of
+    the float range): dividing by a power of two is exact, so the fit is exactly the fit
+    of the unscaled data, without overflow or underflow.  1 for 0 or non-finite input."""
+    if not (np.isfinite(magnitude) and magnitude > 0):
+        return 1.0
+    return math.ldexp(1.0, min(math.frexp(magnitude)[1], 1023))
+
+
+class FitScale(NamedTuple):
+    """How the rows are divided before a fit: by the per-feature bandwidths (if given)
+    and by a power of two that brings the data's largest magnitude near 1.  The fit runs
+    in these units, the results are multiplied back (exactly)."""
+
+    per_feature: np.ndarray | None
+    power: float
+    magnitude: float
+
+    @property
+    def divisor(self):
+        """What the rows are divided by (None: unchanged)."""
+        if self.per_feature is None:
+            return None if self.power == 1.0 else self.power
+        return self.per_feature * self.power
+
+    def fit_bandwidth(self, given, chosen):
+        """``(h, bandwidth_)``: the bandwidth the fit runs with (in its units) and the
+        one reported in the data's units; ``given`` is the parameter, ``chosen`` what
+        :func:`choose_bandwidth` made of it on the scaled rows."""
+        out: float | np.ndarray
+        if self.per_feature is not None:
+            h, out = 1.0 / self.power, self.per_feature
+        elif given is not None and not isinstance(given, str):
+            h, out = float(given) / self.power, float(given)
+        else:
+            h, out = float(chosen), float(chosen) * self.power
+        # (Non-finite data are refused by the input checks, with their own message.)
+        if np.isfinite(self.magnitude) and (
+                h * self.power < MIN_RELATIVE_BANDWIDTH * self.magnitude):
+            smallest = MIN_RELATIVE_BANDWIDTH * self.magnitude
+            what = ("The bandwidth per feature" if self.per_feature is not None
+                    else "The 'bandwidth' parameter")
+            raise ValueError(
+                f"{what} is too small for the data: X reaches {self.magnitude:.3g} in "
+                f"magnitude{' (in bandwidth units)' if self.per_feature is not None else ''}"
+                f", where float64 numbers are {np.spacing(self.magnitude):.2g} apart, so "
+                f"the bandwidth must be at least 2**-40 (9.1e-13) times that, "
+                f"{smallest:.3g}; got {out!r}.  Use a larger bandwidth, or centre the "
+                "data (subtract their mean) if they sit far from the origin."
+            )
+        return min(h, MAX_FIT_BANDWIDTH), out
+
+
+def fit_scale(bandwidth, rows) -> FitScale:
+    """The :class:`FitScale` of a fit of ``rows`` with the ``bandwidth`` parameter."""
+    per = per_feature_bandwidth(bandwidth, rows.d)
+    magnitude = rows.magnitude() if per is None else rows.scaled(per).magnitude()
+    return FitScale(per, power_of_two(magnitude), magnitude)

@@ -11,6 +11,8 @@ The order of the input rows does not matter; the result depends only on the set 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -26,15 +28,18 @@ SNAP_BITS = 26
 
 
 def snap(points, radius):
-    """``points`` rounded to multiples of ``radius * 2**-SNAP_BITS`` (a power-of-two
-    fraction of the radius, so the rounding is exact).
+    """``points`` rounded to multiples of ``min(radius, M) * 2**-SNAP_BITS``, with ``M``
+    the points' largest magnitude (a radius far beyond the data does not coarsen them).
 
     Two engines that add the same numbers in another order (threads, SIMD lanes, cells,
     GPU blocks) reach end points an ulp apart; rounded, they are the same numbers, so
     that duplicates, the density order's ties and the boundary decisions of the merge
     come out the same in every engine and for any order of the rows."""
     points = np.asarray(points, dtype=np.float64)
-    grid = float(radius) * 2.0**-SNAP_BITS
+    # The magnitude as a power of two (from frexp): not moved by an ulp of the points.
+    top = float(np.abs(points).max()) if points.size else 0.0
+    top = math.ldexp(1.0, math.frexp(top)[1]) if np.isfinite(top) and top > 0 else 0.0
+    grid = min(float(radius), top) * 2.0**-SNAP_BITS
     if not (np.isfinite(grid) and grid > 0):
         return points
     with np.errstate(over="ignore", invalid="ignore"):

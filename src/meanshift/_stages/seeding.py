@@ -25,7 +25,7 @@ class NoSeedError(ValueError):
     """Raised when a seeding strategy leaves no seed at all."""
 
 
-def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None, at="centre"):
+def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None, at="centre", unit=1.0):
     """Seeds at the centres of grid bins holding at least ``min_bin_freq`` points.
 
     Points are binned by ``round(x / bin_size)`` (scikit-learn's rule, with its float32
@@ -47,7 +47,7 @@ def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None, at="centre"):
     if X.shape[0] == 0:
         raise NoSeedError("bin seeding got no data points.")
     uniq, freq, inverse = _cells(X, sample_weight, bin_size)
-    keep = _kept_bins(freq, bin_size, min_bin_freq)
+    keep = _kept_bins(freq, bin_size, min_bin_freq, unit)
     if keep is None:
         return _weighted_rows(X, sample_weight), True
     if at == "mean":
@@ -94,13 +94,15 @@ def add_cell_counts(*parts):
     return uniq, freq
 
 
-def _kept_bins(freq, bin_size, min_bin_freq):
+def _kept_bins(freq, bin_size, min_bin_freq, unit=1.0):
     """Mask of the bins that seed, or None when every point has a bin of its own
-    (scikit-learn then seeds from every point, with a warning)."""
+    (scikit-learn then seeds from every point, with a warning).  ``unit``: the data's
+    units per unit of ``bin_size`` (messages give the bin size in the data's units)."""
+    shown = bin_size * unit
     keep = freq >= min_bin_freq
     if not keep.any():
         raise NoSeedError(
-            f"bin_seeding with bin size {bin_size:g} (the bandwidth) and "
+            f"bin_seeding with bin size {shown:g} (the bandwidth) and "
             f"min_bin_freq={min_bin_freq} left no seed: the fullest bin holds "
             f"{freq.max():g} points. Lower min_bin_freq to at most {freq.max():g}, "
             "increase the bandwidth, or turn bin_seeding off."
@@ -109,7 +111,7 @@ def _kept_bins(freq, bin_size, min_bin_freq):
     # weights and repeated rows agree.
     if keep.sum() == freq.sum():
         warnings.warn(
-            f"Binning data failed with bin size {bin_size:g}: every point has a bin of "
+            f"Binning data failed with bin size {shown:g}: every point has a bin of "
             "its own, so the data points are used as seeds. Use a larger bandwidth or "
             "turn bin_seeding off.",
             MeanShiftWarning,
@@ -133,18 +135,19 @@ class Seeds(NamedTuple):
     kind: str
 
 
-def _bin_seeds_of_rows(rows, bandwidth, min_bin_freq):
+def _bin_seeds_of_rows(rows, bandwidth, min_bin_freq, unit=1.0):
     """Bin seeding on rows of any adapter: bins counted chunk by chunk."""
     if rows.n == 0:
         raise NoSeedError("bin seeding got no data points.")
     cells, freq = rows.reduce(cell_counts, add_cell_counts, bandwidth)
-    keep = _kept_bins(freq, bandwidth, min_bin_freq)
+    keep = _kept_bins(freq, bandwidth, min_bin_freq, unit)
     if keep is None:
         return None
     return cells[keep].astype(np.float32) * np.float32(bandwidth)
 
 
-def make_seeds(rows, *, seeds, bin_seeding, min_bin_freq, bandwidth, random_state) -> Seeds:
+def make_seeds(rows, *, seeds, bin_seeding, min_bin_freq, bandwidth, random_state,
+               unit=1.0) -> Seeds:
     """Resolve the seeding strategy into an array of seeds.
 
     Points with zero sample weight carry no mass and never seed.
@@ -161,7 +164,7 @@ def make_seeds(rows, *, seeds, bin_seeding, min_bin_freq, bandwidth, random_stat
         seeds = "bins" if bin_seeding else "all"
     if isinstance(seeds, str):
         if seeds == "bins":
-            out = _bin_seeds_of_rows(rows, bandwidth, min_bin_freq)
+            out = _bin_seeds_of_rows(rows, bandwidth, min_bin_freq, unit)
             if out is not None:
                 return Seeds(out, None, "bins")
             seeds = "all"

@@ -136,6 +136,26 @@ def _cast_like(values, dtype):
     return values.astype(dtype)
 
 
+#: Largest colour value in range-bandwidth units: the climb computes squared colour
+#: distances in float32, which hold up to 3.4e38.
+MAX_RANGE_UNITS = 2.0**60
+
+
+def _check_range_resolution(values, range_bandwidth):
+    """Refuse a range bandwidth so small against the colours that their squared
+    distances would overflow the float32 climb."""
+    top = float(np.abs(values).max()) if values.size else 0.0
+    with np.errstate(over="ignore"):
+        units = top / range_bandwidth
+    if not units <= MAX_RANGE_UNITS:
+        raise ValueError(
+            f"The 'range_bandwidth' parameter is too small for the image: its colour "
+            f"values reach {top:.3g} (in the working colour space), and segmentation "
+            f"computes in float32, so range_bandwidth must be at least 2**-60 times that, "
+            f"{top * 2.0**-60:.3g}; got {range_bandwidth!r}."
+        )
+
+
 def segment(
     image,
     *,
@@ -329,6 +349,7 @@ def segment(
     scale3 = np.concatenate([np.ones(pad), spacing_arr]) / spatial_bandwidth
     n_pixels = int(np.prod(spatial))
     flat_values = values.reshape(n_pixels, n_channels)
+    _check_range_resolution(flat_values, range_bandwidth)
     planes = np.ascontiguousarray((flat_values / range_bandwidth).T, dtype=np.float32)
     support = float(kern.reach)
 
