@@ -183,10 +183,36 @@ def test_tile_order_is_a_permutation_into_small_tiles():
 
     X = np.random.default_rng(0).normal(size=(1000, 7))
     X[:300] = 0.0  # ties: many identical rows
-    order, starts = tile_order(X, leaf=50)
+    order, nodes = tile_order(X, leaf=50)
+    nodes = nodes.reshape(-1, 4)
     assert sorted(order.tolist()) == list(range(len(X)))
-    assert starts[0] == 0 and starts[-1] == len(X)
-    assert np.all(np.diff(starts) >= 1) and np.all(np.diff(starts) <= 50)
+    assert tuple(nodes[0, :2]) == (0, len(X))
+    leaves = nodes[nodes[:, 2] < 0]
+    # The leaves, in preorder, tile the data in order, each with 1 to 50 points.
+    assert leaves[0, 0] == 0 and leaves[-1, 1] == len(X)
+    np.testing.assert_array_equal(leaves[1:, 0], leaves[:-1, 1])
+    assert np.all(np.diff(leaves[:, :2], axis=1) >= 1)
+    assert np.all(np.diff(leaves[:, :2], axis=1) <= 50)
+    # Every inner node is split into its two children.
+    inner = nodes[nodes[:, 2] >= 0]
+    np.testing.assert_array_equal(nodes[inner[:, 2], 0], inner[:, 0])
+    np.testing.assert_array_equal(nodes[inner[:, 3], 1], inner[:, 1])
+    np.testing.assert_array_equal(nodes[inner[:, 2], 1], nodes[inner[:, 3], 0])
+
+
+def test_tile_queries_cost_log_n_not_n():
+    # 60 tight clusters spread over a 16-D cube: the radius spans most of every axis (a
+    # grid on three axes cannot prune), yet each query's ball holds one cluster.  The
+    # tree of tiles visits a few tiles per query; a test per tile would be 235 per query.
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(0, 10, size=(60, 16))
+    X = np.repeat(centres, 500, axis=0) + rng.normal(scale=0.1, size=(30_000, 16))
+    eng = get_engine("numba")
+    num, den = eng.partial_sums(X[::150], X, None, 6.0, KERNELS["flat"])
+    assert eng.last_index[0] == "tiles"
+    assert eng.pairs < 200 * 30_000 / 4  # points read: a small share of all
+    rnum, rden = get_engine("numpy").partial_sums(X[::150], X, None, 6.0, KERNELS["flat"])
+    np.testing.assert_array_equal(den, rden)
 
 
 @pytest.mark.parametrize("kernel", list(KERNELS))

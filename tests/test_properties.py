@@ -102,3 +102,45 @@ def test_label_by_mode_predict_equals_labels(p):
     X, kernel, h, _ = p
     model = _fit(X, kernel, h, label_by="mode")
     np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+# -- the inputs that once gave silently different answers (issue 13) ---------------------
+@st.composite
+def tiny_cluster_data(draw):
+    """Many tiny clusters: distinct points (some duplicated) far apart compared with the
+    bandwidth, at any magnitude, some on a lattice."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    n = draw(st.integers(2, 300))
+    d = draw(st.integers(1, 4))
+    rng = np.random.default_rng(seed)
+    if draw(st.booleans()):
+        X = rng.integers(0, 50, size=(n, d)) * draw(st.sampled_from([0.1, 0.25, 1.0, 3.0]))
+    else:
+        X = rng.uniform(0, 100, size=(n, d))
+    X = np.vstack([X, X[: draw(st.integers(0, n))]])  # duplicated rows
+    scale = 2.0 ** draw(st.integers(-300, 300)) * draw(st.sampled_from([1.0, 10.0, 0.1]))
+    return X * scale, scale
+
+
+@given(tiny_cluster_data(), st.sampled_from(KERNELS))
+def test_a_tiny_bandwidth_makes_every_distinct_point_a_cluster(p, kernel):
+    X, scale = p
+    h = 1e-6 * scale * 0.1  # far below the spacing of distinct points
+    model = MeanShift(bandwidth=h, kernel=kernel).fit(X)
+    distinct = np.unique(X, axis=0)
+    assert len(model.cluster_centers_) == len(distinct)
+    np.testing.assert_allclose(model.cluster_centers_[model.labels_], X, rtol=1e-9, atol=0)
+    # Every engine gives the same labels and (to the merge's rounding) the same centres.
+    ref = MeanShift(bandwidth=h, kernel=kernel, engine="numpy").fit(X)
+    np.testing.assert_array_equal(ref.labels_, model.labels_)
+
+
+@given(tiny_cluster_data())
+def test_duplicated_rows_are_weights_on_lattices_too(p):
+    X, scale = p
+    h = 0.3 * scale * 10.0
+    U, counts = np.unique(X, axis=0, return_counts=True)
+    a = MeanShift(bandwidth=h).fit(X)
+    b = MeanShift(bandwidth=h).fit(U, sample_weight=counts.astype(float))
+    assert len(a.cluster_centers_) == len(b.cluster_centers_)
+    _same_modes(a.cluster_centers_, b.cluster_centers_, h)

@@ -67,18 +67,20 @@ def _brute(points, centers):
     return sq_dist(points, centers)
 
 
-def nearest_centres(points, centers, tree=None):
+def nearest_centres(points, centers, tree=None, workers=1):
     """``(index, squared distance)`` of the nearest centre of every point, ties to the
     lowest index, through a k-d tree of the centres: O(n log k) instead of O(n k).
 
-    The 8 nearest candidates of the tree are compared exactly; a point whose 8th
-    candidate ties with the best is compared with every centre."""
+    The tree's 2 nearest candidates are compared exactly (the tree rounds its own way);
+    a point whose second candidate ties with the best (within the boundary rule's
+    slack, which also covers the tree's rounding) is compared with every centre.
+    ``workers``: threads of the tree's queries."""
     from scipy.spatial import cKDTree
 
     k = centers.shape[0]
-    K = min(_K, k)
+    K = min(2, k)
     tree = cKDTree(centers) if tree is None else tree
-    _, idx = tree.query(points, k=K)
+    _, idx = tree.query(points, k=K, workers=workers)
     idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
     d2 = _sq(points, centers, idx)
     best = d2.min(axis=1)
@@ -92,7 +94,7 @@ def nearest_centres(points, centers, tree=None):
     return out, best
 
 
-def first_within(points, centers, radius, tree=None):
+def first_within(points, centers, radius, tree=None, workers=1):
     """``(index, inside)``: the lowest-index centre within ``radius`` of every point
     (boundary rule: ``d2 <= reach2(radius)``), through a k-d tree; where none is, the
     nearest centre (ties to the lowest index) and ``inside`` False."""
@@ -102,7 +104,7 @@ def first_within(points, centers, radius, tree=None):
     K = min(_K, k)
     r2 = reach2(radius)
     tree = cKDTree(centers) if tree is None else tree
-    _, idx = tree.query(points, k=K)
+    _, idx = tree.query(points, k=K, workers=workers)
     idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
     d2 = _sq(points, centers, idx)
     within = d2 <= r2
@@ -116,7 +118,7 @@ def first_within(points, centers, radius, tree=None):
     inside = first < k
     if not inside.all():
         out = ~inside
-        first[out] = nearest_centres(points[out], centers, tree)[0]
+        first[out] = nearest_centres(points[out], centers, tree, workers)[0]
     return first, inside
 
 

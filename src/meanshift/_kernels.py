@@ -70,8 +70,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
+
+from ._compile import njit
 
 __all__ = ["Kernel", "KERNELS", "get_kernel", "compiled_weight", "fast_exp", "EDGE", "EDGE32",
            "reach2"]

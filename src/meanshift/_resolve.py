@@ -14,14 +14,16 @@ every point in memory on one machine, so a dask array of more than
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 
 from ._arrays import is_dask, is_tensor
-from ._engines import ENGINES, engine_available, get_engine
+from ._engines import ENGINES, UNUSABLE, engine_available, get_engine
 from ._kernels import get_kernel
 from ._pipeline import Plan
 from ._stages.bandwidth import choose_bandwidth
+from ._warnings import MeanShiftWarning
 
 __all__ = ["resolve_engine", "resolve_algorithm", "resolve_seeds", "make_plan",
            "AUTO_ENGINE_ORDER", "COMPRESS_MIN_SAMPLES", "COMPRESS_MAX_FEATURES",
@@ -58,6 +60,10 @@ def resolve_engine(engine, X=None, device="auto", lazy=None):
     for name in AUTO_ENGINE_ORDER:
         if name in ENGINES and engine_available(name):
             return name, "fastest available"
+        if name in UNUSABLE:
+            warnings.warn(f"The {name!r} engine cannot run here ({UNUSABLE[name]}); "
+                          "engine='auto' uses the NumPy reference engine instead (slower, "
+                          "same answers).", MeanShiftWarning, stacklevel=5)
     return "numpy", "fallback"
 
 

@@ -15,7 +15,7 @@ import inspect
 from ._contract import Bound, ClimbResult, Engine, FitCancelled, Progress
 
 __all__ = ["Bound", "ClimbResult", "Engine", "FitCancelled", "Progress", "ENGINES",
-           "get_engine", "engine_available", "engine_options"]
+           "get_engine", "engine_available", "engine_options", "UNUSABLE"]
 
 # name -> (module, class name, pip extra that provides its dependencies or None)
 ENGINES: dict[str, tuple[str, str, str | None]] = {
@@ -26,11 +26,20 @@ ENGINES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+#: Why an engine that imports could not be loaded (name -> message), for "auto".
+UNUSABLE: dict[str, str] = {}
+
+
 def engine_available(name: str) -> bool:
-    """True when the engine ``name`` is registered and its dependencies import."""
+    """True when the engine ``name`` is registered and loads.  A missing package is
+    the usual reason for False; any other failure to load (a compiler that cannot run
+    here) is kept in :data:`UNUSABLE`, so that "auto" can say why it fell back."""
     try:
         _engine_class(name)
     except ImportError:
+        return False
+    except Exception as exc:  # the engine's package imports but cannot run here
+        UNUSABLE[name] = f"{type(exc).__name__}: {exc}"
         return False
     return True
 

@@ -18,7 +18,6 @@ from scipy.spatial import cKDTree
 
 from .._arrays import sq_dist
 from .._kernels import reach2
-from .labels import attach
 
 __all__ = ["merge_modes", "snap", "SNAP_BITS"]
 
@@ -46,6 +45,49 @@ def snap(points, radius):
         out = np.rint(points / grid) * grid
     # Far from the origin (|x| > radius * 2**26) the grid is finer than the floats.
     return np.where(np.isfinite(out), out, points)
+
+#: Candidates queried together while their neighbour lists stay short (few modes close
+#: together, e.g. a tiny bandwidth); one at a time when they are long.
+_BATCH = 1024
+_SHORT = 32
+
+
+def _suppress(cand, radius):
+    """The greedy walk over candidates in order: ``owner[j]`` is the first kept
+    candidate within ``radius`` of ``j`` (``j`` itself when it is kept).
+
+    The tree finds neighbours a little beyond the radius; the boundary rule of
+    :mod:`meanshift._kernels` decides (the tree's own test would round differently).
+    While the neighbour lists are short, the tree is asked for a batch of candidates
+    at once (the lists of those suppressed on the way are not used); when they grow,
+    one candidate at a time, so that memory stays bounded."""
+    n = len(cand)
+    tree = cKDTree(cand)
+    owner = np.full(n, -1, dtype=np.int64)
+    r2 = reach2(radius)
+    query_radius = radius * (1 + 1e-6)
+    i, batch = 0, 1
+    while i < n:
+        block = np.flatnonzero(owner[i : i + batch] < 0) + i
+        i += batch
+        if block.size == 0:
+            continue
+        lists = tree.query_ball_point(cand[block], query_radius)
+        seen = 0
+        for j, nbrs in zip(block.tolist(), lists, strict=True):
+            if owner[j] >= 0:
+                continue  # suppressed by a candidate of this same batch
+            owner[j] = j
+            nbrs = np.asarray(nbrs, dtype=np.int64)
+            seen += nbrs.size
+            nbrs = nbrs[nbrs > j]
+            if nbrs.size:
+                nbrs = nbrs[owner[nbrs] < 0]
+                inside = nbrs[sq_dist(cand[j : j + 1], cand[nbrs])[0] <= r2]
+                owner[inside] = j
+        batch = _BATCH if seen <= _SHORT * block.size else 1
+    return owner
+
 
 def merge_modes(modes, density, radius):
     """Greedy merge of mode candidates.
@@ -85,20 +127,11 @@ def merge_modes(modes, density, radius):
     rank[order] = np.arange(order.size)
     inverse = rank[inverse]
 
-    # The tree finds candidates a little beyond the radius; the boundary rule of
-    # meanshift._kernels decides (the tree's own test would round differently).
-    tree = cKDTree(cand)
-    keep = np.ones(len(cand), dtype=bool)
-    r2 = reach2(radius)
-    for i in range(len(cand)):
-        if keep[i]:
-            nbrs = np.asarray(tree.query_ball_point(cand[i], radius * (1 + 1e-6)),
-                              dtype=np.int64)
-            nbrs = nbrs[nbrs > i]
-            if nbrs.size:
-                keep[nbrs[sq_dist(cand[i : i + 1], cand[nbrs])[0] <= r2]] = False
+    owner = _suppress(cand, radius)
+    keep = owner == np.arange(len(cand))
     centers, center_density = cand[keep], cand_density[keep]
     # A suppressed candidate belongs to the first kept centre within radius: the one
-    # that suppressed it.  attach() applies that same rule to any other end point.
-    seed_cluster[alive] = attach(cand, centers, radius)[0][inverse]
+    # that suppressed it (attach() applies that same rule to any other end point).
+    cluster_of = np.cumsum(keep) - 1
+    seed_cluster[alive] = cluster_of[owner][inverse]
     return centers, center_density, seed_cluster

@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from .._compile import njit
 from .._kernels import EDGE32, compiled_weight
 
 __all__ = ["climb_pixels", "climb_pixels3"]

@@ -4,7 +4,8 @@ close (union-find), merge small regions into their nearest neighbour, relabel.""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .._compile import njit
 
 __all__ = ["fuse_regions", "merge_regions", "relabel"]
 

@@ -43,10 +43,12 @@ import logging
 import math
 import time
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ..._arrays import nearest_centres
+from ..._compile import njit
 from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, numba_threads
@@ -251,7 +253,10 @@ class NumbaEngine(Engine):
             raise ValueError("nearest() needs at least one centre.")
         if centers.shape[0] > 64 and X.shape[0] * centers.shape[0] > TREE_NEAREST_PAIRS:
             # Many centres (a tiny bandwidth): a k-d tree of them, not all pairs.
-            idx, d2 = nearest_centres(np.asarray(X, dtype=np.float64), centers)
+            with numba_threads(self.n_jobs):
+                workers = numba.get_num_threads()  # the engine's thread rule for the tree too
+            idx, d2 = nearest_centres(np.asarray(X, dtype=np.float64), centers,
+                                      workers=workers)
             return idx, np.sqrt(d2)
         with numba_threads(self.n_jobs):
             return _nearest(X, centers)

@@ -13,10 +13,11 @@ a *cutoff radius* ``r`` from the position.  Two structures find the points withi
   needed so that there are at most ``max_cells`` cells (memory O(n + cells)).
 * **Tiles with bounding balls** (:func:`tile_order`, above three dimensions, where a
   grid on three axes would not prune): the data are ordered by a k-d bisection (split
-  at the median of the widest feature) into tiles of at most ``TILE_POINTS`` points,
-  and a query skips every tile whose bounding ball (centre, radius) is farther than
-  ``r`` from it.  Inside a tile the distance sums stop early, by blocks of 8 features,
-  once every point of the tile is out of reach.
+  at the median of the widest feature) into tiles of at most ``TILE_POINTS`` points; a
+  query walks the bisection tree and skips every node whose bounding ball (centre,
+  radius) is farther than ``r`` from it, so it costs O(log n) plus the tiles it reads
+  (not one test per tile: that grew with the square of n).  Inside a tile the distance
+  sums stop early, by blocks of 8 features, once every point of the tile is out of reach.
 * **Brute force** in up to three dimensions when a grid would not prune (the cutoff is
   comparable to the data's extent along every axis): every point is visited in one
   vectorised pass.
@@ -39,9 +40,9 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
 
 from ..._arrays import column_bounds
+from ..._compile import njit
 
 __all__ = ["Grid", "Index", "as_data", "build_grid", "choose_index", "choose_span",
            "cutoff_radius", "tile_order", "GAUSSIAN_RADIUS", "TILE_POINTS"]
@@ -124,22 +125,27 @@ def choose_index(n_points, data, radius, *, min_points=64):
 
 
 def tile_order(data, leaf=TILE_POINTS):
-    """``(order, starts)``: a permutation of the rows of ``data`` that puts near points
-    together, and the runs ``starts[t]:starts[t + 1]`` of ``order`` that form tiles of
-    at most ``leaf`` points.
+    """``(order, nodes)``: a permutation of the rows of ``data`` that puts near points
+    together, and the k-d tree over it: ``nodes`` (int64, 4 per node, flat) holds each
+    node's run ``order[start:stop]`` and its children ``(start, stop, left, right)``
+    (-1 for a leaf, a *tile* of at most ``leaf`` points), in preorder, left first.
 
     k-d bisection: a run of more than ``leaf`` points is split at the median of its
-    widest feature (``np.argpartition``, deterministic), recursively.
+    widest feature (``np.argpartition``, deterministic), recursively.  The leaves, in
+    preorder, are consecutive runs of ``order``.
     """
     data = np.asarray(data)
     n = data.shape[0]
     order = np.arange(n)
-    firsts = []
-    stack = [(0, n)]
+    nodes: list[list[int]] = []
+    stack = [(0, n, -1, 2)]  # (start, stop, parent, slot in the parent's row)
     while stack:
-        a, b = stack.pop()
+        a, b, parent, slot = stack.pop()
+        node = len(nodes)
+        nodes.append([a, b, -1, -1])
+        if parent >= 0:
+            nodes[parent][slot] = node
         if b - a <= leaf:
-            firsts.append(a)
             continue
         rows = order[a:b]
         pts = data[rows]
@@ -147,10 +153,9 @@ def tile_order(data, leaf=TILE_POINTS):
         axis = int(np.argmax(hi.astype(np.float64) - lo))
         mid = (b - a) // 2
         order[a:b] = rows[np.argpartition(pts[:, axis], mid)]
-        stack.append((a + mid, b))
-        stack.append((a, a + mid))
-    starts = np.array(sorted(firsts) + [n], dtype=np.int64)
-    return order, starts
+        stack.append((a + mid, b, node, 3))
+        stack.append((a, a + mid, node, 2))
+    return order, np.array(nodes, dtype=np.int64).reshape(-1)
 
 
 def choose_span(data, radius, *, whole_cells=False):
@@ -247,15 +252,15 @@ def _cell_sums(cols, w, has_w, starts):
 
 
 @njit(cache=True)
-def _tile_balls(cols, starts):
-    """Centre (mean) and radius of the points of every tile."""
+def _node_balls(cols, nodes):
+    """Centre (mean) and radius of the points of every node of the tile tree."""
     d = cols.shape[0]
-    n_tiles = starts.shape[0] - 1
-    centres = np.zeros((n_tiles, d))
-    radii = np.zeros(n_tiles)
-    for t in range(n_tiles):
-        a = starts[t]
-        b = starts[t + 1]
+    n_nodes = nodes.shape[0] // 4
+    centres = np.zeros((n_nodes, d))
+    radii = np.zeros(n_nodes)
+    for t in range(n_nodes):
+        a = nodes[4 * t]
+        b = nodes[4 * t + 1]
         for k in range(d):
             acc = 0.0
             for i in range(a, b):
@@ -312,10 +317,10 @@ class Index:
             else:
                 self.grid += no_cells
         elif self.kind == "tiles":
-            order, starts = tile_order(data, TILE_POINTS)
+            order, nodes = tile_order(data, TILE_POINTS)
             self.cols = np.ascontiguousarray(data[order].T)
-            centres, radii = _tile_balls(self.cols, starts)
-            self.grid = (2, *unused_grid, starts, radii, centres, False)
+            centres, radii = _node_balls(self.cols, nodes)
+            self.grid = (2, *unused_grid, nodes, radii, centres, False)
         else:
             order = None
             self.cols = np.ascontiguousarray(data.T)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit
 
+from ..._compile import njit
 from ..._kernels import compiled_weight
 from ._index import TILE_POINTS
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+import numpy as np
 
+from ..._compile import njit
 from ._points import range_sums
 
 __all__ = ["position_sums"]
@@ -134,17 +135,25 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
 
 
 @njit(cache=True)
-def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres, scratch):
-    """Sums around ``s`` over the tiles (runs ``starts[t]:starts[t + 1]`` of the data,
-    ordered by :func:`meanshift._engines._numba._index.tile_order`) whose bounding ball, of centre
-    ``centres[t]`` and radius ``radii[t]``, reaches within ``sqrt(r2)`` of ``s``."""
+def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, nodes, radii, centres, scratch):
+    """Sums around ``s`` over the tiles of the k-d tile tree (``nodes``, 4 per node:
+    ``start, stop, left, right``, see :func:`meanshift._engines._numba._index.tile_order`)
+    whose bounding balls, of centre ``centres[t]`` and radius ``radii[t]``, reach within
+    ``sqrt(r2)`` of ``s``: a depth-first walk that skips whole subtrees out of reach.
+    The tiles are read in their order in the data (left subtree first), so the sums
+    add in a fixed order."""
     for k in range(num.shape[0]):
         num[k] = 0.0
     d = s.shape[0]
     r = math.sqrt(r2) * (1.0 + 1e-9)
     den = 0.0
     visited = 0
-    for t in range(starts.shape[0] - 1):
+    stack = np.empty(128, dtype=np.int64)
+    stack[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        t = stack[top]
         c2 = 0.0
         for k in range(d):
             u = s[k] - centres[t, k]
@@ -152,15 +161,22 @@ def _sums_tiles(s, num, cols, w, has_w, code, inv_h2, r2, starts, radii, centres
         reach = radii[t] + r
         if c2 > reach * reach:
             continue
-        visited += starts[t + 1] - starts[t]
-        den += range_sums(s, num, cols, w, has_w, code, inv_h2, r2, starts[t], starts[t + 1],
-                           scratch)
+        left = nodes[4 * t + 2]
+        if left < 0:
+            a = nodes[4 * t]
+            b = nodes[4 * t + 1]
+            visited += b - a
+            den += range_sums(s, num, cols, w, has_w, code, inv_h2, r2, a, b, scratch)
+        else:
+            stack[top] = nodes[4 * t + 3]
+            stack[top + 1] = left
+            top += 2
     return den, visited
 
 
 # How a query finds its neighbours (``mode``): 0 every point, 1 cell lists, 2 tiles with
-# bounding balls.  For tiles, ``starts`` holds the tiles' runs, ``cell_w`` their radii
-# and ``cell_s`` their centres.
+# bounding balls.  For tiles, ``starts`` holds the tile tree's nodes, ``cell_w`` their
+# radii and ``cell_s`` their centres.
 @njit(cache=True)
 def position_sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo, inv_cell, dims,
           span, starts, cell_w, cell_s, use_cells, scratch):
