@@ -2,6 +2,7 @@
 a command line that loses nothing."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,3 +91,146 @@ def test_auto_falls_back_to_numpy_when_the_compiled_engine_cannot_run(monkeypatc
     said = [str(w.message) for w in caught if issubclass(w.category, MeanShiftWarning)]
     assert any("'numba' engine cannot run here" in m and "LLVM cannot compile" in m
                for m in said)
+
+
+def _visible_line(written):
+    """What a terminal line shows after ``written`` (``\r`` returns to column 0, later
+    characters overwrite earlier ones)."""
+    line: list[str] = []
+    col = 0
+    for ch in written:
+        if ch == "\r":
+            col = 0
+            continue
+        if col < len(line):
+            line[col] = ch
+        else:
+            line.append(ch)
+        col += 1
+    return "".join(line)
+
+
+def _run_in_terminal(argv, cwd, env=None, columns=100):
+    """Run ``argv`` with its standard streams on a pseudo-terminal of ``columns``
+    columns; returns (exit code, [(seconds, bytes read)])."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
+                            env=env, close_fds=True)
+    os.close(slave)
+    chunks, start = [], time.perf_counter()
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append((time.perf_counter() - start, data))
+    proc.wait(timeout=600)
+    os.close(master)
+    return proc.returncode, chunks
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    import numpy as np
+
+    from meanshift.datasets import make_blobs
+
+    d = tmp_path_factory.mktemp("table")
+    X, _, _ = make_blobs(6000, 4, centers=5, random_state=0)
+    np.savetxt(d / "points.csv", X, delimiter=",", header="a,b,c,d", comments="",
+               fmt="%.5f")
+    np.savetxt(d / "noheader.csv", X[:1500], delimiter=",", fmt="%.5f")
+    return d
+
+
+def test_cluster_in_a_terminal_shows_live_progress_and_a_clean_line(table):
+    pytest.importorskip("tqdm")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    code, chunks = _run_in_terminal(
+        [sys.executable, "-m", "meanshift", "cluster", "points.csv", "--bandwidth", "2",
+         "--engine", "numpy", "--tol", "1e-5"], table, env)
+    text = b"".join(c for _, c in chunks).decode()
+    assert code == 0, text
+    # What was read is said before the fit starts, then the progress line is drawn.
+    summary = text.index("points.csv: 6000 points x 4 features (a, b, c, d)")
+    first_bar = text.index("mean shift: climb")
+    assert summary < first_bar
+    # Redrawn while it runs (at least once a second): several draws, spread in time.
+    draws = [t for t, c in chunks if b"mean shift: climb" in c]
+    assert len(draws) >= 3
+    assert max(b - a for a, b in zip(draws, draws[1:], strict=False)) <= 1.5
+    # Erased before the results: the result line starts on a clean line.
+    found = re.search(r"found \d+ clusters", text).start()
+    before = text[text.rindex("\n", 0, found) + 1 : found]
+    assert _visible_line(before).strip() == "", repr(before[-300:])
+    assert "\r" not in text[found:].replace("\r\n", "\n")
+
+
+def test_nothing_is_drawn_on_a_pipe_or_with_quiet(table):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    piped = subprocess.run([sys.executable, "-m", "meanshift", "cluster", "points.csv",
+                            "--bandwidth", "2", "--engine", "numpy"], cwd=table, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert piped.returncode == 0 and "\r" not in piped.stdout + piped.stderr
+    assert piped.stderr == ""
+    code, chunks = _run_in_terminal(
+        [sys.executable, "-m", "meanshift", "-q", "cluster", "points.csv", "--bandwidth",
+         "2", "--engine", "numpy"], table, env)
+    text = b"".join(c for _, c in chunks).decode()
+    assert code == 0 and "mean shift:" not in text
+
+
+def test_a_first_row_of_numbers_is_data(table, capsys):
+    from meanshift import cli
+
+    assert cli.main(["cluster", str(table / "noheader.csv"), "--bandwidth", "2", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "1500 points x 4 features (x0, x1, x2, x3)" in out
+    assert cli.main(["cluster", str(table / "noheader.csv"), "--bandwidth", "2", "-q",
+                     "--header"]) == 0
+    assert "1499 points" in capsys.readouterr().out  # forced: the first row names columns
+    assert cli.main(["cluster", str(table / "points.csv"), "--bandwidth", "2", "-q"]) == 0
+    assert "6000 points x 4 features (a, b, c, d)" in capsys.readouterr().out
+
+
+def test_verbose_and_quiet_anywhere_and_a_version(capsys):
+    from meanshift import __version__, cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(["--version"])
+    assert exc.value.code == 0 and f"meanshift {__version__}" in capsys.readouterr().out
+    for argv in (["-v", "-q", "demo", "--no-plot"], ["demo", "--no-plot", "-v", "-q"]):
+        args = cli.build_parser().parse_args(argv)
+        assert args.verbose == 1 and args.quiet is True
+    args = cli.build_parser().parse_args(["demo"])
+    assert args.verbose == 0 and args.quiet is False
+
+
+def test_an_estimator_error_names_the_option_and_exits_2(table, capsys):
+    from meanshift import cli
+
+    code = cli.main(["cluster", str(table / "points.csv"), "--bandwidth", "1e-300", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--bandwidth is too small" in err
+
+
+def test_the_first_compile_is_announced_in_a_terminal(table, tmp_path):
+    pytest.importorskip("tqdm")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path),
+               NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    code, chunks = _run_in_terminal(
+        [sys.executable, "-m", "meanshift", "cluster", "points.csv", "--bandwidth", "2"],
+        table, env)
+    text = b"".join(c for _, c in chunks).decode()
+    assert code == 0, text
+    assert text.count("compiling for this machine (first run only") == 1
+    assert text.index("6000 points") < text.index("compiling for this machine")

@@ -354,7 +354,8 @@ def test_cli_errors(tmp_path, capsys):
     assert "'spatial_bandwidth' parameter must be a positive" in capsys.readouterr().err
     assert _cli(["segment", str(good), "-o", str(tmp_path / "o.gif")]) == 2
     assert "--output must end in one of" in capsys.readouterr().err
-    assert _cli(["segment", str(good), "-o", str(tmp_path / "nodir" / "o.png")]) == 1
+    assert _cli(["segment", str(good), "-o", str(tmp_path / "nodir" / "o.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         _cli(["segment", str(good), "-o", str(tmp_path / "o.png"), "--kernel", "box"])
 

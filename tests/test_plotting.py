@@ -87,7 +87,7 @@ def test_trajectories(tmp_path, fitted):
     assert all(len(p) == len(model.history_) for p in paths)
     out = tmp_path / "paths.png"
     ax.figure.savefig(out)
-    assert count_color(rgb(out), (255, 127, 14)) > 20  # orange end points
+    assert count_color(rgb(out), (255, 0, 255)) > 20  # magenta centres, on top
     with pytest.raises(ValueError, match="record_history=True"):
         plotting.plot_trajectories(MeanShift(bandwidth=2.0).fit(X), X)
 

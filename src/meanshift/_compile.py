@@ -62,7 +62,7 @@ def _fallback(exc: Exception) -> bool:
     if _STATE["cache"] is None:
         folder = temp_cache_dir()
         if _usable(folder):
-            numba_config.CACHE_DIR = str(folder)  # read when a function compiles
+            numba_config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]
             note = (
                 f"meanshift: compiled code cannot be cached next to the package or in the "
                 f"user's cache folder ({exc}); caching it in {folder} instead (set "

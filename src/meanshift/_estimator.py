@@ -47,6 +47,28 @@ def _unchanged_on_error(model):
         raise
 
 
+@contextmanager
+def _progress_display(model):
+    """The fit's progress callback: the user's ``callback`` and, with ``progress=True``,
+    the display of :mod:`meanshift._progress` (closed, its line erased, at the end)."""
+    user = model.callback
+    if not model.progress:
+        yield user
+        return
+    from ._progress import ProgressDisplay
+
+    display = ProgressDisplay()
+
+    def both(p):
+        display(p)
+        return None if user is None else user(p)
+
+    try:
+        yield both
+    finally:
+        display.close()
+
+
 class MeanShift(ClusterMixin, BaseEstimator):
     """Mean shift clustering: every seed climbs the kernel density of the data to a mode.
 
@@ -146,6 +168,14 @@ default=None
         blurring step, with ``progress`` a named tuple ``(stage, done, total)``
         (``stage`` "climb": ``done`` seeds of ``total`` have stopped; "blur": steps).
         Returning ``False`` cancels the fit (``meanshift.FitCancelled`` is raised).
+        The automatic bandwidth's search reports as stage "bandwidth" (trial bandwidths
+        of the grid); ``label_by="mode"`` as "labels".
+    progress : bool, default=False
+        Show the fit's progress on standard error while it runs (tqdm when installed,
+        else a plain line): one line per stage with a meaningful total, redrawn at least
+        every half second, a note the first time this process compiles, erased at the
+        end (see :mod:`meanshift._progress`).  Nothing is drawn for fits under half a
+        second.  Works with ``callback`` (both are called).
 
     Attributes
     ----------
@@ -232,6 +262,7 @@ default=None
         "max_samples": [_Number(Integral, 1, None, closed="left"),
                         _Number(Real, 0, 1, closed="right"), None],
         "callback": [callable, None],
+        "progress": ["boolean"],
     }
 
     def __init__(
@@ -257,6 +288,7 @@ default=None
         record_history=False,
         max_samples=None,
         callback=None,
+        progress=False,
     ):
         self.bandwidth = bandwidth
         self.seeds = seeds
@@ -278,6 +310,7 @@ default=None
         self.record_history = record_history
         self.max_samples = max_samples
         self.callback = callback
+        self.progress = progress
 
     # -- helpers -----------------------------------------------------------------------
     def _out(self, a):
@@ -382,10 +415,10 @@ default=None
         -------
         self : MeanShift
         """
-        with _unchanged_on_error(self):
-            return self._fit(X, sample_weight)
+        with _unchanged_on_error(self), _progress_display(self) as callback:
+            return self._fit(X, sample_weight, callback)
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, callback=None):
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # nothing of an earlier fit survives (history_, ...)
         rows = read_rows(self, X, sample_weight, engine=self.engine)
@@ -394,7 +427,7 @@ default=None
         rows = rows.scaled(self._feature_scale)
         sample = sample_rows(rows.n, self.max_samples, self.random_state)
         fit_rows = self._fit_rows(rows, sample)
-        self._plan, decisions = make_plan(self, fit_rows, X, scale)
+        self._plan, decisions = make_plan(self, fit_rows, X, scale, callback)
         for name, value in decisions.items():
             setattr(self, name, value)
         result = run(fit_rows, self._plan)

@@ -117,9 +117,10 @@ def _engine(model, name, device):
     return get_engine(name, **options)
 
 
-def make_plan(model, rows, X_in, scale):
+def make_plan(model, rows, X_in, scale, callback=None):
     """``(plan, decisions)`` of a fit of ``model`` on ``rows`` (``X_in``: the input as
-    given, for its type and device).  ``decisions`` holds what the estimator stores."""
+    given, for its type and device; ``callback``: the fit's progress callback).
+    ``decisions`` holds what the estimator stores."""
     kernel = get_kernel(model.kernel)
     engine_name, engine_why = resolve_engine(model.engine, X_in, model.device, rows.lazy)
     device = model.device
@@ -130,7 +131,7 @@ def make_plan(model, rows, X_in, scale):
     rows.prepare(persist_data=algorithm in ("standard", "basin"))
     bandwidth, bandwidth_why = choose_bandwidth(
         model.bandwidth, rows, kernel=kernel, engine=engine,
-        random_state=model.random_state, n_jobs=model.n_jobs)
+        random_state=model.random_state, n_jobs=model.n_jobs, callback=callback)
     # The rows are in the fit's units (scale: per-feature bandwidths, a power of two).
     h, bandwidth = scale.fit_bandwidth(model.bandwidth, bandwidth)
     seeds, seeds_why = resolve_seeds(model.seeds, model.bin_seeding, rows, algorithm)
@@ -153,7 +154,7 @@ def make_plan(model, rows, X_in, scale):
         min_bin_freq=model.min_bin_freq, random_state=model.random_state,
         merge_radius=h if model.merge_radius is None else float(model.merge_radius) / scale.power,
         label_by=model.label_by, cluster_all=model.cluster_all,
-        record_history=model.record_history, callback=model.callback, unit=scale.power,
+        record_history=model.record_history, callback=callback, unit=scale.power,
     )
     decisions = dict(engine_=engine_name, device_=device_, algorithm_=algorithm,
                      bandwidth_=bandwidth)

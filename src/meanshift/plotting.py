@@ -131,8 +131,15 @@ def project_2d(X, *others, dims=None):
     return out, names
 
 
+def _axis_name(name, feature_names):
+    """"feature i" as the data's own column name, when they are known."""
+    if feature_names is not None and name.startswith("feature "):
+        return str(list(feature_names)[int(name.split()[1])])
+    return name
+
+
 def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=None,
-                  dims=None, point_size=4.0):
+                  dims=None, point_size=4.0, feature_names=None):
     """Scatter the points coloured by cluster, with the found (and true) centres.
 
     Parameters
@@ -151,6 +158,9 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
     dims : pair of int, default=None
         See :func:`project_2d`.
     point_size : float, default=4
+    feature_names : sequence of str, default=None
+        Names of the features (the columns of a table), for the axes; by default the
+        ``feature_names_in_`` of a DataFrame's columns are not known here: "feature 0"...
 
     Returns
     -------
@@ -178,11 +188,12 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
         ax.scatter(T[:, 0], T[:, 1], s=160, facecolors="none", edgecolors="black",
                    linewidths=1.5, label="true centres")
     if C is not None:
-        ax.scatter(C[:, 0], C[:, 1], s=120, marker="x", color="black", linewidths=4)
+        ax.scatter(C[:, 0], C[:, 1], s=120, marker="x", color="black", linewidths=4,
+                   zorder=5)
         ax.scatter(C[:, 0], C[:, 1], s=60, marker="x", color="magenta", linewidths=2,
-                   label=f"{len(C)} centres found")
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
+                   zorder=6, label=f"{len(C)} centres found")
+    ax.set_xlabel(_axis_name(names[0], feature_names))
+    ax.set_ylabel(_axis_name(names[1], feature_names))
     ax.set_aspect("equal", adjustable="datalim")
     if title:
         ax.set_title(title)
@@ -285,9 +296,10 @@ def plot_trajectories(model, X, *, ax=None, max_seeds=300, dims=None, title=None
     palette = _colors(max(len(C), 1))
     ax.add_collection(LineCollection(list(segments), colors=[palette[k] for k in end_cluster],
                                      linewidths=1.0, alpha=0.8, label="seed paths"))
-    ax.scatter(F[0, :, 0], F[0, :, 1], s=6, color="black", label="start")
-    ax.scatter(F[-1, :, 0], F[-1, :, 1], s=20, color="tab:orange", label="end")
-    ax.scatter(C[:, 0], C[:, 1], s=120, marker="x", color="black", linewidths=3,
+    ax.scatter(F[0, :, 0], F[0, :, 1], s=6, color="black", label="start", zorder=3)
+    # The centres on top of everything, in the same two-tone cross as plot_clusters.
+    ax.scatter(C[:, 0], C[:, 1], s=160, marker="x", color="black", linewidths=4, zorder=5)
+    ax.scatter(C[:, 0], C[:, 1], s=80, marker="x", color="magenta", linewidths=2, zorder=6,
                label="centres")
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])

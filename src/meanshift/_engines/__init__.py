@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 import inspect
 
-from ._contract import Bound, ClimbResult, Engine, FitCancelled, Progress
+from ._contract import Bound, ClimbResult, Engine, FitCancelled, Progress, report
 
-__all__ = ["Bound", "ClimbResult", "Engine", "FitCancelled", "Progress", "ENGINES",
+__all__ = ["Bound", "ClimbResult", "Engine", "FitCancelled", "Progress", "ENGINES", "report",
            "get_engine", "engine_available", "engine_options", "UNUSABLE"]
 
 # name -> (module, class name, pip extra that provides its dependencies or None)

@@ -182,19 +182,24 @@ def _knn_scale(S, mass, k):
     return float(r[o][np.searchsorted(c, 0.5 * c[-1])])
 
 
-def cluster_count_profile(S, w, kernel, engine, grid, *, min_cluster_fraction, tol, max_iter):
+def cluster_count_profile(S, w, kernel, engine, grid, *, min_cluster_fraction, tol, max_iter,
+                          callback=None):
     """Number of clusters holding at least ``min_cluster_fraction`` of the sample's weight,
-    for every bandwidth of ``grid`` (mean shift of the sample with itself as seeds)."""
+    for every bandwidth of ``grid`` (mean shift of the sample with itself as seeds);
+    ``callback`` hears ``Progress("bandwidth", k, len(grid))``."""
+    from .._engines import report
     from .merge import merge_modes
 
     mass = np.ones(len(S)) if w is None else w
     counts = []
-    for h in grid:
+    for k, h in enumerate(grid):
+        report(callback, "bandwidth", k, len(grid))
         res = engine.climb(S, S, w, bandwidth=float(h), kernel=kernel, tol=tol, max_iter=max_iter)
         _, _, seed_cluster = merge_modes(res.modes, res.density, float(h))
         ok = seed_cluster >= 0
         sizes = np.bincount(seed_cluster[ok], weights=mass[ok])
         counts.append(int((sizes >= min_cluster_fraction * mass.sum()).sum()))
+    report(callback, "bandwidth", len(grid), len(grid))
     return np.array(counts)
 
 
@@ -232,6 +237,7 @@ def _longest_run(counts, min_run=3):
         "min_cluster_fraction": [Number(Real, 0, 1, closed="neither")],
         "min_run": [Number(Integral, 1, None, closed="left")],
         "return_profile": ["boolean"],
+        "callback": [callable, None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -247,6 +253,7 @@ def auto_bandwidth(
     min_cluster_fraction=0.01,
     min_run=3,
     return_profile=False,
+    callback=None,
 ):
     """Bandwidth by the longest-lived cluster count in scale space (see module notes).
 
@@ -271,6 +278,9 @@ def auto_bandwidth(
         preferred to one cluster.
     return_profile : bool, default=False
         Also return ``(grid, counts)``, the cluster count at each trial bandwidth.
+    callback : callable, default=None
+        Called with ``Progress("bandwidth", k, n_grid)`` as the trial bandwidths are
+        tried (a ``False`` return cancels: ``meanshift.FitCancelled``).
 
     Returns
     -------
@@ -292,7 +302,7 @@ def auto_bandwidth(
                            n_sample=n_sample,
                            n_grid=n_grid, min_cluster_fraction=min_cluster_fraction,
                            min_run=min_run, engine=engine, random_state=random_state,
-                           return_profile=return_profile)
+                           return_profile=return_profile, callback=callback)
         if return_profile:
             return h[0] * power, (h[1][0] * power, h[1][1])
         return h * power
@@ -316,7 +326,7 @@ def auto_bandwidth(
     grid = np.geomspace(lo, diameter, n_grid)
     counts = cluster_count_profile(
         S, w, kernel, engine, grid, min_cluster_fraction=min_cluster_fraction, tol=1e-2,
-        max_iter=100,
+        max_iter=100, callback=callback,
     )
     a, b = _longest_run(counts, min_run=min_run)
     h = float(np.sqrt(grid[a] * grid[b]))
@@ -333,7 +343,7 @@ def _auto_sample(rows, n_sample, random_state):
     return rows.take(idx)[0], mass
 
 
-def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs):
+def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs, callback=None):
     """The bandwidth to use (float, or ndarray of per-feature bandwidths) and how it was
     chosen, reading the rows through their input adapter (a sample of them for "auto",
     and for None beyond ``EXACT_MAX_SAMPLES`` rows)."""
@@ -355,7 +365,7 @@ def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs):
         how = "auto (longest-lived cluster count in scale space)"
     S, w = _auto_sample(rows, 600, random_state)
     h = float(auto_bandwidth(_finite(S), kernel=kernel, sample_weight=w, engine=engine,
-                             random_state=random_state))
+                             random_state=random_state, callback=callback))
     return h, how
 
 

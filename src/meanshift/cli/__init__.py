@@ -18,6 +18,7 @@ import importlib
 import logging
 import sys
 
+from .. import __version__
 from ._common import CLIError, fit_with_progress
 
 __all__ = ["main", "build_parser", "CLIError", "SUBCOMMANDS", "fit_with_progress"]
@@ -44,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log what the library decides (-v) and each step (-vv)")
+                        help="log what the library decides (-v) and each step (-vv); also "
+                             "after the command")
+    parser.add_argument("-q", "--quiet", action="store_true", default=False,
+                        help="no progress display, errors only; also after the command")
+    parser.add_argument("--version", action="version", version=f"meanshift {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for entry in SUBCOMMANDS:
         module, func = entry.split(":")

@@ -13,8 +13,10 @@ from ._common import (
     _add_estimator_options,
     _estimator_params,
     _matplotlib_available,
+    add_common_options,
     check_outputs,
     fit_with_progress,
+    usage_error,
     written_atomically,
 )
 
@@ -42,6 +44,28 @@ def _format_of(path, given=None):
     return fmt
 
 
+def _has_header(path, sep, comment=None) -> bool:
+    """Whether the first row of a CSV is a header: it is data when every field of it
+    is a number (so a file without a header loses no row)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.strip() or (comment and line.lstrip().startswith(comment)):
+                continue
+            fields = next(csv.reader([line], delimiter=sep if len(sep) == 1 else ","))
+            return not all(_is_number(v) for v in fields)
+    return True
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_table(args):
     """The input as a pandas DataFrame (NumPy input gets columns x0, x1, ...)."""
     path = Path(args.file)
@@ -65,8 +89,12 @@ def _read_table(args):
         if fmt == "parquet":
             return pd.read_parquet(path), fmt
         sep = args.delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
-        return pd.read_csv(path, sep=sep, header=None if args.no_header else 0,
-                           comment=args.comment), fmt
+        header = args.header if args.header is not None else _has_header(path, sep,
+                                                                          args.comment)
+        frame = pd.read_csv(path, sep=sep, header=0 if header else None, comment=args.comment)
+        if not header:
+            frame.columns = [f"x{i}" for i in range(frame.shape[1])]
+        return frame, fmt
     except CLIError:
         raise
     except ImportError as exc:
@@ -165,12 +193,15 @@ def _cluster(args) -> int:
     X, w, cols = _features(frame, args)
     pd = _pandas()
     model = MeanShift(**_estimator_params(args))
+    names = [str(c) for c in cols]
+    if not args.json:  # what was read, before the fit starts
+        print(f"{args.file}: {X.shape[0]} points x {X.shape[1]} features "
+              f"({', '.join(names)})", flush=True)
     try:
         elapsed = fit_with_progress(model, X, w, quiet=args.quiet)
     except ValueError as exc:  # the estimator's own message names the parameter
-        raise CLIError(str(exc)) from exc
+        raise usage_error(exc) from exc
     labels = model.labels_
-    names = [str(c) for c in cols]
     summary = {
         "file": str(args.file),
         "n_samples": int(X.shape[0]),
@@ -217,7 +248,7 @@ def _cluster(args) -> int:
             raise CLIError(f"--plot needs matplotlib: {PLOT_HINT}")
         from .. import plotting
 
-        ax = plotting.plot_clusters(X, labels, model.cluster_centers_,
+        ax = plotting.plot_clusters(X, labels, model.cluster_centers_, feature_names=names,
                                     title=f"{Path(args.file).name}: "
                                           f"{summary['n_clusters']} clusters")
         if X.shape[1] > 2:
@@ -241,8 +272,6 @@ def _cluster(args) -> int:
     else:
         sizes = ", ".join(map(str, summary["cluster_sizes"][:10]))
         more = " ..." if summary["n_clusters"] > 10 else ""
-        print(f"{args.file}: {summary['n_samples']} points x {summary['n_features']} "
-              f"features ({', '.join(names)})")
         print(f"found {summary['n_clusters']} clusters in {summary['n_iter']} iterations, "
               f"{elapsed:.3f} s (algorithm={model.algorithm_}, engine={model.engine_}, "
               f"kernel={model.kernel}, bandwidth={np.round(model.bandwidth_, 4)})")
@@ -274,15 +303,20 @@ def add_cluster(sub):
     g.add_argument("--columns", default=None,
                    help="comma list of feature columns, names or 0-based indices "
                         "(default: all columns except --weights)")
-    g.add_argument("--no-header", action="store_true",
-                   help="the CSV has no header row (columns are then 0, 1, ...)")
+    hdr = g.add_mutually_exclusive_group()
+    hdr.add_argument("--header", dest="header", action="store_true", default=None,
+                     help="the CSV's first row is a header (default: detected: a first "
+                          "row of numbers is data)")
+    hdr.add_argument("--no-header", dest="header", action="store_false",
+                     help="the CSV has no header row (columns are then x0, x1, ...)")
     g.add_argument("--delimiter", default=None, help="CSV field separator (default: , or tab)")
     g.add_argument("--comment", default=None, help="CSV comment character")
     g.add_argument("--weights", default=None, metavar="COLUMN",
                    help="column of sample weights (not a feature)")
     _add_estimator_options(p)
     o = p.add_argument_group("output")
-    o.add_argument("--labels", metavar="PATH", help="write the labels (.csv, .parquet, .npy)")
+    o.add_argument("-o", "--output", "--labels", dest="labels", metavar="PATH",
+                   help="write the labels (.csv, .parquet, .npy); --labels is the same")
     o.add_argument("--append", metavar="PATH",
                    help="write the input table with a label column appended")
     o.add_argument("--label-column", default="label", help="name of the label column")
@@ -292,7 +326,7 @@ def add_cluster(sub):
     o.add_argument("--json", action="store_true", help="print the JSON summary to stdout")
     o.add_argument("--plot", metavar="PNG",
                    help="draw the clusters (2-D data, or their PCA plane); needs matplotlib")
-    o.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_common_options(p)
     p.set_defaults(func=_cluster)
     return p
 

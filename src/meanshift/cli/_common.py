@@ -6,19 +6,29 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["CLIError", "CLIUsageError", "fit_with_progress", "check_outputs", "written_atomically",
-           "KERNEL_NAMES",
-           "PLOT_HINT", "CLI_HINT"]
+__all__ = ["usage_error", "add_common_options", "ALGORITHM_NAMES", "ENGINE_NAMES", "KERNEL_NAMES",
+           "CLIError", "CLIUsageError", "fit_with_progress", "show_progress",
+           "check_outputs", "written_atomically", "PLOT_HINT", "CLI_HINT"]
 
 logger = logging.getLogger("meanshift.cli")
 
-KERNEL_NAMES = ["flat", "gaussian", "epanechnikov", "triangular"]
+def _registry_names():
+    """(kernels, algorithms, engines) offered by the library's registries."""
+    from .._engines import ENGINES
+    from .._kernels import KERNELS
+    from .._pipeline import ALGORITHMS
+
+    return list(KERNELS), ["auto", *ALGORITHMS], ["auto", *ENGINES]
+
+
+KERNEL_NAMES, ALGORITHM_NAMES, ENGINE_NAMES = _registry_names()
 PLOT_HINT = 'pip install "meanshift[plot]"'
 CLI_HINT = 'pip install "meanshift[cli]"'
 
@@ -58,16 +68,24 @@ def written_atomically(path):
 
 
 def check_outputs(source, outputs):
-    """Refuse, before any work, outputs that would destroy data: an output that is the
-    input file (by name, through a link, or the same file by another path), or two
-    outputs naming the same file.  ``outputs`` maps option names to paths (or None)."""
-    src = Path(source).resolve()
+    """Refuse, before any work, outputs that would destroy data or cannot be written: an
+    output that is the input file (by name, through a link, or the same file by another
+    path), two outputs naming the same file, an output in a folder that does not exist
+    (exit code 2, naming the option).  ``outputs`` maps option names to paths (or None);
+    ``source`` is the input file (None: no input file)."""
+    src = None if source is None else Path(source).resolve()
     seen: dict[Path, str] = {}
     for option, path in outputs.items():
         if path is None:
             continue
         out = Path(path).resolve()
-        if out == src or (out.exists() and src.exists() and os.path.samefile(out, src)):
+        if not out.parent.is_dir():
+            raise CLIUsageError(f"{option} {str(path)!r}: the folder {str(out.parent)!r} "
+                                "does not exist; create it or choose another path.")
+        if out.is_dir():
+            raise CLIUsageError(f"{option} {str(path)!r} is a folder; give a file name.")
+        if src is not None and (
+                out == src or (out.exists() and src.exists() and os.path.samefile(out, src))):
             raise CLIUsageError(f"{option} {str(path)!r} is the input file {str(source)!r}; "
                            "meanshift never overwrites its input: choose another path.")
         if out in seen:
@@ -76,43 +94,32 @@ def check_outputs(source, outputs):
         seen[out] = option
 
 
-class _ProgressBar:
-    """The estimator's progress callback drawing a tqdm bar: seeds that have stopped
-    climbing (or blurring steps) out of their total."""
+def add_common_options(p):
+    """``-v/--verbose`` and ``-q/--quiet``, accepted after the subcommand as before it
+    (``meanshift -v cluster ...`` and ``meanshift cluster ... -v`` are the same)."""
+    p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                   help="log what the library decides (-v) and each step (-vv)")
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="no progress display, errors only")
 
-    def __init__(self, bar):
-        self._bar = bar
 
-    def __call__(self, progress):
-        if self._bar.total != progress.total:
-            self._bar.reset(total=progress.total)
-            self._bar.set_description(f"mean shift ({progress.stage})", refresh=False)
-        self._bar.n = min(progress.done, progress.total)
-        self._bar.refresh()
+def show_progress(quiet=False) -> bool:
+    """Whether to draw progress: on a terminal (standard error), unless ``--quiet``."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return not quiet and bool(isatty and isatty())
 
 
 def fit_with_progress(model, X, sample_weight=None, *, quiet=False):
-    """``model.fit(X)`` with a tqdm bar on stderr (when it is a terminal, not ``quiet``,
-    the fit takes over half a second and tqdm is installed).  Returns the fit time."""
-    bar = None
-    if not quiet:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            logger.debug("tqdm is not installed: no progress bar (%s)", CLI_HINT)
-        else:
-            bar = tqdm(total=1, desc="mean shift", unit="seed", disable=None,
-                       delay=0.5, leave=False, file=sys.stderr)
-    user_callback = model.callback
-    if bar is not None:
-        model.set_params(callback=_ProgressBar(bar))
+    """``model.fit(X)`` with the progress display of :mod:`meanshift._progress` on
+    standard error when it is a terminal and not ``quiet`` (erased before the caller
+    prints its results; nothing on a pipe).  Returns the fit time."""
+    previous = model.progress
+    model.set_params(progress=show_progress(quiet))
     start = time.perf_counter()
     try:
         model.fit(X, sample_weight=sample_weight)
     finally:
-        if bar is not None:
-            model.set_params(callback=user_callback)
-            bar.close()
+        model.set_params(progress=previous)
     return time.perf_counter() - start
 
 
@@ -160,6 +167,35 @@ def _max_samples_arg(text):
     )
 
 
+def _non_negative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0; got {text!r}")
+    return value
+
+
+def _n_jobs_arg(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0 (a positive count, -1 for all "
+                                         "threads, -2 for all but one)")
+    return value
+
+
+def usage_error(exc: ValueError) -> CLIError:
+    """The estimator's error about a parameter, as an option error (exit code 2): the
+    parameter ``'min_bin_freq'`` becomes the option ``--min-bin-freq``."""
+    text = re.sub(r"The '(\w+)' parameter( of \w+)?",
+                  lambda m: "--" + m.group(1).replace("_", "-"), str(exc))
+    return CLIUsageError(text) if text != str(exc) else CLIError(str(exc))
+
+
 def _positive(kind):
     def parse(text):
         try:
@@ -181,10 +217,12 @@ def _add_estimator_options(p):
                         "(scikit-learn's estimate_bandwidth)")
     g.add_argument("--kernel", choices=KERNEL_NAMES, default="flat",
                    help="weight profile (default: flat, as scikit-learn)")
-    g.add_argument("--algorithm", choices=["auto", "standard", "blurring"], default="auto",
-                   help="standard (seeds climb fixed data) or blurring (the data move)")
-    g.add_argument("--engine", default="auto",
-                   help="auto, numpy, numba, torch, dask (default: fastest available)")
+    g.add_argument("--algorithm", choices=ALGORITHM_NAMES, default="auto",
+                   help="standard (seeds climb fixed data), basin (seeds stop in a found "
+                        "mode's basin), compressed (weighted bin means), blurring (the "
+                        "data move); default: auto")
+    g.add_argument("--engine", choices=ENGINE_NAMES, default="auto",
+                   help="default: auto (the fastest available)")
     g.add_argument("--seeds", type=_seeds_arg, default=None,
                    help='"all", "bins" or a number of random seeds (default: all)')
     g.add_argument("--bin-seeding", action="store_true", help="seed from grid bins")
@@ -192,10 +230,11 @@ def _add_estimator_options(p):
                    help="least points in a seeding bin (default: 1)")
     g.add_argument("--no-cluster-all", dest="cluster_all", action="store_false",
                    help="label points outside every cluster -1")
-    g.add_argument("--n-jobs", type=int, default=None, help="threads for compiled engines")
+    g.add_argument("--n-jobs", type=_n_jobs_arg, default=None,
+                   help="threads for compiled engines (-1 all, -2 all but one; not 0)")
     g.add_argument("--max-iter", type=_positive(int), default=300,
                    help="most steps per seed (default: 300)")
-    g.add_argument("--tol", type=float, default=1e-3,
+    g.add_argument("--tol", type=_non_negative, default=1e-3,
                    help="stop a seed moving less than tol x bandwidth (default: 1e-3)")
     g.add_argument("--label-by", choices=["nearest", "mode"], default="nearest",
                    help="nearest centre (default) or the mode the point climbs to")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 
 from ._common import (
+    ALGORITHM_NAMES,
+    ENGINE_NAMES,
     KERNEL_NAMES,
     PLOT_HINT,
     _bandwidth_arg,
     _matplotlib_available,
     _positive,
+    add_common_options,
+    check_outputs,
     fit_with_progress,
+    usage_error,
+    written_atomically,
 )
 
 
@@ -21,12 +27,17 @@ def _demo(args) -> int:
     from .. import MeanShift
     from ..datasets import six_blobs
 
-    X, y, centers = six_blobs(random_state=args.seed)
     can_plot = not args.no_plot and _matplotlib_available()
+    if can_plot:  # before any work: a picture that cannot be written fails now
+        check_outputs(None, {"-o/--output": args.out, "--animate": args.animate})
+    X, y, centers = six_blobs(random_state=args.seed)
     model = MeanShift(kernel=args.kernel, bandwidth=args.bandwidth, algorithm=args.algorithm,
                       engine=args.engine, record_history=can_plot)
-    elapsed = fit_with_progress(model, X, quiet=args.quiet)
-    print(f"six-blob data set: {X.shape[0]} points, 6 true clusters")
+    print(f"six-blob data set: {X.shape[0]} points, 6 true clusters", flush=True)
+    try:
+        elapsed = fit_with_progress(model, X, quiet=args.quiet)
+    except ValueError as exc:  # the estimator's own message names the parameter
+        raise usage_error(exc) from exc
     print(
         f"kernel={args.kernel}, algorithm={model.algorithm_}, "
         f"bandwidth={np.round(model.bandwidth_, 4)}, engine={model.engine_}: found "
@@ -45,14 +56,15 @@ def _demo(args) -> int:
         return 0
     from .. import plotting
 
-    fig, (left, right) = plotting._figure(figsize=(11.0, 5.0), dpi=args.dpi, ncols=2)
+    fig, (left, right) = plotting._figure(figsize=(12.0, 5.5), dpi=args.dpi, ncols=2)
     plotting.plot_clusters(
         X, model.labels_, model.cluster_centers_, true_centers=centers, ax=left,
         title=f"{len(model.cluster_centers_)} clusters ({model.algorithm_}, "
               f"{args.kernel} kernel, bandwidth {float(np.max(model.bandwidth_)):.3g})",
     )
     plotting.plot_trajectories(model, X, ax=right, max_seeds=300)
-    fig.savefig(args.out)
+    with written_atomically(args.out) as tmp:
+        fig.savefig(tmp)
     print(f"wrote {args.out}")
     if args.animate:
         plotting.animate_climb(model, X, args.animate, max_seeds=400)
@@ -78,16 +90,19 @@ def add_demo(sub):
                    help="default: gaussian")
     p.add_argument("--bandwidth", default="auto", type=_bandwidth_arg,
                    help='positive number, "auto" (default) or "estimate"')
-    p.add_argument("--algorithm", default="standard", choices=["standard", "blurring"])
-    p.add_argument("--engine", default="auto")
+    p.add_argument("--algorithm", default="standard", choices=ALGORITHM_NAMES,
+                   help="default: standard (every point climbs, paths drawn)")
+    p.add_argument("--engine", default="auto", choices=ENGINE_NAMES)
     p.add_argument("--seed", default=7, type=int, help="random seed of the data set")
-    p.add_argument("--out", default="meanshift_demo.png", help="PNG to write "
-                   "(default: meanshift_demo.png)")
-    p.add_argument("--dpi", default=80, type=_positive(int), help="resolution (default: 80)")
+    p.add_argument("-o", "--output", "--out", dest="out", default="meanshift_demo.png",
+                   metavar="PNG", help="picture to write (default: meanshift_demo.png; "
+                                       "--out is the old name)")
+    p.add_argument("--dpi", default=100, type=_positive(int),
+                   help="resolution (default: 100, a 1200 x 550 picture)")
     p.add_argument("--animate", metavar="GIF", default=None,
                    help="also write an animation of the climb (.gif, or .mp4 with ffmpeg)")
     p.add_argument("--no-plot", action="store_true", help="print only, draw nothing")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_common_options(p)
     p.set_defaults(func=_demo)
     return p
 

@@ -12,7 +12,13 @@ import os
 import sys
 import time
 
-from ._common import CLIError, check_outputs, written_atomically
+from ._common import (
+    KERNEL_NAMES,
+    CLIError,
+    add_common_options,
+    check_outputs,
+    written_atomically,
+)
 
 __all__ = ["add_parser"]
 
@@ -64,15 +70,16 @@ def add_parser(subparsers):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="IN", help="image file: .png, .jpg/.jpeg, .tif/.tiff or .npy")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="label image to write: .png (16-bit), .tif/.tiff (32-bit) or .npy")
+    p.add_argument("-o", "--output", "--labels", dest="output", required=True, metavar="OUT",
+                   help="label image to write: .png (16-bit), .tif/.tiff (32-bit) or .npy "
+                        "(--labels is the same)")
     p.add_argument("-s", "--spatial-bandwidth", type=float, default=7.0, metavar="HS",
                    help="spatial radius in pixels (default 7)")
     p.add_argument("-r", "--range-bandwidth", type=float, default=6.5, metavar="HR",
                    help="colour radius: L*a*b* units for RGB images (default 6.5), "
                         "the image's own units otherwise")
     p.add_argument("--kernel", default="flat",
-                   choices=["flat", "epanechnikov", "gaussian", "triangular"],
+                   choices=KERNEL_NAMES,
                    help="kernel in the joint domain (default flat)")
     p.add_argument("--min-size", type=int, default=20, metavar="N",
                    help="merge regions smaller than N pixels (default 20)")
@@ -90,7 +97,9 @@ def add_parser(subparsers):
                    help="also write the image with the region boundaries drawn in red (2-D only)")
     p.add_argument("--segmented", metavar="PNG", default=None,
                    help="also write the image painted with each region's mean colour (2-D only)")
-    p.add_argument("--jobs", type=int, default=None, metavar="N", help="threads (default all)")
+    p.add_argument("--n-jobs", "--jobs", dest="jobs", type=int, default=None, metavar="N",
+                   help="threads (default all; --jobs is the same)")
+    add_common_options(p)
     p.set_defaults(func=_run)
     return p
 
@@ -183,9 +192,6 @@ def _segment(args) -> int:
         if ext not in allowed:
             raise _CliError(f"--{name} must end in one of {', '.join(allowed)}; got {path!r}",
                             _EXIT_USAGE)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise _CliError(f"folder of --{name} does not exist: {folder}", _EXIT_IO)
     try:
         check_outputs(args.input, {"-o/--output": args.output, "--overlay": args.overlay,
                                    "--segmented": args.segmented})
