@@ -167,25 +167,23 @@ def _max_samples_arg(text):
     )
 
 
-def _non_negative(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0; got {text!r}")
-    return value
+def _checked(kind, ok, rule):
+    """An argparse type: ``kind(text)`` that must pass ``ok`` (else "must be ``rule``")."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}; got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}; got {text!r}")
+        return value
+
+    return parse
 
 
-def _n_jobs_arg(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("must not be 0 (a positive count, -1 for all "
-                                         "threads, -2 for all but one)")
-    return value
+_non_negative = _checked(float, lambda v: v >= 0, ">= 0")
+_n_jobs_arg = _checked(int, lambda v: v != 0,
+                       "a positive count, -1 for all threads or -2 for all but one (not 0)")
 
 
 def usage_error(exc: ValueError) -> CLIError:
@@ -197,16 +195,7 @@ def usage_error(exc: ValueError) -> CLIError:
 
 
 def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a {kind.__name__}; got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive; got {text!r}")
-        return value
-
-    return parse
+    return _checked(kind, lambda v: v > 0, "positive")
 
 
 def _add_estimator_options(p):
