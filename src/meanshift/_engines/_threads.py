@@ -123,3 +123,55 @@ def _cores() -> int:
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
+
+
+def compiled_threads(n_jobs) -> int:
+    """Threads for the compiled engines under the rule of the module notes (None: Numba's
+    current setting, ``numba.set_num_threads``)."""
+    import numba
+
+    return effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS,  # type: ignore[attr-defined]
+                             numba.get_num_threads())
+
+
+def run_ranges(fn, n, n_jobs, *, on_progress=None, seconds=0.25):
+    """``fn(a, b)`` over ``[0, n)`` split into ranges, on ``compiled_threads(n_jobs)``
+    Python threads (``fn`` is a compiled function that releases the GIL, so they run in
+    parallel; each range is independent, so the result does not depend on the split).
+
+    The ranges are small enough that threads finish together (dynamic scheduling: each
+    thread takes the next range when done), and ``on_progress(done)`` is called from
+    the calling thread when the first range finishes, then at most every ``seconds``
+    while ranges finish, and at the end (it may raise to cancel: the ranges not started
+    are dropped).  No Numba threading layer is involved,
+    so concurrent fits from several Python threads are safe whatever layer is present.
+    """
+    import concurrent.futures as cf
+    import time
+
+    if n <= 0:
+        return
+    threads = compiled_threads(n_jobs)
+    size = max(1, min(4096, -(-n // (threads * 16))))
+    ranges = [(a, min(n, a + size)) for a in range(0, n, size)]
+    if threads == 1 or len(ranges) == 1:
+        last = -float("inf")
+        for a, b in ranges:
+            fn(a, b)
+            if on_progress is not None and (b == n or time.perf_counter() - last >= seconds):
+                on_progress(b)
+                last = time.perf_counter()
+        return
+    pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="meanshift")
+    try:
+        futures = {pool.submit(fn, a, b): b - a for a, b in ranges}
+        done, last = 0, -float("inf")
+        for fut in cf.as_completed(futures):
+            fut.result()
+            done += futures[fut]
+            if on_progress is not None and (done == n or
+                                            time.perf_counter() - last >= seconds):
+                on_progress(done)
+                last = time.perf_counter()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,15 +1,20 @@
 """The Numba CPU engine: fused, parallel, pruned mean shift loops.
 
-* **Fused climb.**  Each seed climbs to convergence inside one compiled loop
-  (``prange`` over seeds): a converged seed simply stops, so later steps only pay for
-  the seeds still moving, and no seeds x data matrix is ever formed.
+* **Fused climb.**  Each seed climbs to convergence inside one compiled loop: a
+  converged seed simply stops, so later steps only pay for the seeds still moving, and
+  no seeds x data matrix is ever formed.
+* **Parallel by ranges.**  The compiled loops run over a range of seeds (or rows) and
+  release the GIL; :func:`meanshift._engines._threads.run_ranges` spreads the ranges
+  over ``n_jobs`` Python threads.  No Numba parallel region (``prange``) is involved:
+  they compile several times slower, and a thread-unsafe threading layer (workqueue)
+  could not be entered from several fits at once.
 * **Pruned neighbours.**  A seed only visits the data within the kernel's cutoff radius
   (the support of the compact kernels; ``gaussian_radius`` bandwidths for the gaussian,
-  see :mod:`meanshift._engines._numba._index` for the bound on the weight left out), found with cell
-  lists (rows of cells clipped to the ball; for the flat kernel on dense data, the cells
-  entirely inside the ball add precomputed sums), k-d tiles with bounding balls above
-  three dimensions, or a full pass; :func:`choose_index` picks which and the engine
-  logs it (``last_index``).
+  see :mod:`meanshift._engines._numba._index` for the bound on the weight left out),
+  found with cell lists (rows of cells clipped to the ball; for the flat kernel on dense
+  data, the cells entirely inside the ball add precomputed sums), a k-d tree of tiles
+  with bounding balls above three dimensions, or a full pass; :func:`choose_index` picks
+  which and the engine logs it (``last_index``).
 * **Vectorised.**  The data are stored feature by feature, and the loops over points
   have no branches (a point beyond the cutoff gets weight zero by a select) and the
   kernels' compiled forms inline (the gaussian with the polynomial
@@ -21,17 +26,12 @@
 * **Dtypes.**  float32 data are kept as float32 (half the memory traffic); every
   distance and sum is computed in float64 from those values, so the answer is the one
   the reference computes on the same float32 numbers.
-* **Inclusive flat boundary.**  A point at distance ``h`` is inside the flat kernel
-  (``d2 <= h**2``), as in the reference and scikit-learn.  Squared distances may be
-  rounded differently from the reference (fused multiply-adds), so a point within an
-  ulp of the boundary may fall on either side; points exactly on it in exact arithmetic
-  with exactly representable squares (e.g. lattices) are inside, as tested.
-
+* **The boundary rule.**  A point is within the flat kernel's reach when
+  ``d2 <= h**2 * EDGE`` (:mod:`meanshift._kernels`), as in every engine.
 * **Prepared once.**  :meth:`NumbaEngine.bind` builds the neighbour index of a fit's
   data once; every query of the fit (climbs, partial sums, blurring) reuses it.
-* **Progress.**  With a progress callback, the fused climb runs the seeds in batches
-  of about ``PROGRESS_SECONDS`` (0.25 s) each and reports after each batch (the batches
-  change nothing in the results).
+* **Progress.**  With a progress callback, the climb reports as ranges of seeds finish,
+  about every ``PROGRESS_SECONDS`` (0.25 s).
 
 Compiled functions are cached on disk (``cache=True``); the first call in a fresh
 process loads them instead of compiling.
@@ -41,17 +41,14 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 
-import numba
 import numpy as np
-from numba import prange
 
 from ..._arrays import nearest_centres
 from ..._compile import njit
 from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
-from .._threads import check_n_jobs, numba_threads
+from .._threads import check_n_jobs, compiled_threads, run_ranges
 from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
 from ._queries import position_sums
 
@@ -60,45 +57,46 @@ __all__ = ["NumbaEngine"]
 logger = logging.getLogger(__name__)
 
 
-@njit(cache=True, parallel=True)
-def _partial_sums(positions, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
-                  inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
-    k, d = positions.shape
-    num = np.zeros((k, d))
-    den = np.zeros(k)
-    pairs = np.zeros(k, dtype=np.int64)
-    for j in prange(k):
-        s = positions[j].copy()
-        acc = np.zeros(d)
-        scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
+@njit(cache=True, nogil=True)
+def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2, r2, mode,
+                  axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+    """Kernel sums of ``positions[a:b]`` into ``num``, ``den``, ``pairs`` (one range of
+    a :func:`~meanshift._engines._threads.run_ranges` split)."""
+    d = positions.shape[1]
+    s = np.empty(d)
+    acc = np.empty(d)
+    scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
+    for j in range(a, b):
+        for k in range(d):
+            s[k] = positions[j, k]
         den[j], pairs[j] = position_sums(s, acc, cols, w, has_w, code, inv_h2, r2, mode, axes,
-                                 lo, inv_cell, dims, span, starts, cell_w, cell_s,
-                                 use_cells, scratch)
-        num[j] = acc
-    return num, den, pairs
+                                         lo, inv_cell, dims, span, starts, cell_w, cell_s,
+                                         use_cells, scratch)
+        for k in range(d):
+            num[j, k] = acc[k]
 
 
-@njit(cache=True, parallel=True)
-def _climb(seeds, cols, w, has_w, code, inv_h2, r2, stop, max_iter, mode, axes, lo,
-           inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
-    """Every seed climbs to convergence (shift <= stop) or max_iter steps."""
-    n_seeds, d = seeds.shape
-    modes = np.empty((n_seeds, d))
-    n_iter = np.zeros(n_seeds, dtype=np.int64)
-    converged = np.zeros(n_seeds, dtype=np.bool_)
-    density = np.zeros(n_seeds)
-    pairs = np.zeros(n_seeds, dtype=np.int64)
-    for j in prange(n_seeds):
-        s = np.empty(d)
+@njit(cache=True, nogil=True)
+def _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, code,
+           inv_h2, r2, stop, max_iter, mode, axes, lo, inv_cell, dims, span, starts, cell_w,
+           cell_s, use_cells):
+    """Seeds ``a:b`` climb to convergence (shift <= stop) or max_iter steps; results
+    into the output arrays."""
+    d = seeds.shape[1]
+    s = np.empty(d)
+    num = np.empty(d)
+    scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
+    for j in range(a, b):
         for k in range(d):
             s[k] = seeds[j, k]
-        num = np.empty(d)
-        scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
         visited = 0
+        n_iter[j] = 0
+        converged[j] = False
+        density[j] = 0.0
         for _ in range(max_iter):
             den, v = position_sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
-                           inv_cell, dims, span, starts, cell_w, cell_s, use_cells,
-                           scratch)
+                                   inv_cell, dims, span, starts, cell_w, cell_s, use_cells,
+                                   scratch)
             visited += v
             density[j] = den
             if not den > 0.0:
@@ -116,7 +114,6 @@ def _climb(seeds, cols, w, has_w, code, inv_h2, r2, stop, max_iter, mode, axes, 
         for k in range(d):
             modes[j, k] = s[k]
         pairs[j] = visited
-    return modes, n_iter, converged, density, pairs
 
 
 @njit(cache=True, inline="always")
@@ -128,15 +125,13 @@ def _d2(X, i, centers, j, d):
     return d2
 
 
-@njit(cache=True, parallel=True)
-def _nearest(X, centers):
-    """Nearest centre of every row (ties within EDGE to the lowest index: the boundary
-    rule of :mod:`meanshift._kernels`) and its distance."""
-    n, d = X.shape
+@njit(cache=True, nogil=True)
+def _nearest(a, b, X, centers, idx, dist):
+    """Nearest centre of rows ``a:b`` (ties within EDGE to the lowest index: the
+    boundary rule of :mod:`meanshift._kernels`) and its distance."""
+    d = X.shape[1]
     m = centers.shape[0]
-    idx = np.empty(n, dtype=np.int64)
-    dist = np.empty(n)
-    for i in prange(n):
+    for i in range(a, b):
         best = np.inf
         for j in range(m):
             best = min(best, _d2(X, i, centers, j, d))
@@ -149,7 +144,6 @@ def _nearest(X, centers):
             d2 = _d2(X, i, centers, arg, d)
         idx[i] = arg
         dist[i] = math.sqrt(d2)
-    return idx, dist
 
 
 #: Points x centres above which ``nearest`` goes through a k-d tree of the centres (the
@@ -178,8 +172,10 @@ class _NumbaBound(Bound):
 
     def partial_sums(self, positions):
         positions = np.ascontiguousarray(positions, dtype=np.float64)
-        with numba_threads(self.engine.n_jobs):
-            num, den, pairs = _partial_sums(positions, *self._args, *self.index.grid)
+        k, d = positions.shape
+        num, den, pairs = np.zeros((k, d)), np.zeros(k), np.zeros(k, dtype=np.int64)
+        run_ranges(lambda a, b: _partial_sums(a, b, positions, num, den, pairs, *self._args,
+                                              *self.index.grid), k, self.engine.n_jobs)
         self.engine.pairs = int(pairs.sum())
         return num, den
 
@@ -189,33 +185,23 @@ class _NumbaBound(Bound):
             return super().climb(seeds, tol=tol, max_iter=max_iter, record_history=True,
                                  callback=callback)
         seeds = np.ascontiguousarray(seeds, dtype=np.float64)
-        n = seeds.shape[0]
-        parts = []
-        pairs = 0
+        n, d = seeds.shape
+        modes = np.empty((n, d))
+        n_iter = np.zeros(n, dtype=np.int64)
+        converged = np.zeros(n, dtype=np.bool_)
+        density = np.zeros(n)
+        pairs = np.zeros(n, dtype=np.int64)
         stop = float(tol) * self.bandwidth
-        # Without a callback, one fused call.  With one, batches of seeds between which
-        # progress is reported (each seed's climb is independent of the others): the
-        # first batch is small, the next ones are sized from the time a seed took so far
-        # to last about PROGRESS_SECONDS, so that the batches' ends (where threads wait
-        # for the slowest seed) cost little however long the climb.
-        a = 0
-        batch = n if callback is None else min(n, _FIRST_BATCH)
-        start = time.perf_counter()
-        with numba_threads(self.engine.n_jobs):
-            while True:
-                out = _climb(seeds[a : a + batch], *self._args, stop, int(max_iter),
-                             *self.index.grid)
-                parts.append(out[:4])
-                pairs += int(out[4].sum())
-                a += batch
-                report(callback, "climb", min(a, n), n)
-                if a >= n:
-                    break
-                per_seed = (time.perf_counter() - start) / a
-                batch = int(min(max(PROGRESS_SECONDS / max(per_seed, 1e-9), _FIRST_BATCH),
-                                n - a))
-        self.engine.pairs = pairs
-        modes, n_iter, converged, density = (np.concatenate(p) for p in zip(*parts, strict=True))
+        # Seeds climb independently, in ranges spread over the threads; the progress
+        # (seeds whose climb is over, of all) is reported as ranges finish, about every
+        # PROGRESS_SECONDS.
+        run_ranges(lambda a, b: _climb(a, b, seeds, modes, n_iter, converged, density, pairs,
+                                       *self._args, stop, int(max_iter), *self.index.grid),
+                   n, self.engine.n_jobs,
+                   on_progress=None if callback is None else (
+                       lambda done: report(callback, "climb", done, n)),
+                   seconds=PROGRESS_SECONDS)
+        self.engine.pairs = int(pairs.sum())
         return ClimbResult(modes, n_iter, converged, density, None)
 
 
@@ -253,10 +239,11 @@ class NumbaEngine(Engine):
             raise ValueError("nearest() needs at least one centre.")
         if centers.shape[0] > 64 and X.shape[0] * centers.shape[0] > TREE_NEAREST_PAIRS:
             # Many centres (a tiny bandwidth): a k-d tree of them, not all pairs.
-            with numba_threads(self.n_jobs):
-                workers = numba.get_num_threads()  # the engine's thread rule for the tree too
+            workers = compiled_threads(self.n_jobs)  # the engine's thread rule
             idx, d2 = nearest_centres(np.asarray(X, dtype=np.float64), centers,
                                       workers=workers)
             return idx, np.sqrt(d2)
-        with numba_threads(self.n_jobs):
-            return _nearest(X, centers)
+        n = X.shape[0]
+        idx, dist = np.empty(n, dtype=np.int64), np.empty(n)
+        run_ranges(lambda a, b: _nearest(a, b, X, centers, idx, dist), n, self.n_jobs)
+        return idx, dist
