@@ -26,7 +26,7 @@ import time
 
 __all__ = ["ProgressDisplay", "COMPILE_NOTE"]
 
-COMPILE_NOTE = ("meanshift: compiling for this machine (first run only, up to a minute; "
+COMPILE_NOTE = ("meanshift: compiling for this machine (first run only, about 10 s; "
                 "later runs load it from the cache)")
 
 #: Whether the compile note was shown in this process.
