@@ -234,3 +234,30 @@ def test_the_first_compile_is_announced_in_a_terminal(table, tmp_path):
     assert code == 0, text
     assert text.count("compiling for this machine (first run only") == 1
     assert text.index("6000 points") < text.index("compiling for this machine")
+
+
+@pytest.mark.parametrize("speedup", [1, 2])
+def test_segment_climb_reports_pixels_as_it_goes(speedup, capsys):
+    import numpy as np
+
+    from meanshift.image import _climb, segment
+
+    rng = np.random.default_rng(0)
+    img = (rng.random((60, 80, 3)) * 255).astype(np.uint8)
+    planes = np.ascontiguousarray((img.reshape(-1, 3) / 8.0).T, dtype=np.float32)
+    seen = []
+    modes, _ = _climb.climb_pixels3(planes, np.array([1, 60, 80]),
+                                    np.array([1.0, 1 / 5, 1 / 5]), 0, 1.0, 0.1, 50,
+                                    speedup, 0.5, n_jobs=2, callback=seen.append)
+    done = [p.done for p in seen]
+    assert {p.stage for p in seen} == {"climb"} and {p.total for p in seen} == {4800}
+    assert done == sorted(done) and done[-1] == 4800 and len(done) >= 2
+    # The same modes whatever the thread count.
+    again, _ = _climb.climb_pixels3(planes, np.array([1, 60, 80]),
+                                    np.array([1.0, 1 / 5, 1 / 5]), 0, 1.0, 0.1, 50,
+                                    speedup, 0.5, n_jobs=1)
+    np.testing.assert_array_equal(modes, again)
+    seg = segment(img, spatial_bandwidth=5, range_bandwidth=8, progress=True)
+    assert seg.labels.shape == (60, 80)
+    with pytest.raises(ValueError, match="'progress' parameter must be True or False"):
+        segment(img, spatial_bandwidth=5, range_bandwidth=8, progress="yes")

@@ -17,6 +17,7 @@ from ._common import (
     CLIError,
     add_common_options,
     check_outputs,
+    show_progress,
     written_atomically,
 )
 
@@ -210,6 +211,7 @@ def _segment(args) -> int:
             range_bandwidth=args.range_bandwidth, kernel=args.kernel, min_size=args.min_size,
             color_space=args.color_space, channel_axis=axis, spacing=args.spacing,
             speedup=args.speedup, n_jobs=args.jobs,
+            progress=show_progress(getattr(args, "quiet", False)),
         )
     except ValueError as exc:
         raise _CliError(str(exc), _EXIT_USAGE) from None

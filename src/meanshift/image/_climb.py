@@ -24,9 +24,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
 from .._compile import njit
+from .._engines._contract import report
+from .._engines._threads import run_ranges
 from .._kernels import EDGE32, compiled_weight
 
 __all__ = ["climb_pixels", "climb_pixels3"]
@@ -185,70 +186,12 @@ def _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx
     return best
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, share_radius):
-    """Climb every pixel of a volume with at most 3 channels to its mode.
-
-    Parameters
-    ----------
-    planes : float32 array of shape (3, n_pixels)
-        Range features of the pixels, one contiguous plane per channel in C order of
-        ``shape``, in range-bandwidth units (unused channels are zero).
-    shape : int64 array (depth, height, width)
-    scale : float64 array (3,)
-        Pixel spacing per axis divided by the spatial bandwidth.
-    code : int
-        Kernel profile code.
-    support : float
-        Kernel support in bandwidth units (1 for the compact kernels, the truncation
-        radius for the gaussian).
-    tol : float
-        A climb stops when a step moves it by at most ``tol`` (bandwidth units).
-    max_iter : int
-        Most steps per pixel.
-    share : int
-        1: every pixel climbs to its own mode (exact).  ``s > 1``: the pixels on a
-        lattice of step ``s`` in y and x climb first; every other pixel takes one step
-        and adopts the mode of the nearest-coloured of its (up to 4) surrounding lattice
-        pixels whose mode colour is within ``share_radius`` and whose mode position is
-        within one spatial bandwidth of it, else climbs on to its own mode.  Results do
-        not depend on the thread count either way.
-    share_radius : float
-        Colour distance (range-bandwidth units) for adopting a lattice mode.
-
-    Returns
-    -------
-    modes : float64 array (n_pixels, 6)
-        End points: spatial part ``(z, y, x)`` in grid index units, then the range part
-        in bandwidth units.
-    n_iter : int32 array (n_pixels,)
-        Steps taken.
-    """
-    D, H, W = shape[0], shape[1], shape[2]
-    n = planes.shape[1]
-    sz, sy, sx = scale[0], scale[1], scale[2]
-    sup2 = support * support * EDGE32  # the boundary rule (float32 slack)
-    tol2 = tol * tol
-    rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
-    ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
-    modes = np.empty((n, 6), dtype=np.float64)
-    n_iter = np.zeros(n, dtype=np.int32)
-    P0 = planes[0]
-    P1 = planes[1]
-    P2 = planes[2]
-    s = max(share, 1)
-    ny = (H + s - 1) // s
-    nx = (W + s - 1) // s
-    lattice = np.empty(D * ny * nx if s > 1 else n, dtype=np.int64)
-    for i in range(lattice.shape[0]):
-        if s > 1:
-            zl = i // (ny * nx)
-            rem = i - zl * ny * nx
-            lattice[i] = (zl * H + (rem // nx) * s) * W + (rem % nx) * s
-        else:
-            lattice[i] = i
-    # Phase 1: every pixel (share == 1) or the lattice pixels.
-    for i in prange(lattice.shape[0]):
+@njit(cache=True, nogil=True, fastmath=True)
+def _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry,
+                   code, sup2, tol2, max_iter):
+    """Phase 1 of :func:`climb_pixels3` for lattice entries ``a:b``: each pixel
+    climbs to its own mode."""
+    for i in range(a, b):
         p = lattice[i]
         z0, y0, x0 = _start(p, H, W)
         pz, py, px, r0, r1, r2, it, done = _climb3(
@@ -261,11 +204,14 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, sha
         modes[p, 4] = r1
         modes[p, 5] = r2
         n_iter[p] = it
-    if s == 1:
-        return modes, n_iter
-    # Phase 2: the other pixels; they only read the lattice pixels' modes.
-    share2 = share_radius * share_radius
-    for p in prange(n):
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, code,
+                  sup2, tol2, share2, max_iter):
+    """Phase 2 of :func:`climb_pixels3` for pixels ``a:b`` off the lattice (they only
+    read the lattice pixels' modes)."""
+    for p in range(a, b):
         z0, y0, x0 = _start(p, H, W)
         if y0 % s == 0 and x0 % s == 0:
             continue
@@ -305,28 +251,85 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, sha
         modes[p, 4] = r1
         modes[p, 5] = r2
         n_iter[p] = it
-    return modes, n_iter
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def climb_pixels(planes, shape, scale, code, support, tol, max_iter):
-    """Climb every pixel of a volume with any number of channels to its mode.
+def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, share_radius,
+                  n_jobs=None, callback=None):
+    """Climb every pixel of a volume with at most 3 channels to its mode.
 
-    The general form of :func:`climb_pixels3` (same parameters and results, with
-    ``planes`` of shape (n_channels, n_pixels) and modes of shape
-    (n_pixels, 3 + n_channels)); slower, as the channel loop is not unrolled.
+    Parameters
+    ----------
+    planes : float32 array of shape (3, n_pixels)
+        Range features of the pixels, one contiguous plane per channel in C order of
+        ``shape``, in range-bandwidth units (unused channels are zero).
+    shape : int64 array (depth, height, width)
+    scale : float64 array (3,)
+        Pixel spacing per axis divided by the spatial bandwidth.
+    code : int
+        Kernel profile code.
+    support : float
+        Kernel support in bandwidth units (1 for the compact kernels, the truncation
+        radius for the gaussian).
+    tol : float
+        A climb stops when a step moves it by at most ``tol`` (bandwidth units).
+    max_iter : int
+        Most steps per pixel.
+    share : int
+        1: every pixel climbs to its own mode (exact).  ``s > 1``: the pixels on a
+        lattice of step ``s`` in y and x climb first; every other pixel takes one step
+        and adopts the mode of the nearest-coloured of its (up to 4) surrounding lattice
+        pixels whose mode colour is within ``share_radius`` and whose mode position is
+        within one spatial bandwidth of it, else climbs on to its own mode.  Results do
+        not depend on the thread count either way.
+    share_radius : float
+        Colour distance (range-bandwidth units) for adopting a lattice mode.
+
+    Returns
+    -------
+    modes : float64 array (n_pixels, 6)
+        End points: spatial part ``(z, y, x)`` in grid index units, then the range part
+        in bandwidth units.
+    n_iter : int32 array (n_pixels,)
+        Steps taken.
     """
-    D, H, W = shape[0], shape[1], shape[2]
-    C, n = planes.shape
-    sz, sy, sx = scale[0], scale[1], scale[2]
+    D, H, W = (int(v) for v in shape)
+    n = planes.shape[1]
+    sz, sy, sx = (float(v) for v in scale)
     sup2 = support * support * EDGE32  # the boundary rule (float32 slack)
-    fs = np.float32(sup2)
     tol2 = tol * tol
     rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
     ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
-    modes = np.empty((n, 3 + C), dtype=np.float64)
+    modes = np.empty((n, 6), dtype=np.float64)
     n_iter = np.zeros(n, dtype=np.int32)
-    for p in prange(n):
+    P0, P1, P2 = planes[0], planes[1], planes[2]
+    s = max(int(share), 1)
+    if s > 1:
+        zl, yl, xl = np.meshgrid(np.arange(D), np.arange(0, H, s), np.arange(0, W, s),
+                                 indexing="ij")
+        lattice = ((zl * H + yl) * W + xl).reshape(-1).astype(np.int64)
+    else:
+        lattice = np.arange(n, dtype=np.int64)
+    k = lattice.shape[0]
+    # Phase 1: every pixel (share == 1) or the lattice pixels; then the others.
+    run_ranges(lambda a, b: _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H,
+                                           W, sz, sy, sx, rz, ry, code, sup2, tol2,
+                                           int(max_iter)),
+               k, n_jobs, on_progress=_reporter(callback, "climb", 0, n))
+    if s > 1:
+        share2 = share_radius * share_radius
+        run_ranges(lambda a, b: _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz,
+                                              sy, sx, rz, ry, code, sup2, tol2, share2,
+                                              int(max_iter)),
+                   n, n_jobs, on_progress=_reporter(callback, "climb", k, n, n - k))
+    return modes, n_iter
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _general_climb(a, b, planes, modes, n_iter, D, H, W, sz, sy, sx, rz, ry, code, sup2, fs,
+                   tol2, max_iter):
+    """:func:`climb_pixels` for pixels ``a:b``."""
+    C = planes.shape[0]
+    for p in range(a, b):
         z0, y0, x0 = _start(p, H, W)
         pz = float(z0)
         py = float(y0)
@@ -385,4 +388,40 @@ def climb_pixels(planes, shape, scale, code, support, tol, max_iter):
         for c in range(C):
             modes[p, 3 + c] = r[c]
         n_iter[p] = it
+
+
+def climb_pixels(planes, shape, scale, code, support, tol, max_iter, n_jobs=None,
+                 callback=None):
+    """Climb every pixel of a volume with any number of channels to its mode.
+
+    The general form of :func:`climb_pixels3` (same parameters and results, with
+    ``planes`` of shape (n_channels, n_pixels) and modes of shape
+    (n_pixels, 3 + n_channels)); slower, as the channel loop is not unrolled.
+    """
+    D, H, W = (int(v) for v in shape)
+    C, n = planes.shape
+    sz, sy, sx = (float(v) for v in scale)
+    sup2 = support * support * EDGE32  # the boundary rule (float32 slack)
+    fs = np.float32(sup2)
+    tol2 = tol * tol
+    rz = int(math.floor(support / sz + 1e-9)) if D > 1 else 0
+    ry = int(math.floor(support / sy + 1e-9)) if H > 1 else 0
+    modes = np.empty((n, 3 + C), dtype=np.float64)
+    n_iter = np.zeros(n, dtype=np.int32)
+    run_ranges(lambda a, b: _general_climb(a, b, planes, modes, n_iter, D, H, W, sz, sy, sx,
+                                           rz, ry, code, sup2, fs, tol2, int(max_iter)),
+               n, n_jobs, on_progress=_reporter(callback, "climb", 0, n))
     return modes, n_iter
+
+
+def _reporter(callback, stage, offset, total, span=None):
+    """A ``run_ranges`` progress hook reporting ``offset + done`` pixels of ``total``
+    (``span``: how many of them this run covers; off-lattice runs count only those)."""
+    if callback is None:
+        return None
+
+    def hook(done):
+        count = done if span is None else done * span // max(total, 1)
+        report(callback, stage, min(offset + count, total), total)
+
+    return hook

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._engines._threads import check_n_jobs, numba_threads
+from .._engines._threads import check_n_jobs
 from .._kernels import get_kernel
 from ._color import COLOR_SPACES, rgb_to, to_rgb
 
@@ -171,6 +171,7 @@ def segment(
     max_iter=50,
     speedup=1,
     n_jobs=None,
+    progress=False,
 ) -> Segmentation:
     """Segment an image or volume by mean shift in the joint spatial-range domain.
 
@@ -229,6 +230,9 @@ def segment(
         Threads, as for every engine: None Numba's current setting (normally every core),
         -1 all of Numba's, -2 all but one, k > 0 that many; 0 is an error.  The result
         does not depend on it.
+    progress : bool, default=False
+        Show the climb's progress (pixels whose climb is over, of all pixels) on
+        standard error while it runs, as ``MeanShift(progress=True)`` does.
 
     Returns
     -------
@@ -272,6 +276,8 @@ def segment(
     range_bandwidth = _positive("range_bandwidth", range_bandwidth)
     merge_radius = _positive("merge_radius", merge_radius)
     check_n_jobs(n_jobs)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"The 'progress' parameter must be True or False; got {progress!r}.")
     kern = get_kernel(kernel)
     if color_space not in _COLOR_CHOICES:
         raise ValueError(
@@ -353,20 +359,29 @@ def segment(
     planes = np.ascontiguousarray((flat_values / range_bandwidth).T, dtype=np.float32)
     support = float(kern.reach)
 
-    with numba_threads(n_jobs):
+    display = None
+    if progress:
+        from .._progress import ProgressDisplay
+
+        display = ProgressDisplay()
+    try:
         if n_channels <= 3:
             if n_channels < 3:
                 planes = np.vstack([planes, np.zeros((3 - n_channels, n_pixels), np.float32)])
             modes, n_iter = _climb.climb_pixels3(
                 planes, shape3, scale3, kern.code, support, float(tol), int(max_iter),
-                int(speedup), _SHARE_RADIUS,
+                int(speedup), _SHARE_RADIUS, n_jobs=n_jobs, callback=display,
             )
             range_modes = modes[:, 3:3 + n_channels]
         else:
             modes, n_iter = _climb.climb_pixels(
-                planes, shape3, scale3, kern.code, support, float(tol), int(max_iter)
+                planes, shape3, scale3, kern.code, support, float(tol), int(max_iter),
+                n_jobs=n_jobs, callback=display,
             )
             range_modes = modes[:, 3:]
+    finally:
+        if display is not None:
+            display.close()
     range_modes = np.ascontiguousarray(range_modes)
     labels, k = _regions.fuse_regions(range_modes, shape3, merge_radius)
     labels, k = _regions.merge_regions(labels, k, range_modes, shape3, int(min_size), merge_radius)
