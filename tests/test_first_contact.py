@@ -261,3 +261,35 @@ def test_segment_climb_reports_pixels_as_it_goes(speedup, capsys):
     assert seg.labels.shape == (60, 80)
     with pytest.raises(ValueError, match="'progress' parameter must be True or False"):
         segment(img, spatial_bandwidth=5, range_bandwidth=8, progress="yes")
+
+
+_COMPILED = """
+from numba.core import event
+names = []
+class L(event.Listener):
+    def on_start(self, ev):
+        names.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", L())
+import numpy as np
+from meanshift import MeanShift
+rng = np.random.default_rng(0)
+X = rng.normal(size=(2000, 2)) + rng.integers(0, 4, 2000)[:, None] * 6.0
+MeanShift(bandwidth=2.0, kernel="gaussian").fit(X)
+print(" ".join(names))
+"""
+
+
+def test_a_fit_compiles_only_its_kernel_and_index_kind(tmp_path):
+    # A fresh cache: what the first fit compiles is what a new user waits for.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path),
+               NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-c", _COMPILED], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    names = out.stdout.split()
+    assert names.count("_low_d_sums") == 1  # the gaussian's loop only, not four
+    queries = [n for n in names if n in ("_sums_grid", "_sums_tiles", "_sums_brute")]
+    assert len(queries) == 1  # the index kind in use only, not three
+    assert any(n.startswith("climb_kernel1_index") for n in names)

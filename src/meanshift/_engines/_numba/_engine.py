@@ -8,6 +8,10 @@
   over ``n_jobs`` Python threads.  No Numba parallel region (``prange``) is involved:
   they compile several times slower, and a thread-unsafe threading layer (workqueue)
   could not be entered from several fits at once.
+* **Compiled for the call.**  The loops get the kernel and the index kind as constants
+  (:func:`_specialised`), and the dispatch on them is an ``overload`` resolved at compile
+  time, so a first fit compiles one kernel loop and one query, not every combination
+  (``benchmarks/bench_cold_start.py`` measures the first run of a fresh install).
 * **Pruned neighbours.**  A seed only visits the data within the kernel's cutoff radius
   (the support of the compact kernels; ``gaussian_radius`` bandwidths for the gaussian,
   see :mod:`meanshift._engines._numba._index` for the bound on the weight left out),
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import numpy as np
 
@@ -116,6 +121,42 @@ def _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w
         pairs[j] = visited
 
 
+_SPECIALISED: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+
+def _specialised(code, mode):
+    """``(climb, sums)``: :func:`_climb` and :func:`_partial_sums` for kernel ``code`` and
+    index kind ``mode``, which they receive as constants (literal types).  The kernel's
+    and the index kind's dispatch is then resolved at compile time
+    (:func:`meanshift._engines._numba._points._low_d_kernel`,
+    :func:`meanshift._engines._numba._queries._by_mode`), so a fit compiles one kernel
+    loop and one query, not four and three.  Each wrapper has a name of its own, under
+    which its compiled code is cached on disk."""
+    key = (int(code), int(mode))
+    if key in _SPECIALISED:
+        return _SPECIALISED[key]
+    code, mode = key
+
+    def climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, inv_h2,
+              r2, stop, max_iter, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
+              use_cells):
+        _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, code,
+               inv_h2, r2, stop, max_iter, mode, axes, lo, inv_cell, dims, span, starts,
+               cell_w, cell_s, use_cells)
+
+    def sums(a, b, positions, num, den, pairs, cols, w, has_w, inv_h2, r2, axes, lo,
+             inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+        _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2, r2,
+                      mode, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
+                      use_cells)
+
+    climb.__qualname__ = f"climb_kernel{code}_index{mode}"
+    sums.__qualname__ = f"sums_kernel{code}_index{mode}"
+    _SPECIALISED[key] = (njit(cache=True, nogil=True)(climb),
+                         njit(cache=True, nogil=True)(sums))
+    return _SPECIALISED[key]
+
+
 @njit(cache=True, inline="always")
 def _d2(X, i, centers, j, d):
     d2 = 0.0
@@ -167,15 +208,17 @@ class _NumbaBound(Bound):
             logger.debug("numba engine: neighbours by %s (%s)", self.index.kind,
                          self.index.why)
         engine.last_index = (self.index.kind, self.index.why)
-        self._args = (*self.index.arrays, kernel.code, 1.0 / self.bandwidth**2,
-                      reach2(self.radius))
+        mode, *grid = self.index.grid
+        self._climb, self._sums = _specialised(kernel.code, mode)
+        self._args = (*self.index.arrays, 1.0 / self.bandwidth**2, reach2(self.radius))
+        self._grid = tuple(grid)
 
     def partial_sums(self, positions):
         positions = np.ascontiguousarray(positions, dtype=np.float64)
         k, d = positions.shape
         num, den, pairs = np.zeros((k, d)), np.zeros(k), np.zeros(k, dtype=np.int64)
-        run_ranges(lambda a, b: _partial_sums(a, b, positions, num, den, pairs, *self._args,
-                                              *self.index.grid), k, self.engine.n_jobs)
+        run_ranges(lambda a, b: self._sums(a, b, positions, num, den, pairs, *self._args,
+                                           *self._grid), k, self.engine.n_jobs)
         self.engine.pairs = int(pairs.sum())
         return num, den
 
@@ -195,8 +238,9 @@ class _NumbaBound(Bound):
         # Seeds climb independently, in ranges spread over the threads; the progress
         # (seeds whose climb is over, of all) is reported as ranges finish, about every
         # PROGRESS_SECONDS.
-        run_ranges(lambda a, b: _climb(a, b, seeds, modes, n_iter, converged, density, pairs,
-                                       *self._args, stop, int(max_iter), *self.index.grid),
+        run_ranges(lambda a, b: self._climb(a, b, seeds, modes, n_iter, converged, density,
+                                            pairs, *self._args, stop, int(max_iter),
+                                            *self._grid),
                    n, self.engine.n_jobs,
                    on_progress=None if callback is None else (
                        lambda done: report(callback, "climb", done, n)),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from ..._compile import njit
 from ..._kernels import compiled_weight
@@ -118,6 +120,36 @@ def _tile_sums(code, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num):
     return den
 
 
+def _low_d_kernel(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
+    """:func:`_low_d_sums` of kernel ``code`` (a compile-time dispatch, see below)."""
+    raise NotImplementedError  # pragma: no cover - only called from compiled code
+
+
+@overload(_low_d_kernel, prefer_literal=True)
+def _low_d_kernel_impl(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
+    # A literal kernel code (the engine's loops pass one, see _engine._specialised)
+    # compiles the loop of that one kernel; Numba would otherwise type every branch of
+    # an ``if code == ...`` chain, four kernel loops, on every first run.
+    if isinstance(code, types.IntegerLiteral):
+        k = code.literal_value
+
+        def one(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
+            return _low_d_sums(k, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
+
+        return one
+
+    def any_kernel(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
+        if code == 0:
+            return _low_d_sums(0, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
+        if code == 1:
+            return _low_d_sums(1, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
+        if code == 2:
+            return _low_d_sums(2, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
+        return _low_d_sums(3, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
+
+    return any_kernel
+
+
 @njit(cache=True)
 def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
     """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
@@ -137,14 +169,7 @@ def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
         s1 = s[1] if d > 1 else 0.0
         s2 = s[2] if d > 2 else 0.0
         s0 = s[0]
-        if code == 0:
-            den, n0, n1, n2 = _low_d_sums(0, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
-        elif code == 1:
-            den, n0, n1, n2 = _low_d_sums(1, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
-        elif code == 2:
-            den, n0, n1, n2 = _low_d_sums(2, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
-        else:
-            den, n0, n1, n2 = _low_d_sums(3, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
+        den, n0, n1, n2 = _low_d_kernel(code, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
         num[0] += n0
         if d > 1:
             num[1] += n1
