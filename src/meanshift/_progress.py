@@ -26,7 +26,7 @@ import time
 
 __all__ = ["ProgressDisplay", "COMPILE_NOTE"]
 
-COMPILE_NOTE = ("meanshift: compiling for this machine (first run only, about 10 s; "
+COMPILE_NOTE = ("meanshift: compiling for this machine (first run only, a few seconds; "
                 "later runs load it from the cache)")
 
 #: Whether the compile note was shown in this process.
