@@ -125,8 +125,9 @@ _SPECIALISED: dict[tuple[int, int], tuple[Any, Any]] = {}
 
 
 def _specialised(code, mode):
-    """``(climb, sums)``: :func:`_climb` and :func:`_partial_sums` for kernel ``code`` and
-    index kind ``mode``, which they receive as constants (literal types).  The kernel's
+    """``(climb, sums)``: :func:`_climb` and :func:`_partial_sums` for kernel ``code`` (plus
+    4 above three dimensions) and index kind ``mode``, which they receive as constants
+    (literal types).  The kernel's
     and the index kind's dispatch is then resolved at compile time
     (:func:`meanshift._engines._numba._points._low_d_kernel`,
     :func:`meanshift._engines._numba._queries._by_mode`), so a fit compiles one kernel
@@ -209,7 +210,9 @@ class _NumbaBound(Bound):
                          self.index.why)
         engine.last_index = (self.index.kind, self.index.why)
         mode, *grid = self.index.grid
-        self._climb, self._sums = _specialised(kernel.code, mode)
+        # The loops' code: the kernel's, plus 4 above three dimensions (see range_sums).
+        code = kernel.code + (4 if np.shape(data)[1] > 3 else 0)
+        self._climb, self._sums = _specialised(code, mode)
         self._args = (*self.index.arrays, 1.0 / self.bandwidth**2, reach2(self.radius))
         self._grid = tuple(grid)
 

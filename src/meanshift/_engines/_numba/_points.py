@@ -151,31 +151,28 @@ def _low_d_kernel_impl(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
 
 
 @njit(cache=True)
-def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
-    """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
-    the weight added.  Points are read from ``cols`` (one contiguous row per feature)
-    by vectorised loops: in up to three dimensions in one pass, above in tiles of
-    ``_TILE`` points whose distance sums stop early once every point of the tile is
-    out of reach (``scratch``, shape ``(2, _TILE)``, holds a tile's distances and
-    weights).  Distances and sums are in float64."""
+def _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
+    """:func:`range_sums` in up to three dimensions: one vectorised pass."""
     d = s.shape[0]
-    if stop <= start:
-        return 0.0
-    if d <= 3:
-        wv = w[start:stop] if has_w else w
-        c0 = cols[0, start:stop]
-        c1 = cols[1, start:stop] if d > 1 else c0
-        c2 = cols[2, start:stop] if d > 2 else c0
-        s1 = s[1] if d > 1 else 0.0
-        s2 = s[2] if d > 2 else 0.0
-        s0 = s[0]
-        den, n0, n1, n2 = _low_d_kernel(code, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
-        num[0] += n0
-        if d > 1:
-            num[1] += n1
-        if d > 2:
-            num[2] += n2
-        return den
+    wv = w[start:stop] if has_w else w
+    c0 = cols[0, start:stop]
+    c1 = cols[1, start:stop] if d > 1 else c0
+    c2 = cols[2, start:stop] if d > 2 else c0
+    s1 = s[1] if d > 1 else 0.0
+    s2 = s[2] if d > 2 else 0.0
+    s0 = s[0]
+    den, n0, n1, n2 = _low_d_kernel(code, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
+    num[0] += n0
+    if d > 1:
+        num[1] += n1
+    if d > 2:
+        num[2] += n2
+    return den
+
+
+@njit(cache=True)
+def _range_tiles(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+    """:func:`range_sums` above three dimensions: tiles of ``_TILE`` points."""
     d2 = scratch[0]
     wt = scratch[1]
     den = 0.0
@@ -187,3 +184,46 @@ def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
     return den
 
 
+def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+    """Add the points ``start:stop`` within ``sqrt(r2)`` of ``s`` to ``num``; returns
+    the weight added.  Points are read from ``cols`` (one contiguous row per feature)
+    by vectorised loops: in up to three dimensions in one pass, above in tiles of
+    ``_TILE`` points whose distance sums stop early once every point of the tile is
+    out of reach (``scratch``, shape ``(2, _TILE)``, holds a tile's distances and
+    weights).  Distances and sums are in float64.
+
+    ``code`` is the kernel's code, plus 4 above three dimensions (the engine's loops
+    pass it as a constant: the loop of that one kernel and dimension class is then the
+    only one compiled)."""
+    raise NotImplementedError  # pragma: no cover - only called from compiled code
+
+
+@overload(range_sums, prefer_literal=True)
+def _range_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+    if isinstance(code, types.IntegerLiteral):
+        kernel = code.literal_value % 4
+        if code.literal_value >= 4:
+            def tiles(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+                if stop <= start:
+                    return 0.0
+                return _range_tiles(s, num, cols, w, has_w, kernel, inv_h2, r2, start, stop,
+                                    scratch)
+
+            return tiles
+
+        def low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+            if stop <= start:
+                return 0.0
+            return _range_low(s, num, cols, w, has_w, kernel, inv_h2, r2, start, stop)
+
+        return low
+
+    def any_kind(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+        if stop <= start:
+            return 0.0
+        if code >= 4:
+            return _range_tiles(s, num, cols, w, has_w, code - 4, inv_h2, r2, start, stop,
+                                scratch)
+        return _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
+
+    return any_kind
