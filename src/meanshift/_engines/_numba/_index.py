@@ -235,19 +235,18 @@ def as_data(a):
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-@njit(cache=True)
 def _cell_sums(cols, w, has_w, starts):
-    """Total weight and weighted coordinate sums of every cell (points in order)."""
+    """Total weight and weighted coordinate sums of every cell, the points added in
+    order (``np.bincount`` adds its weights in input order: the same numbers as a loop,
+    without a compiled function to wait for on a first run)."""
     n_cells = starts.shape[0] - 1
-    d = cols.shape[0]
-    cw = np.zeros(n_cells)
-    cs = np.zeros((n_cells, d))
-    for c in range(n_cells):
-        for i in range(starts[c], starts[c + 1]):
-            wt = w[i] if has_w else 1.0
-            cw[c] += wt
-            for k in range(d):
-                cs[c, k] += wt * np.float64(cols[k, i])
+    cell_of = np.repeat(np.arange(n_cells), np.diff(starts))
+    wt = w if has_w else np.ones(cols.shape[1])
+    cw = np.bincount(cell_of, weights=wt, minlength=n_cells)
+    cs = np.empty((n_cells, cols.shape[0]))
+    for k in range(cols.shape[0]):
+        cs[:, k] = np.bincount(cell_of, weights=wt * cols[k].astype(np.float64),
+                               minlength=n_cells)
     return cw, cs
 
 
