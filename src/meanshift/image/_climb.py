@@ -22,8 +22,11 @@ fusion and merging are in :mod:`meanshift.image._regions`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from .._compile import njit
 from .._engines._contract import report
@@ -65,6 +68,35 @@ def _row(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
         s1 += w * q1
         s2 += w * q2
     return sw, sj, s0, s1, s2
+
+
+def _row_of(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+    """:func:`_row` of kernel ``code`` (a compile-time dispatch, see below)."""
+    raise NotImplementedError  # pragma: no cover - only called from compiled code
+
+
+@overload(_row_of, prefer_literal=True)
+def _row_of_impl(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+    # A literal kernel code (the climb's wrappers pass one, see _image_loops) inlines
+    # that kernel's row loop only, not all four, on a first run.
+    if isinstance(code, types.IntegerLiteral):
+        k = code.literal_value
+
+        def one(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+            return _row(k, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
+
+        return one
+
+    def any_kernel(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+        if code == 0:
+            return _row(0, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
+        if code == 2:
+            return _row(2, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
+        if code == 1:
+            return _row(1, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
+        return _row(3, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
+
+    return any_kernel
 
 
 @njit(cache=True, inline="always")
@@ -118,18 +150,8 @@ def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, p
                 f0 = np.float32((xlo - px) * sx)
                 f2 = np.float32(dzy2)
                 m = xhi - xlo + 1
-                if code == 0:
-                    sw, sj, s0, s1, s2 = _row(0, P0, P1, P2, base, m, f0, fx, f2,
-                                              r0, r1, r2, fs)
-                elif code == 2:
-                    sw, sj, s0, s1, s2 = _row(2, P0, P1, P2, base, m, f0,
-                                              fx, f2, r0, r1, r2, fs)
-                elif code == 1:
-                    sw, sj, s0, s1, s2 = _row(1, P0, P1, P2, base, m, f0, fx,
-                                              f2, r0, r1, r2, fs)
-                else:
-                    sw, sj, s0, s1, s2 = _row(3, P0, P1, P2, base, m, f0,
-                                              fx, f2, r0, r1, r2, fs)
+                sw, sj, s0, s1, s2 = _row_of(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1,
+                                             r2, fs)
                 wsum += sw
                 az += sw * z
                 ay += sw * y
@@ -253,6 +275,34 @@ def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, r
         n_iter[p] = it
 
 
+_IMAGE_LOOPS: dict[int, tuple[Any, Any]] = {}
+
+
+def _image_loops(code):
+    """``(lattice, shared)``: :func:`_lattice_climb` and :func:`_shared_climb` with the
+    kernel ``code`` as a constant (a literal type), so that only its row loop is
+    compiled; made once per kernel, cached on disk under names of their own."""
+    code = int(code)
+    if code in _IMAGE_LOOPS:
+        return _IMAGE_LOOPS[code]
+
+    def lattice(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, sup2,
+                tol2, max_iter):
+        _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry,
+                       code, sup2, tol2, max_iter)
+
+    def shared(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, sup2, tol2,
+               share2, max_iter):
+        _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, code,
+                      sup2, tol2, share2, max_iter)
+
+    lattice.__qualname__ = f"lattice_climb_kernel{code}"
+    shared.__qualname__ = f"shared_climb_kernel{code}"
+    _IMAGE_LOOPS[code] = (njit(cache=True, nogil=True)(lattice),
+                          njit(cache=True, nogil=True)(shared))
+    return _IMAGE_LOOPS[code]
+
+
 def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, share_radius,
                   n_jobs=None, callback=None):
     """Climb every pixel of a volume with at most 3 channels to its mode.
@@ -311,15 +361,15 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, sha
         lattice = np.arange(n, dtype=np.int64)
     k = lattice.shape[0]
     # Phase 1: every pixel (share == 1) or the lattice pixels; then the others.
-    run_ranges(lambda a, b: _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H,
-                                           W, sz, sy, sx, rz, ry, code, sup2, tol2,
-                                           int(max_iter)),
+    lattice_climb, shared_climb = _image_loops(code)
+    run_ranges(lambda a, b: lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W,
+                                          sz, sy, sx, rz, ry, sup2, tol2, int(max_iter)),
                k, n_jobs, on_progress=_reporter(callback, "climb", 0, n))
     if s > 1:
         share2 = share_radius * share_radius
-        run_ranges(lambda a, b: _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz,
-                                              sy, sx, rz, ry, code, sup2, tol2, share2,
-                                              int(max_iter)),
+        run_ranges(lambda a, b: shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz,
+                                             sy, sx, rz, ry, sup2, tol2, share2,
+                                             int(max_iter)),
                    n, n_jobs, on_progress=_reporter(callback, "climb", k, n, n - k))
     return modes, n_iter
 
