@@ -293,3 +293,25 @@ def test_a_fit_compiles_only_its_kernel_and_index_kind(tmp_path):
     queries = [n for n in names if n in ("_sums_grid", "_sums_tiles", "_sums_brute")]
     assert len(queries) == 1  # the index kind in use only, not three
     assert any(n.startswith("climb_kernel1_index") for n in names)
+
+
+def test_the_compressed_stream_reports_chunks(monkeypatch):
+    da = pytest.importorskip("dask.array")
+    import numpy as np
+
+    from meanshift import MeanShift
+    from meanshift.datasets import make_blobs
+
+    X, _, _ = make_blobs(60_000, 2, centers=4, random_state=0)
+    for data in (X, da.from_array(X, chunks=(5_000, 2))):
+        seen = []
+        model = MeanShift(bandwidth=1.0, callback=seen.append).fit(data)
+        assert model.algorithm_ == "compressed"
+        stream = [p for p in seen if p.stage == "stream"]
+        assert stream and stream[-1].done == stream[-1].total
+        assert [p.done for p in stream] == sorted(p.done for p in stream)
+        # The stream comes before the climb of the bin means, each a stage of its own.
+        stages = [p.stage for p in seen]
+        assert stages.index("climb") > max(i for i, s in enumerate(stages) if s == "stream")
+    assert stream[-1].total == 12  # the dask array's chunks
+    assert np.asarray(model.labels_.compute()).shape == (60_000,)

@@ -169,7 +169,8 @@ default=None
         (``stage`` "climb": ``done`` seeds of ``total`` have stopped; "blur": steps).
         Returning ``False`` cancels the fit (``meanshift.FitCancelled`` is raised).
         The automatic bandwidth's search reports as stage "bandwidth" (trial bandwidths
-        of the grid); ``label_by="mode"`` as "labels".
+        of the grid); ``label_by="mode"`` as "labels"; the compressed algorithm's pass
+        over the data as "stream" (chunks of rows done, of all).
     progress : bool, default=False
         Show the fit's progress on standard error while it runs (tqdm when installed,
         else a plain line): one line per stage with a meaningful total, redrawn at least

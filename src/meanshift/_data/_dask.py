@@ -228,7 +228,7 @@ class DaskRows(Rows):
         return labels.map_blocks(_overlay, np.asarray(idx), np.asarray(values),
                                  dtype=labels.dtype)
 
-    def reduce(self, fn, combine, *args):
+    def reduce(self, fn, combine, *args, progress=None):
         """``fn`` on every chunk, results added up by ``combine`` in a tree.
 
         Rounds of a few chunks per thread are added to a running total that stays where
@@ -246,6 +246,12 @@ class DaskRows(Rows):
             parts = [task(c, wc, *args) for c, wc in blocks[start : start + batch]]
             total = dask.persist(tree_reduce(parts + totals[-1:], combine))[0]
             totals = totals + [total] if keep else [total]
+            if progress is not None:  # chunks done of all, as each round is in
+                if keep:  # on a cluster persist returns at once: wait for the round
+                    from distributed import wait
+
+                    wait(total)
+                progress(min(start + batch, len(blocks)), len(blocks))
         return totals[-1].compute()
 
     def map_rows(self, fn, *args, dtype=np.int64):

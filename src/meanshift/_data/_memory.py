@@ -100,12 +100,16 @@ class MemoryRows(Rows):
         """The rows ``idx`` as rows of their own (in memory)."""
         return MemoryRows(*self.take(idx))
 
-    def reduce(self, fn, combine, *args):
-        """``combine(*[fn(X_chunk, w_chunk, *args) for every chunk of rows])``."""
+    def reduce(self, fn, combine, *args, progress=None):
+        """``combine(*[fn(X_chunk, w_chunk, *args) for every chunk of rows])``;
+        ``progress(done, total)`` hears the chunks done."""
         parts = []
-        for r0 in range(0, max(self.n, 1), CHUNK_ROWS):
+        starts = range(0, max(self.n, 1), CHUNK_ROWS)
+        for k, r0 in enumerate(starts):
             sl = slice(r0, r0 + CHUNK_ROWS)
             parts.append(fn(self.X[sl], None if self.w is None else self.w[sl], *args))
+            if progress is not None:
+                progress(k + 1, len(starts))
         return combine(*parts)
 
     def map_rows(self, fn, *args, dtype=np.int64):

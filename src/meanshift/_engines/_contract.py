@@ -75,7 +75,8 @@ class ClimbResult(NamedTuple):
 
 
 class Progress(NamedTuple):
-    """Where long work stands: ``done`` of ``total`` in ``stage`` ("climb", "blur")."""
+    """Where long work stands: ``done`` of ``total`` in ``stage`` ("bandwidth", "stream",
+    "climb", "labels", "blur")."""
 
     stage: str
     done: int

@@ -63,7 +63,7 @@ def _compressed_seeds(rows, plan: Plan):
 def run_compressed(rows, plan: Plan, bin_fraction=BIN_FRACTION) -> FitResult:
     """Mean shift on weighted bin means of the rows (see module notes)."""
     bin_size = float(bin_fraction) * plan.bandwidth
-    stats = compress(rows, bin_size)
+    stats = compress(rows, bin_size, plan.callback)
     M, Mw = bin_means(stats)
     logger.info("compressed: %d points into %d grid bins of side %.3g", rows.n, len(M),
                 bin_size)

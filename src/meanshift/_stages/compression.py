@@ -158,10 +158,16 @@ def add_chunk_bins(*parts):
     return (combine(*stats) if stats else parts[0][0]), all(p[1] for p in parts), summary
 
 
-def compress(rows, bin_size):
+def compress(rows, bin_size, callback=None):
     """The bin statistics of all the rows (any input adapter), streamed chunk by chunk
-    (memory O(chunk + bins)); raises the input errors the streamed checks find."""
-    stats, finite, summary = rows.reduce(chunk_bins, add_chunk_bins, float(bin_size))
+    (memory O(chunk + bins)); raises the input errors the streamed checks find.
+    ``callback`` hears ``Progress("stream", chunks done, chunks)``."""
+    from .._engines import report
+
+    progress = None if callback is None else (
+        lambda done, total: report(callback, "stream", done, total))
+    stats, finite, summary = rows.reduce(chunk_bins, add_chunk_bins, float(bin_size),
+                                         progress=progress)
     raise_if_invalid(finite, summary)
     return stats
 
