@@ -15,11 +15,13 @@ k > 0      ``k`` threads (at most the number available)
 
 Results never depend on ``n_jobs``: the compiled loops sum in a fixed order.
 
-Thread safety.  Numba's ``workqueue`` threading layer (its fallback where no OpenMP or
-TBB runtime is installed) aborts the process when two Python threads enter parallel
-regions at once (two fits in threads, dask's threaded scheduler).  Under that layer, and
-until Numba has chosen its layer, :func:`numba_threads` serialises the compiled parallel
-regions with a process-wide lock; the OpenMP and TBB layers run them concurrently.
+Thread safety.  The compiled engines run serial, GIL-free compiled loops over ranges of
+seeds (or pixels) on Python threads (:func:`run_ranges`); they never enter a Numba
+parallel region, so Numba's ``workqueue`` threading layer (its fallback where no OpenMP
+or TBB runtime is installed), which aborts the process when two Python threads enter
+parallel regions at once, cannot be hit by concurrent fits or dask's threaded
+scheduler.  :func:`numba_threads` (Numba's own thread count for a block, with a lock
+for parallel regions under that layer) is kept for code that does run parallel regions.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from numbers import Integral
 
-__all__ = ["check_n_jobs", "effective_threads", "numba_threads", "torch_threads"]
+__all__ = ["check_n_jobs", "effective_threads", "numba_threads", "torch_threads",
+           "compiled_threads", "run_ranges"]
 
 
 def check_n_jobs(n_jobs):
