@@ -8,7 +8,12 @@ import pytest
 from meanshift import FitCancelled, MeanShift, Progress
 from meanshift._engines import ENGINES, engine_available, engine_options, get_engine
 from meanshift._engines._contract import Engine
-from meanshift._engines._threads import check_n_jobs, effective_threads, numba_threads
+from meanshift._engines._threads import (
+    check_n_jobs,
+    compiled_threads,
+    effective_threads,
+    run_ranges,
+)
 from meanshift.datasets import make_blobs
 
 AVAILABLE = [name for name in sorted(ENGINES) if engine_available(name)]
@@ -78,23 +83,39 @@ def test_n_jobs_bad_values_are_errors_everywhere(bad, blobs):
             MeanShift(bandwidth=1.0, n_jobs=0).fit(X[:50])
 
 
-def test_numba_threads_are_set_and_restored():
+def test_compiled_threads_follow_n_jobs_and_numbas_setting():
     total = numba.config.NUMBA_NUM_THREADS
     before = numba.get_num_threads()
-    with numba_threads(-2) as n:
-        assert n == max(1, total - 1) and numba.get_num_threads() == n
-    with numba_threads(1):
-        assert numba.get_num_threads() == 1
-    assert numba.get_num_threads() == before
+    assert compiled_threads(-2) == max(1, total - 1)
+    assert compiled_threads(1) == 1 and compiled_threads(-1) == total
     numba.set_num_threads(1)  # the user's own setting is what None keeps
     try:
-        with numba_threads(None) as n:
-            assert n == 1 == numba.get_num_threads()
-        with numba_threads(-1) as n:
-            assert n == total == numba.get_num_threads()
-        assert numba.get_num_threads() == 1
+        assert compiled_threads(None) == 1
     finally:
         numba.set_num_threads(before)
+    assert numba.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_run_ranges_covers_every_index_once_and_reports(n_jobs):
+    import threading
+
+    seen, threads, progress = [], set(), []
+
+    def fn(a, b):
+        seen.extend(range(a, b))
+        threads.add(threading.get_ident())
+
+    run_ranges(fn, 1000, n_jobs, on_progress=progress.append, seconds=0.0)
+    assert sorted(seen) == list(range(1000))
+    assert len(threads) <= compiled_threads(n_jobs)
+    assert progress == sorted(progress) and progress[-1] == 1000
+
+    def stop(done):
+        raise FitCancelled("stop")
+
+    with pytest.raises(FitCancelled):
+        run_ranges(fn, 1000, n_jobs, on_progress=stop)
 
 
 # -- prepare once ----------------------------------------------------------------------------

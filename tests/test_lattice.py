@@ -216,3 +216,19 @@ def test_duplicated_lattice_rows_equal_weights():
     weighted = MeanShift(bandwidth=0.1).fit(X, sample_weight=np.full(len(X), 2.0))
     np.testing.assert_array_equal(twice.cluster_centers_, weighted.cluster_centers_)
     assert list(itertools.islice(twice.labels_, len(X))) == weighted.labels_.tolist()
+
+
+def test_the_image_climb_applies_the_float32_slack():
+    # Two pixels one spatial bandwidth apart: the second is inside the flat kernel when
+    # its colour puts it within the float32 slack of the boundary (u2 = 1 + 1e-6, far
+    # above float32 rounding), outside beyond it (u2 = 1 + 1e-3).
+    from meanshift._kernels import EDGE32
+    from meanshift.image._climb import climb_pixels3
+
+    for dc, inside in ((1e-3, True), (0.0317, False)):
+        assert (1 + dc * dc <= EDGE32) is inside
+        planes = np.zeros((3, 2), dtype=np.float32)
+        planes[0, 1] = dc
+        modes, _ = climb_pixels3(planes, np.array([1, 1, 2]), np.array([1.0, 1.0, 1.0]), 0,
+                                 1.0, 1e-6, 10, 1, 0.0)
+        assert modes[0, 2] == pytest.approx(0.5 if inside else 0.0)

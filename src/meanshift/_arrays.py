@@ -58,15 +58,6 @@ def first_nearest(d2):
     return idx, d2[np.arange(d2.shape[0]), idx]
 
 
-def _sq(points, centers, idx):
-    """Squared distances of every point to its candidate centres ``idx`` (n, K)."""
-    return sq_dist(points, centers[idx])
-
-
-def _brute(points, centers):
-    return sq_dist(points, centers)
-
-
 def nearest_centres(points, centers, tree=None, workers=1):
     """``(index, squared distance)`` of the nearest centre of every point, ties to the
     lowest index, through a k-d tree of the centres: O(n log k) instead of O(n k).
@@ -82,14 +73,14 @@ def nearest_centres(points, centers, tree=None, workers=1):
     tree = cKDTree(centers) if tree is None else tree
     _, idx = tree.query(points, k=K, workers=workers)
     idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
-    d2 = _sq(points, centers, idx)
+    d2 = sq_dist(points, centers[idx])
     best = d2.min(axis=1)
     tie = d2 <= best[:, None] * EDGE
     out = np.where(tie, idx, k).min(axis=1)
     best = np.where(idx == out[:, None], d2, np.inf).min(axis=1)
     unsure = tie[:, -1] & (K < k)
     for i in np.flatnonzero(unsure):
-        j, b = first_nearest(_brute(points[i : i + 1], centers))
+        j, b = first_nearest(sq_dist(points[i : i + 1], centers))
         out[i], best[i] = j[0], b[0]
     return out, best
 
@@ -106,14 +97,14 @@ def first_within(points, centers, radius, tree=None, workers=1):
     tree = cKDTree(centers) if tree is None else tree
     _, idx = tree.query(points, k=K, workers=workers)
     idx = np.asarray(idx, dtype=np.int64).reshape(points.shape[0], K)
-    d2 = _sq(points, centers, idx)
+    d2 = sq_dist(points, centers[idx])
     within = d2 <= r2
     first = np.where(within, idx, k).min(axis=1)
     # All K candidates inside: a centre of lower index may be inside too, further out.
     for i in np.flatnonzero(within.all(axis=1) & (K < k)):
         near = np.asarray(tree.query_ball_point(points[i], float(radius) * (1 + 1e-6)),
                           dtype=np.int64)
-        dd = _sq(points[i : i + 1], centers, near[None, :])[0]
+        dd = sq_dist(points[i : i + 1], centers[near[None, :]])[0]
         first[i] = int(near[dd <= r2].min())
     inside = first < k
     if not inside.all():

@@ -85,10 +85,10 @@ EDGE = 1.0 + 2.0**-30
 EDGE32 = 1.0 + 2.0**-16
 
 
-def reach2(radius: float, edge: float = EDGE) -> float:
+def reach2(radius: float) -> float:
     """The squared distance up to which a point is within ``radius`` (boundary rule)."""
     radius = float(radius)
-    return radius * radius * edge
+    return radius * radius * EDGE
 
 
 @intrinsic

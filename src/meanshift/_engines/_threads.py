@@ -20,19 +20,17 @@ seeds (or pixels) on Python threads (:func:`run_ranges`); they never enter a Num
 parallel region, so Numba's ``workqueue`` threading layer (its fallback where no OpenMP
 or TBB runtime is installed), which aborts the process when two Python threads enter
 parallel regions at once, cannot be hit by concurrent fits or dask's threaded
-scheduler.  :func:`numba_threads` (Numba's own thread count for a block, with a lock
-for parallel regions under that layer) is kept for code that does run parallel regions.
+scheduler.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from numbers import Integral
 
-__all__ = ["check_n_jobs", "effective_threads", "numba_threads", "torch_threads",
-           "compiled_threads", "run_ranges"]
+__all__ = ["check_n_jobs", "effective_threads", "torch_threads", "compiled_threads",
+           "run_ranges"]
 
 
 def check_n_jobs(n_jobs):
@@ -58,49 +56,6 @@ def effective_threads(n_jobs, available: int, current: int | None = None) -> int
     if n_jobs < 0:
         return max(1, available + 1 + n_jobs)
     return min(n_jobs, available)
-
-
-_PARALLEL_LOCK = threading.RLock()
-
-
-def _parallel_guard():
-    """The lock for a compiled parallel region when Numba's layer is not thread-safe
-    (workqueue) or not chosen yet; else no lock."""
-    import numba
-
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel region has run yet: the layer is not chosen
-        return _PARALLEL_LOCK
-    return _PARALLEL_LOCK if layer == "workqueue" else nullcontext()
-
-
-@contextmanager
-def numba_threads(n_jobs) -> Iterator[int]:
-    """Numba's thread count set for the block (restored after), and the block guarded
-    against concurrent parallel regions where the threading layer needs it; yields the
-    thread count."""
-    with _parallel_guard():
-        with _numba_thread_count(n_jobs) as n:
-            yield n
-
-
-@contextmanager
-def _numba_thread_count(n_jobs) -> Iterator[int]:
-    import numba
-
-    # Set at import from the environment (numba.config fills its globals at run time).
-    old = numba.get_num_threads()
-    n = effective_threads(n_jobs, numba.config.NUMBA_NUM_THREADS,  # type: ignore[attr-defined]
-                          old)
-    if n == old:
-        yield n
-        return
-    numba.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        numba.set_num_threads(old)
 
 
 @contextmanager

@@ -193,7 +193,6 @@ def _nearest(a, b, X, centers, idx, dist):
 TREE_NEAREST_PAIRS = 2**26
 #: With a progress callback, the fused climb reports about this often (seconds).
 PROGRESS_SECONDS = 0.25
-_FIRST_BATCH = 256
 
 
 class _NumbaBound(Bound):
