@@ -137,8 +137,11 @@ class ProgressDisplay:
         desc = f"mean shift: {self._stage}"
         if self._tqdm is not None:
             if self._bar is None:
+                # ``initial``: what was done before the line became visible is not
+                # counted in the rate.
                 self._bar = self._tqdm(total=self._total, desc=desc, file=self.file,
-                                       leave=False, dynamic_ncols=True, mininterval=0.0)
+                                       leave=False, dynamic_ncols=True, mininterval=0.0,
+                                       initial=self._done)
             if self._bar.total != self._total:
                 self._bar.total = self._total
             self._bar.n = self._done
