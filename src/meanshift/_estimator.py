@@ -29,6 +29,7 @@ from ._resolve import make_plan
 from ._stages.bandwidth import fit_scale
 from ._stages.labels import label_rows
 from ._stages.merge import merge_modes
+from ._stages.metric import METRICS, get_metric
 
 __all__ = ["MeanShift", "mean_shift"]
 
@@ -264,6 +265,8 @@ default=None
                         _Number(Real, 0, 1, closed="right"), None],
         "callback": [callable, None],
         "progress": ["boolean"],
+        "metric": [StrOptions(set(METRICS))],
+        "metric_params": [dict, None],
     }
 
     def __init__(
@@ -290,6 +293,8 @@ default=None
         max_samples=None,
         callback=None,
         progress=False,
+        metric="euclidean",
+        metric_params=None,
     ):
         self.bandwidth = bandwidth
         self.seeds = seeds
@@ -312,6 +317,8 @@ default=None
         self.max_samples = max_samples
         self.callback = callback
         self.progress = progress
+        self.metric = metric
+        self.metric_params = metric_params
 
     # -- helpers -----------------------------------------------------------------------
     def _out(self, a):
@@ -338,7 +345,7 @@ default=None
             if bound is not None:
                 return bound
             return plan.engine.bind(self._fit_X, self._fit_w, bandwidth=plan.bandwidth,
-                                    kernel=plan.kernel)
+                                    kernel=plan.kernel, sphere=plan.sphere)
 
         return label_rows(
             rows, engine=plan.engine, bind=bind, centers=centers,
@@ -367,6 +374,7 @@ default=None
         """The fitted attributes, and the convergence warning."""
         unscale = self._unscale
         self.sample_indices_ = sample if sample is not None else rows.arange()
+        self._fit_centers = result.centers
         self._centers = unscale(result.centers)
         sizes = rows.sizes(labels, len(result.centers))
         labels, self.cluster_sizes_ = rows.finish(labels, sizes)
@@ -391,12 +399,17 @@ default=None
             )
 
     def _scale(self, X):
-        """Data in the units the fit ran in (:class:`FitScale`: per-feature bandwidths,
-        a power of two)."""
-        return X if self._feature_scale is None else X / self._feature_scale
+        """Data in the units the fit ran in (:class:`FitScale`: the metric's coordinates,
+        per-feature bandwidths, a power of two)."""
+        return self._units.into(X)
 
     def _unscale(self, X):
-        return X if self._feature_scale is None else X * self._feature_scale
+        """Positions of the fit back in the data's form."""
+        return self._units.out(X)
+
+    def _rows_in(self, rows):
+        """Rows as read (validated) in the units the fit runs in."""
+        return rows.embedded(self._units.metric).scaled(self._units.divisor)
 
     # -- fitting -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -423,9 +436,12 @@ default=None
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # nothing of an earlier fit survives (history_, ...)
         rows = read_rows(self, X, sample_weight, engine=self.engine)
-        scale = fit_scale(self.bandwidth, rows)  # exact: per-feature, power of two
-        self._feature_scale = scale.divisor
-        rows = rows.scaled(self._feature_scale)
+        metric = get_metric(self.metric, self.metric_params)
+        metric.check(rows.d)
+        rows = rows.embedded(metric)  # unit vectors for the globe and directions
+        # Exact: per-feature, a power of two (none on the sphere).
+        self._units = scale = fit_scale(self.bandwidth, rows, metric)
+        rows = rows.scaled(scale.divisor)
         sample = sample_rows(rows.n, self.max_samples, self.random_state)
         fit_rows = self._fit_rows(rows, sample)
         self._plan, decisions = make_plan(self, fit_rows, X, scale, callback)
@@ -455,8 +471,8 @@ default=None
             A lazy dask array when X is a dask array or dataframe.
         """
         check_is_fitted(self)
-        rows = read_rows(self, X, reset=False).scaled(self._feature_scale)
-        labels = self._label(rows, self._scale(self._centers))
+        rows = self._rows_in(read_rows(self, X, reset=False))
+        labels = self._label(rows, self._fit_centers)
         return labels if rows.lazy else self._out(labels)
 
     def iter_climb(self):

@@ -131,30 +131,33 @@ def make_plan(model, rows, X_in, scale, callback=None):
     rows.prepare(persist_data=algorithm in ("standard", "basin"))
     bandwidth, bandwidth_why = choose_bandwidth(
         model.bandwidth, rows, kernel=kernel, engine=engine,
-        random_state=model.random_state, n_jobs=model.n_jobs, callback=callback)
+        random_state=model.random_state, n_jobs=model.n_jobs, callback=callback,
+        metric=scale.metric)
     # The rows are in the fit's units (scale: per-feature bandwidths, a power of two).
     h, bandwidth = scale.fit_bandwidth(model.bandwidth, bandwidth)
     seeds, seeds_why = resolve_seeds(model.seeds, model.bin_seeding, rows, algorithm)
     if seeds is not None and not isinstance(seeds, (str, int, np.integer)):
         from ._stages.seeding import check_seed_array
 
-        seeds = check_seed_array(seeds, rows.d)
-        seeds = seeds if scale.divisor is None else seeds / scale.divisor
+        # Given in the data's form (latitude, longitude for the globe).
+        seeds = scale.into(check_seed_array(seeds, model.n_features_in_))
     device_ = str(getattr(engine, "device", "cpu"))
     logger.info(
         "MeanShift: engine=%s (%s) on %s, algorithm=%s (%s), bandwidth=%s (%s), "
-        "seeds=%s (%s), kernel=%s", engine_name, engine_why, device_, algorithm,
+        "seeds=%s (%s), kernel=%s, metric=%s", engine_name, engine_why, device_, algorithm,
         algorithm_why, np.array2string(np.asarray(bandwidth), precision=6), bandwidth_why,
         seeds if seeds is None or isinstance(seeds, (str, int)) else "given", seeds_why,
-        kernel.name,
+        kernel.name, scale.metric.name,
     )
     plan = Plan(
         algorithm=algorithm, engine=engine, kernel=kernel, bandwidth=h, tol=model.tol,
         max_iter=model.max_iter, seeds=seeds, bin_seeding=model.bin_seeding,
         min_bin_freq=model.min_bin_freq, random_state=model.random_state,
-        merge_radius=h if model.merge_radius is None else float(model.merge_radius) / scale.power,
+        merge_radius=h if model.merge_radius is None else scale.fit_distance(
+            model.merge_radius),
         label_by=model.label_by, cluster_all=model.cluster_all,
         record_history=model.record_history, callback=callback, unit=scale.power,
+        sphere=scale.metric.sphere,
     )
     decisions = dict(engine_=engine_name, device_=device_, algorithm_=algorithm,
                      bandwidth_=bandwidth)

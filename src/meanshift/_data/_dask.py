@@ -174,6 +174,14 @@ class DaskRows(Rows):
             return self
         return DaskRows(self.X / scale, self.w, from_numpy=self.from_numpy)
 
+    def embedded(self, metric):
+        """The rows mapped to the metric's coordinates, chunk by chunk (lazily)."""
+        if not metric.sphere:
+            return self
+        d = metric.embed(np.zeros((0, self.d))).shape[1]
+        X = self.X.map_blocks(metric.embed, chunks=(self.X.chunks[0], (d,)), dtype=np.float64)
+        return DaskRows(X, self.w, from_numpy=self.from_numpy)
+
     def magnitude(self) -> float:
         """The largest absolute value of X (one pass over the chunks)."""
         if self.n == 0 or self.d == 0:

@@ -73,6 +73,11 @@ class MemoryRows(Rows):
         """The rows divided by ``scale`` per feature (None: unchanged)."""
         return self if scale is None else type(self)(self.X / scale, self.w)
 
+    def embedded(self, metric):
+        """The rows as the metric's Euclidean coordinates
+        (:mod:`meanshift._stages.metric`)."""
+        return self if not metric.sphere else type(self)(metric.embed(self.X), self.w)
+
     def magnitude(self) -> float:
         """The largest absolute value of X (0 for no rows; NaN is caught elsewhere)."""
         if self.X.size == 0:

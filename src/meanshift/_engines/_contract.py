@@ -15,6 +15,11 @@ queries against it, NumPy in and NumPy out:
   shift from any seeds (engines fuse the loop where they can);
 * :meth:`Bound.blur_step` ``() -> points``: one blurring step of the bound data.
 
+Bound with ``sphere=True`` (the data are unit vectors: the globe, directions; see
+:mod:`meanshift._stages.metric`), every step's kernel-weighted mean is projected back
+onto the unit sphere (:func:`sphere_step`), in the climb and in blurring alike; the
+partial sums are the same.
+
 :meth:`Engine.nearest` needs no preparation.  The one-shot forms
 ``engine.partial_sums(positions, data, ...)``, ``engine.climb(seeds, data, ...)`` and
 ``engine.blur_step(points, ...)`` bind and query in one call, for scripts and tests;
@@ -43,7 +48,7 @@ import numpy as np
 from .._kernels import Kernel
 
 __all__ = ["ClimbResult", "Engine", "Bound", "Progress", "FitCancelled", "report",
-           "shift_step"]
+           "shift_step", "sphere_step"]
 
 
 class ClimbResult(NamedTuple):
@@ -97,6 +102,17 @@ def report(callback: Callback | None, stage: str, done: int, total: int) -> None
                            f"{stage!r} ({done} of {total} done).")
 
 
+def sphere_step(new, old):
+    """Positions ``new`` (kernel-weighted means) projected onto the unit sphere, in
+    place; a mean of length zero (data symmetric about the centre) has no direction and
+    keeps the ``old`` position."""
+    norm = np.sqrt((new * new).sum(axis=1))
+    ok = norm > 0
+    new[ok] /= norm[ok, None]
+    new[~ok] = old[~ok]
+    return new
+
+
 def shift_step(bound, modes, active, density, n_iter, stop):
     """One mean shift step of the seeds ``active``, in place.
 
@@ -110,6 +126,8 @@ def shift_step(bound, modes, active, density, n_iter, stop):
     alive = den > 0
     new = modes[active].copy()
     new[alive] = num[alive] / den[alive, None]
+    if bound.sphere:
+        new[alive] = sphere_step(new[alive], modes[active][alive])
     shift = np.sqrt(((new - modes[active]) ** 2).sum(axis=1))
     modes[active] = new
     density[active] = den
@@ -127,6 +145,8 @@ class Bound:
 
     #: True when the data live on a cluster (queries are map-reduces over chunks).
     distributed = False
+    #: Steps are projected onto the unit sphere (set by :meth:`Engine.bind`).
+    sphere = False
 
     def __init__(self, engine: Engine, data, weights, bandwidth: float, kernel: Kernel):
         self.engine = engine
@@ -181,6 +201,8 @@ class Bound:
         out = np.array(points, dtype=np.float64, copy=True)
         alive = den > 0
         out[alive] = num[alive] / den[alive, None]
+        if self.sphere:
+            out[alive] = sphere_step(out[alive], points[alive])
         return out
 
 
@@ -196,13 +218,17 @@ class Engine:
     #: The form of the kernel the engine computes with ("numpy", "torch", "compiled").
     kernel_form = "numpy"
 
-    def bind(self, data, weights, *, bandwidth: float, kernel: Kernel) -> Bound:
+    def bind(self, data, weights, *, bandwidth: float, kernel: Kernel,
+             sphere: bool = False) -> Bound:
         """Prepare ``data`` (and sample ``weights``, or None) for queries at this
-        bandwidth and kernel; see the module notes."""
+        bandwidth and kernel; ``sphere``: the data are unit vectors and every step is
+        projected onto the sphere (see the module notes)."""
         if getattr(kernel, self.kernel_form) is None:
             raise ValueError(f"The {self.name} engine needs the kernel's {self.kernel_form} "
                              f"form; kernel {kernel.name!r} has none (use engine='numpy').")
-        return self._bind(data, weights, float(bandwidth), kernel)
+        bound = self._bind(data, weights, float(bandwidth), kernel)
+        bound.sphere = bool(sphere)
+        return bound
 
     def _bind(self, data, weights, bandwidth: float, kernel: Kernel) -> Bound:
         raise NotImplementedError
@@ -221,12 +247,14 @@ class Engine:
             positions)
 
     def climb(self, seeds, data, weights, *, bandwidth, kernel, tol, max_iter,
-              record_history=False, callback=None) -> ClimbResult:
+              record_history=False, callback=None, sphere=False) -> ClimbResult:
         """``bind(data, weights, ...).climb(seeds, ...)``."""
-        return self.bind(data, weights, bandwidth=bandwidth, kernel=kernel).climb(
+        return self.bind(data, weights, bandwidth=bandwidth, kernel=kernel,
+                         sphere=sphere).climb(
             seeds, tol=tol, max_iter=max_iter, record_history=record_history,
             callback=callback)
 
-    def blur_step(self, points, weights, *, bandwidth, kernel) -> np.ndarray:
+    def blur_step(self, points, weights, *, bandwidth, kernel, sphere=False) -> np.ndarray:
         """``bind(points, weights, ...).blur_step()``."""
-        return self.bind(points, weights, bandwidth=bandwidth, kernel=kernel).blur_step()
+        return self.bind(points, weights, bandwidth=bandwidth, kernel=kernel,
+                         sphere=sphere).blur_step()

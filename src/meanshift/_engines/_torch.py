@@ -358,6 +358,15 @@ class TorchEngine(Engine):
             return idx.cpu().numpy(), dist.cpu().numpy()
 
 
+def _on_sphere(new, old, origin):
+    """Positions ``new`` (relative to ``origin``) projected onto the unit sphere; a mean
+    of length zero keeps the ``old`` position (as :func:`sphere_step`)."""
+    absolute = new + origin
+    norm = absolute.square().sum(dim=1, keepdim=True).sqrt_()
+    ok = norm > 0
+    return torch.where(ok, absolute / torch.where(ok, norm, 1.0) - origin, old)
+
+
 class _TorchBound(Bound):
     """The data of one fit on the device (uploaded once, in the compute dtype)."""
 
@@ -405,6 +414,8 @@ class _TorchBound(Bound):
                 num, den = eng._sums(P, D, self.bandwidth, self.kernel)
                 alive = den > 0
                 new = torch.where(alive[:, None], num / torch.where(alive, den, 1.0)[:, None], P)
+                if self.sphere:
+                    new = _on_sphere(new, P, D.origin)
                 shift = (new - P).square_().sum(dim=1).sqrt_()
                 modes[active] = new
                 density[active] = den
@@ -429,6 +440,8 @@ class _TorchBound(Bound):
             num, den = eng._sums(P, D, self.bandwidth, self.kernel)
             alive = den > 0
             new = torch.where(alive[:, None], num / torch.where(alive, den, 1.0)[:, None], P)
+            if self.sphere:
+                new = _on_sphere(new, P, D.origin)
             out = eng._numpy(new + D.origin)
             # Points that did not move keep their exact input coordinates.
             dead = ~alive.cpu().numpy()

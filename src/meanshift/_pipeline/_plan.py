@@ -22,6 +22,8 @@ class Plan:
     bandwidths, if given, and by a power of two, see
     :class:`meanshift._stages.bandwidth.FitScale`); ``unit`` is that power of two, so
     that messages can give the bandwidth in the data's units (:attr:`data_bandwidth`);
+    ``sphere``: the rows are unit vectors (a sphere metric), every step is projected onto
+    the sphere and so are the seeds;
     ``seeds`` is the seeding spec (None, "all", "bins", an int or
     an array in those units).  Printing a plan shows the whole computation.
     """
@@ -42,6 +44,7 @@ class Plan:
     record_history: bool = False
     callback: Any = None
     unit: float = 1.0
+    sphere: bool = False
 
     @property
     def data_bandwidth(self) -> float:

@@ -51,7 +51,7 @@ import logging
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._engines._contract import report
+from .._engines._contract import report, sphere_step
 from .._stages.labels import labels_from_ends
 from .._stages.merge import merge_modes
 from ._plan import FitResult, Plan
@@ -73,8 +73,9 @@ def cluster_entropy(mass):
     return float(-(p * np.log(p)).sum())
 
 
-def _collapse(points, mass, radius):
-    """Merge points closer than ``radius`` into their weighted mean.
+def _collapse(points, mass, radius, sphere=False):
+    """Merge points closer than ``radius`` into their weighted mean (projected onto the
+    unit sphere when ``sphere``).
 
     Returns ``(points, mass, group)`` where ``group[i]`` is the new index of old point i;
     ``(points, mass, None)`` when nothing is that close (the common case, checked with
@@ -94,6 +95,8 @@ def _collapse(points, mass, radius):
     new = kept.copy()
     nz = total > 0
     new[nz] = sums[nz] / total[nz, None]
+    if sphere:
+        new[nz] = sphere_step(new[nz], kept[nz])
     return new, total, group
 
 
@@ -117,7 +120,7 @@ def run_blurring(rows, plan: Plan) -> FitResult:
     owner = np.arange(n)  # row -> index into pts
     history = [pts[owner].copy()] if record_history else None
     radius = COLLAPSE * bandwidth
-    pts, mass, group = _collapse(pts, mass, radius)  # duplicate input rows
+    pts, mass, group = _collapse(pts, mass, radius, plan.sphere)  # duplicate input rows
     if group is not None:
         owner = group[owner]
     entropy = cluster_entropy(mass)
@@ -125,9 +128,10 @@ def run_blurring(rows, plan: Plan) -> FitResult:
     converged = False
     steps = 0
     for steps in range(1, max_iter + 1):
-        new = engine.bind(pts, mass, bandwidth=bandwidth, kernel=kernel).blur_step()
+        new = engine.bind(pts, mass, bandwidth=bandwidth, kernel=kernel,
+                          sphere=plan.sphere).blur_step()
         e = np.sqrt(((new - pts) ** 2).sum(axis=1))[owner] / bandwidth
-        pts, mass, group = _collapse(new, mass, radius)
+        pts, mass, group = _collapse(new, mass, radius, plan.sphere)
         if group is not None:
             owner = group[owner]
         new_entropy = cluster_entropy(mass)
@@ -146,7 +150,7 @@ def run_blurring(rows, plan: Plan) -> FitResult:
             logger.info("blurring mean shift stopped after %d steps (%s): %d collapsed "
                         "clusters", steps, why, len(pts))
             break
-    final = engine.bind(pts, mass, bandwidth=bandwidth, kernel=kernel)
+    final = engine.bind(pts, mass, bandwidth=bandwidth, kernel=kernel, sphere=plan.sphere)
     _, den = final.partial_sums(pts)
     centers, center_density, _ = merge_modes(pts, den, plan.merge_radius)
     ends = pts[owner]

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._stages.labels import label_rows, labels_from_ends
 from .._stages.merge import merge_modes
+from .._stages.metric import project
 from .._stages.seeding import bin_seeds, make_seeds
 from .._warnings import MeanShiftWarning
 from ._plan import FitResult, Plan
@@ -34,8 +35,9 @@ def run_standard(rows, plan: Plan, climb=plain_climb) -> FitResult:
     seeds = make_seeds(rows, seeds=plan.seeds, bin_seeding=plan.bin_seeding,
                        min_bin_freq=plan.min_bin_freq, bandwidth=h,
                        random_state=plan.random_state, unit=plan.unit)
-    bound = plan.engine.bind(rows.X, rows.w, bandwidth=h, kernel=plan.kernel)
-    seed_array = seeds.array
+    bound = plan.engine.bind(rows.X, rows.w, bandwidth=h, kernel=plan.kernel,
+                             sphere=plan.sphere)
+    seed_array = project(seeds.array) if plan.sphere else seeds.array
     res = climb(bound, seed_array, plan)
     if seeds.kind == "bins" and not np.any(res.density > 0):
         # Every bin centre is out of reach of the data (scikit-learn raises here): seed
@@ -49,6 +51,7 @@ def run_standard(rows, plan: Plan, climb=plain_climb) -> FitResult:
         X, w = rows.values()
         seed_array, _ = bin_seeds(X, h, plan.min_bin_freq, w, at="mean",
                                   unit=plan.unit)
+        seed_array = project(seed_array) if plan.sphere else seed_array
         res = climb(bound, seed_array, plan)
     centers, center_density, _ = merge_modes(res.modes, res.density, plan.merge_radius)
     if len(centers) == 0:

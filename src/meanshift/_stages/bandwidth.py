@@ -35,13 +35,15 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from .._arrays import row_hashes
 from .._kernels import KERNELS, Kernel, get_kernel
 from .._params import Number
+from .metric import METRICS, Metric, get_metric
 from .sampling import content_seed, sample_by_content
 
 __all__ = ["estimate_bandwidth", "auto_bandwidth", "choose_bandwidth",
            "per_feature_bandwidth"]
 
 
-def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_jobs=None):
+def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_jobs=None,
+                       metric="euclidean", metric_params=None):
     """Estimate the bandwidth to use with the mean shift algorithm (scikit-learn's rule).
 
     Parameters
@@ -59,10 +61,17 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
         order give the same bandwidth (scikit-learn's draws by position).
     n_jobs : int, default=None
         The number of parallel jobs to run for neighbors search.
+    metric : {"euclidean", "haversine", "cosine"}, default="euclidean"
+        With "haversine" (rows of latitude, longitude in degrees) the distances are
+        great-circle distances (kilometres, see ``metric_params``); with "cosine", cosine
+        distances (:mod:`meanshift._stages.metric`).
+    metric_params : dict, default=None
+        ``{"radius": ...}`` for "haversine" (default: the Earth's, in km).
 
     Returns
     -------
     bandwidth : float
+        In the metric's units.
 
     Notes
     -----
@@ -88,19 +97,30 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
         raise ValueError(f"The 'quantile' parameter must be in [0, 1]; got {quantile!r}.")
     X = check_array(X, input_name="X")
     check_random_state(random_state)  # validated; samples are keyed by row contents
+    metric = get_metric(metric, metric_params)
     seed = content_seed(random_state)
     if n_samples is not None:
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"The 'n_samples' parameter must be >= 1; got {n_samples!r}.")
-    # Exactly rescaled by a power of two (no overflow or underflow in the distances).
-    power = power_of_two(_magnitude(X))
+    # Exactly rescaled by a power of two (no overflow or underflow in the distances);
+    # a sphere metric's unit vectors need no rescaling, their chords are converted.
+    convert = metric.from_chord if metric.sphere else None
+    if metric.sphere:
+        X = metric.embed(X)
+    power = 1.0 if metric.sphere else power_of_two(_magnitude(X))
     if power != 1.0:
         X = X / power
     if n_samples is not None:
         X = X[sample_by_content(row_hashes(X), None, int(n_samples), seed)[0]]
     if X.shape[0] > EXACT_MAX_SAMPLES:
         return power * _estimate_bandwidth_sampled(X.__getitem__, row_hashes(X), quantile,
-                                                   seed)
+                                                   seed, convert)
+    return power * _estimate_exact(X, quantile, n_jobs, convert)
+
+
+def _estimate_exact(X, quantile, n_jobs, convert=None):
+    """scikit-learn's rule on all rows of X (``convert``: as in
+    :func:`_estimate_bandwidth_sampled`)."""
     n_neighbors = max(1, int(X.shape[0] * quantile))
     nbrs = NearestNeighbors(n_neighbors=n_neighbors, n_jobs=n_jobs).fit(X)
     parts = []
@@ -108,7 +128,8 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
         d, _ = nbrs.kneighbors(X[batch, :], return_distance=True)
         parts.append(np.max(d, axis=1))
     # fsum: exactly rounded, so the order of the rows cannot move the last bit.
-    return power * (math.fsum(np.concatenate(parts)) / X.shape[0])
+    d = np.concatenate(parts)
+    return math.fsum(d if convert is None else convert(d)) / X.shape[0]
 
 
 def _magnitude(X) -> float:
@@ -125,10 +146,11 @@ N_QUERIES = 2_000
 N_REFERENCE = 20_000
 
 
-def _estimate_bandwidth_sampled(take, hashes, quantile, seed):
+def _estimate_bandwidth_sampled(take, hashes, quantile, seed, convert=None):
     """Sampled estimate_bandwidth for large X (see :func:`estimate_bandwidth`);
     ``take(rows)`` returns those rows of X, ``hashes`` their contents' hashes (the
-    samples are keyed by them: :mod:`meanshift._stages.sampling`)."""
+    samples are keyed by them: :mod:`meanshift._stages.sampling`); ``convert`` maps
+    each distance to the metric's units (chords of a sphere metric)."""
     n = hashes.shape[0]
     queries = np.asarray(take(sample_by_content(hashes, None, N_QUERIES, seed)[0]))
     ref = np.asarray(take(sample_by_content(hashes, None, N_REFERENCE, seed ^ 1)[0]))
@@ -146,7 +168,8 @@ def _estimate_bandwidth_sampled(take, hashes, quantile, seed):
         )
         np.maximum(d2, 0.0, out=d2)
         parts.append(np.sqrt(np.partition(d2, rank, axis=1)[:, rank]))
-    return math.fsum(np.concatenate(parts)) / queries.shape[0]
+    d = np.concatenate(parts)
+    return math.fsum(d if convert is None else convert(d)) / queries.shape[0]
 
 
 def _sample(X, sample_weight, n_sample, random_state):
@@ -183,7 +206,7 @@ def _knn_scale(S, mass, k):
 
 
 def cluster_count_profile(S, w, kernel, engine, grid, *, min_cluster_fraction, tol, max_iter,
-                          callback=None):
+                          callback=None, sphere=False):
     """Number of clusters holding at least ``min_cluster_fraction`` of the sample's weight,
     for every bandwidth of ``grid`` (mean shift of the sample with itself as seeds);
     ``callback`` hears ``Progress("bandwidth", k, len(grid))``."""
@@ -194,7 +217,8 @@ def cluster_count_profile(S, w, kernel, engine, grid, *, min_cluster_fraction, t
     counts = []
     for k, h in enumerate(grid):
         report(callback, "bandwidth", k, len(grid))
-        res = engine.climb(S, S, w, bandwidth=float(h), kernel=kernel, tol=tol, max_iter=max_iter)
+        res = engine.climb(S, S, w, bandwidth=float(h), kernel=kernel, tol=tol,
+                           max_iter=max_iter, sphere=sphere)
         _, _, seed_cluster = merge_modes(res.modes, res.density, float(h))
         ok = seed_cluster >= 0
         sizes = np.bincount(seed_cluster[ok], weights=mass[ok])
@@ -238,6 +262,8 @@ def _longest_run(counts, min_run=3):
         "min_run": [Number(Integral, 1, None, closed="left")],
         "return_profile": ["boolean"],
         "callback": [callable, None],
+        "metric": [StrOptions(set(METRICS)), Metric],
+        "metric_params": [dict, None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -254,6 +280,8 @@ def auto_bandwidth(
     min_run=3,
     return_profile=False,
     callback=None,
+    metric="euclidean",
+    metric_params=None,
 ):
     """Bandwidth by the longest-lived cluster count in scale space (see module notes).
 
@@ -281,6 +309,12 @@ def auto_bandwidth(
     callback : callable, default=None
         Called with ``Progress("bandwidth", k, n_grid)`` as the trial bandwidths are
         tried (a ``False`` return cancels: ``meanshift.FitCancelled``).
+    metric : {"euclidean", "haversine", "cosine"} or Metric, default="euclidean"
+        Where the data live (:mod:`meanshift._stages.metric`): the trial fits climb on
+        the sphere for "haversine" and "cosine", and the bandwidth is in the metric's
+        units (kilometres, a cosine distance).
+    metric_params : dict, default=None
+        ``{"radius": ...}`` for "haversine".
 
     Returns
     -------
@@ -293,6 +327,16 @@ def auto_bandwidth(
         engine = "numba" if engine_available("numba") else "numpy"
     if isinstance(engine, str):
         engine = get_engine(engine)
+    metric = get_metric(metric, metric_params)
+    if metric.sphere:
+        U = metric.embed(check_array(X, input_name="X"))
+        S, w = _sample(U, sample_weight, n_sample, random_state)
+        h, grid, counts = scale_space_bandwidth(
+            S, w, kernel, engine, n_grid=n_grid, min_cluster_fraction=min_cluster_fraction,
+            min_run=min_run, callback=callback, sphere=True)
+        h = metric.from_chord(h)
+        grid = np.array([metric.from_chord(g) for g in grid])
+        return (h, (grid, counts)) if return_profile else h
     X = np.asarray(X)
     # Exact rescaling (as in estimate_bandwidth and MeanShift), before the sample is
     # drawn: the sample is keyed by the rescaled rows, as in a fit.
@@ -307,12 +351,23 @@ def auto_bandwidth(
             return h[0] * power, (h[1][0] * power, h[1][1])
         return h * power
     S, w = _sample(X, sample_weight, n_sample, random_state)
+    h, grid, counts = scale_space_bandwidth(
+        S, w, kernel, engine, n_grid=n_grid, min_cluster_fraction=min_cluster_fraction,
+        min_run=min_run, callback=callback)
+    return (h, (grid, counts)) if return_profile else h
+
+
+def scale_space_bandwidth(S, w, kernel, engine, *, n_grid, min_cluster_fraction, min_run,
+                          callback=None, sphere=False):
+    """``(h, grid, counts)``: :func:`auto_bandwidth`'s rule on the sample ``S`` (masses
+    ``w``); with ``sphere`` the rows are unit vectors, the trial fits climb on the
+    sphere and the bandwidths are chords (at most 2, the sphere's diameter)."""
     S = np.asarray(S, dtype=np.float64)
     if len(S) < 2 or np.ptp(S, axis=0).max() == 0:
         # A single distinct point: any positive bandwidth gives one cluster.
         scale = float(np.abs(S).max()) if len(S) else 0.0
         h = scale if scale > 0 else 1.0
-        return (h, (np.array([h]), np.array([1]))) if return_profile else h
+        return h, np.array([h]), np.array([1])
     # Below the distance to the (min_cluster_fraction * n)-th neighbour no cluster can
     # hold enough points to count, so the grid starts there.
     mass = np.ones(len(S)) if w is None else w
@@ -320,17 +375,19 @@ def auto_bandwidth(
     lo = _knn_scale(S, mass, k)
     center = np.average(S, axis=0, weights=mass)
     diameter = 2.0 * float(np.sqrt(((S[mass > 0] - center) ** 2).sum(axis=1)).max())
+    if sphere:  # a chord of 2 spans the sphere
+        diameter = min(diameter, 2.0)
+        lo = min(lo, diameter)
     if not lo > 0:
         lo = diameter / 1000.0
     lo = max(lo, diameter / 1000.0)
     grid = np.geomspace(lo, diameter, n_grid)
     counts = cluster_count_profile(
         S, w, kernel, engine, grid, min_cluster_fraction=min_cluster_fraction, tol=1e-2,
-        max_iter=100, callback=callback,
+        max_iter=100, callback=callback, sphere=sphere,
     )
     a, b = _longest_run(counts, min_run=min_run)
-    h = float(np.sqrt(grid[a] * grid[b]))
-    return (h, (grid, counts)) if return_profile else h
+    return float(np.sqrt(grid[a] * grid[b])), grid, counts
 
 
 def _auto_sample(rows, n_sample, random_state):
@@ -343,20 +400,30 @@ def _auto_sample(rows, n_sample, random_state):
     return rows.take(idx)[0], mass
 
 
-def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs, callback=None):
+def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs, callback=None,
+                     metric: Metric | None = None):
     """The bandwidth to use (float, or ndarray of per-feature bandwidths) and how it was
     chosen, reading the rows through their input adapter (a sample of them for "auto",
-    and for None beyond ``EXACT_MAX_SAMPLES`` rows)."""
+    and for None beyond ``EXACT_MAX_SAMPLES`` rows).  With a sphere ``metric`` the rows
+    are its unit vectors and the bandwidth is a chord."""
+    sphere = metric is not None and metric.sphere
     if bandwidth is not None and not isinstance(bandwidth, str):
         if np.ndim(bandwidth) == 0:
             return float(bandwidth), "given"
         return np.asarray(bandwidth, dtype=np.float64), "given per feature"
     if bandwidth is None:
+        # In the metric's units (the mean of great-circle distances, not of chords).
+        convert = metric.from_chord if sphere else None
         if rows.n > EXACT_MAX_SAMPLES:
             h = float(_estimate_bandwidth_sampled(lambda idx: _finite(rows.take(idx)[0]),
-                                                  rows.hashes(), 0.3, content_seed(0)))
+                                                  rows.hashes(), 0.3, content_seed(0),
+                                                  convert))
+        elif sphere:
+            h = _estimate_exact(_finite(rows.values()[0]), 0.3, n_jobs, convert)
         else:
             h = float(estimate_bandwidth(_finite(rows.values()[0]), n_jobs=n_jobs))
+        if sphere and h > 0:
+            h = metric.to_chord(h)
         if h > 0:
             return h, "estimate_bandwidth (scikit-learn's rule, quantile=0.3)"
         # A single sample, identical points, or over 30% copies of each point.
@@ -364,6 +431,11 @@ def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs, c
     else:
         how = "auto (longest-lived cluster count in scale space)"
     S, w = _auto_sample(rows, 600, random_state)
+    if sphere:
+        h = scale_space_bandwidth(_finite(S), w, kernel, engine, n_grid=24,
+                                  min_cluster_fraction=0.01, min_run=3, callback=callback,
+                                  sphere=True)[0]
+        return h, how
     h = float(auto_bandwidth(_finite(S), kernel=kernel, sample_weight=w, engine=engine,
                              random_state=random_state, callback=callback))
     return h, how
@@ -414,11 +486,30 @@ def power_of_two(magnitude: float) -> float:
 class FitScale(NamedTuple):
     """How the rows are divided before a fit: by the per-feature bandwidths (if given)
     and by a power of two that brings the data's largest magnitude near 1.  The fit runs
-    in these units, the results are multiplied back (exactly)."""
+    in these units, the results are multiplied back (exactly).  With a sphere metric
+    (:mod:`meanshift._stages.metric`) the rows are unit vectors and are not divided;
+    distances are converted to chords."""
 
     per_feature: np.ndarray | None
     power: float
     magnitude: float
+    metric: Metric = Metric()
+
+    def into(self, X):
+        """Rows in the data's form (as validated) in the fit's units."""
+        X = self.metric.embed(X)
+        return X if self.divisor is None else X / self.divisor
+
+    def out(self, P):
+        """Positions in the fit's units back in the data's form."""
+        P = P if self.divisor is None else P * self.divisor
+        return self.metric.unembed(P)
+
+    def fit_distance(self, value, name="merge_radius"):
+        """A distance parameter given in the data's units, in the fit's units."""
+        if self.metric.sphere:
+            return self.metric.to_chord(self.metric.check_bandwidth(value, name))
+        return float(value) / self.power
 
     @property
     def divisor(self):
@@ -432,6 +523,8 @@ class FitScale(NamedTuple):
         one reported in the data's units; ``given`` is the parameter, ``chosen`` what
         :func:`choose_bandwidth` made of it on the scaled rows."""
         out: float | np.ndarray
+        if self.metric.sphere:
+            return self._sphere_bandwidth(given, chosen)
         if self.per_feature is not None:
             h, out = 1.0 / self.power, self.per_feature
         elif given is not None and not isinstance(given, str):
@@ -454,9 +547,34 @@ class FitScale(NamedTuple):
             )
         return min(h, MAX_FIT_BANDWIDTH), out
 
+    def _sphere_bandwidth(self, given, chosen):
+        """:meth:`fit_bandwidth` of a sphere metric: chords of the unit sphere."""
+        metric = self.metric
+        if given is not None and not isinstance(given, str):
+            out = metric.check_bandwidth(given)
+            h = metric.to_chord(out)
+        else:
+            h = min(float(chosen), 2.0)
+            out = metric.from_chord(h)
+        if h < MIN_RELATIVE_BANDWIDTH:
+            raise ValueError(
+                f"The 'bandwidth' parameter is too small for float64 unit vectors: with "
+                f"metric={metric.name!r} it must be at least "
+                f"{metric.from_chord(MIN_RELATIVE_BANDWIDTH):.3g} ({metric.unit}); got "
+                f"{out!r}.")
+        return h, out
 
-def fit_scale(bandwidth, rows) -> FitScale:
-    """The :class:`FitScale` of a fit of ``rows`` with the ``bandwidth`` parameter."""
+
+def fit_scale(bandwidth, rows, metric: Metric | None = None) -> FitScale:
+    """The :class:`FitScale` of a fit of ``rows`` (already embedded by ``metric``) with
+    the ``bandwidth`` parameter."""
+    if metric is not None and metric.sphere:
+        if bandwidth is not None and not isinstance(bandwidth, str) and np.ndim(bandwidth):
+            raise ValueError(
+                f"The 'bandwidth' parameter must be a single number with "
+                f"metric={metric.name!r} ({metric.unit}); got an array of shape "
+                f"{np.shape(bandwidth)}.")
+        return FitScale(None, 1.0, 1.0, metric)
     per = per_feature_bandwidth(bandwidth, rows.d)
     magnitude = rows.magnitude() if per is None else rows.scaled(per).magnitude()
     return FitScale(per, power_of_two(magnitude), magnitude)

@@ -83,10 +83,11 @@ def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2
 
 @njit(cache=True, nogil=True)
 def _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, code,
-           inv_h2, r2, stop, max_iter, mode, axes, lo, inv_cell, dims, span, starts, cell_w,
-           cell_s, use_cells):
+           inv_h2, r2, stop, max_iter, sphere, mode, axes, lo, inv_cell, dims, span, starts,
+           cell_w, cell_s, use_cells):
     """Seeds ``a:b`` climb to convergence (shift <= stop) or max_iter steps; results
-    into the output arrays."""
+    into the output arrays.  ``sphere``: every step's mean is projected onto the unit
+    sphere (a mean of length zero keeps the position, as ``sphere_step``)."""
     d = seeds.shape[1]
     s = np.empty(d)
     num = np.empty(d)
@@ -107,12 +108,20 @@ def _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w
             if not den > 0.0:
                 break
             n_iter[j] += 1
+            for k in range(d):
+                num[k] = num[k] / den
+            if sphere:
+                norm2 = 0.0
+                for k in range(d):
+                    norm2 += num[k] * num[k]
+                norm = math.sqrt(norm2)
+                for k in range(d):
+                    num[k] = num[k] / norm if norm > 0.0 else s[k]
             shift2 = 0.0
             for k in range(d):
-                new = num[k] / den
-                t = new - s[k]
+                t = num[k] - s[k]
                 shift2 += t * t
-                s[k] = new
+                s[k] = num[k]
             if math.sqrt(shift2) <= stop:
                 converged[j] = True
                 break
@@ -139,11 +148,11 @@ def _specialised(code, mode):
     code, mode = key
 
     def climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, inv_h2,
-              r2, stop, max_iter, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
-              use_cells):
+              r2, stop, max_iter, sphere, axes, lo, inv_cell, dims, span, starts, cell_w,
+              cell_s, use_cells):
         _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, code,
-               inv_h2, r2, stop, max_iter, mode, axes, lo, inv_cell, dims, span, starts,
-               cell_w, cell_s, use_cells)
+               inv_h2, r2, stop, max_iter, sphere, mode, axes, lo, inv_cell, dims, span,
+               starts, cell_w, cell_s, use_cells)
 
     def sums(a, b, positions, num, den, pairs, cols, w, has_w, inv_h2, r2, axes, lo,
              inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
@@ -242,7 +251,7 @@ class _NumbaBound(Bound):
         # PROGRESS_SECONDS.
         run_ranges(lambda a, b: self._climb(a, b, seeds, modes, n_iter, converged, density,
                                             pairs, *self._args, stop, int(max_iter),
-                                            *self._grid),
+                                            bool(self.sphere), *self._grid),
                    n, self.engine.n_jobs,
                    on_progress=None if callback is None else (
                        lambda done: report(callback, "climb", done, n)),
