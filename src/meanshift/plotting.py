@@ -138,8 +138,28 @@ def _axis_name(name, feature_names):
     return name
 
 
+def _geo_view(X, centers, true_centers):
+    """(latitude, longitude) rows as (x, y) = (longitude, latitude) for a map, with
+    longitudes in [0, 360) instead of [-180, 180) when that keeps the points together
+    (data across the 180th meridian); and the aspect ratio of a map at the points'
+    median latitude (a degree of longitude is cos(latitude) degrees of latitude)."""
+    lon = X[:, 1] % 360.0
+    wrap = X.shape[0] > 0 and np.ptp(lon) < np.ptp((X[:, 1] + 180.0) % 360.0)
+
+    def view(A):
+        if A is None:
+            return None
+        A = np.asarray(A, dtype=np.float64)
+        x = A[:, 1] % 360.0 if wrap else (A[:, 1] + 180.0) % 360.0 - 180.0
+        return np.column_stack([x, A[:, 0]])
+
+    lat = float(np.median(X[:, 0])) if X.shape[0] else 0.0
+    aspect = 1.0 / max(np.cos(np.radians(lat)), 0.1)
+    return (view(X), view(centers), view(true_centers)), aspect, wrap
+
+
 def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=None,
-                  dims=None, point_size=4.0, feature_names=None):
+                  dims=None, point_size=4.0, feature_names=None, geo=False):
     """Scatter the points coloured by cluster, with the found (and true) centres.
 
     Parameters
@@ -161,6 +181,11 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
     feature_names : sequence of str, default=None
         Names of the features (the columns of a table), for the axes; by default the
         ``feature_names_in_`` of a DataFrame's columns are not known here: "feature 0"...
+    geo : bool, default=False
+        X (and the centres) are (latitude, longitude) in degrees, as for
+        ``metric="haversine"``: drawn as a map, longitude across and latitude up, with
+        the aspect of the points' median latitude (no map projection library needed);
+        data across the 180th meridian are drawn with longitudes in [0, 360).
 
     Returns
     -------
@@ -174,7 +199,17 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
         )
     if ax is None:
         _, ax = _figure()
-    (P, C, T), names = project_2d(X, centers, true_centers, dims=dims)
+    if geo:
+        if X.shape[1] != 2:
+            raise ValueError("geo=True draws (latitude, longitude) rows: X must have 2 "
+                             f"columns; got {X.shape[1]}.")
+        (P, C, T), aspect, wrap = _geo_view(X, centers, true_centers)
+        names = ["longitude (degrees, 0 to 360)" if wrap else "longitude (degrees)",
+                 "latitude (degrees)"]
+        feature_names = None
+    else:
+        (P, C, T), names = project_2d(X, centers, true_centers, dims=dims)
+        aspect = 1.0
     ks = np.unique(labels[labels >= 0])
     colors = _colors(max(len(ks), 1))
     noise = labels < 0
@@ -194,7 +229,7 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
                    zorder=6, label=f"{len(C)} centres found")
     ax.set_xlabel(_axis_name(names[0], feature_names))
     ax.set_ylabel(_axis_name(names[1], feature_names))
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect(aspect, adjustable="datalim")
     if title:
         ax.set_title(title)
     if C is not None or T is not None or noise.any():

@@ -406,7 +406,8 @@ def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs, c
     chosen, reading the rows through their input adapter (a sample of them for "auto",
     and for None beyond ``EXACT_MAX_SAMPLES`` rows).  With a sphere ``metric`` the rows
     are its unit vectors and the bandwidth is a chord."""
-    sphere = metric is not None and metric.sphere
+    metric = Metric() if metric is None else metric
+    sphere = metric.sphere
     if bandwidth is not None and not isinstance(bandwidth, str):
         if np.ndim(bandwidth) == 0:
             return float(bandwidth), "given"

@@ -150,7 +150,7 @@ class Haversine(Metric):
         if bad.size:
             raise ValueError(
                 "metric='haversine' reads the first column of X as latitudes in degrees, "
-                f"which must be in [-90, 90]; row {int(bad[0])} has {lat[bad[0]]!r}. "
+                f"which must be in [-90, 90]; row {int(bad[0])} has {float(lat[bad[0]])!r}. "
                 "(Columns are (latitude, longitude): swap them if they are the other way "
                 "round.)")
         lat = np.radians(lat)

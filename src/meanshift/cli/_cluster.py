@@ -214,6 +214,7 @@ def _cluster(args) -> int:
         "algorithm": model.algorithm_,
         "engine": model.engine_,
         "kernel": model.kernel,
+        "metric": model.metric,
         "n_seeds": int(model.n_seeds_),
         "n_converged": int(model.n_converged_),
         "n_orphans": int((labels < 0).sum()),
@@ -250,7 +251,8 @@ def _cluster(args) -> int:
 
         ax = plotting.plot_clusters(X, labels, model.cluster_centers_, feature_names=names,
                                     title=f"{Path(args.file).name}: "
-                                          f"{summary['n_clusters']} clusters")
+                                          f"{summary['n_clusters']} clusters",
+                                    geo=args.metric == "haversine")
         if X.shape[1] > 2:
             ax.set_title(ax.get_title() + " (PCA projection)")
         try:
@@ -274,7 +276,9 @@ def _cluster(args) -> int:
         more = " ..." if summary["n_clusters"] > 10 else ""
         print(f"found {summary['n_clusters']} clusters in {summary['n_iter']} iterations, "
               f"{elapsed:.3f} s (algorithm={model.algorithm_}, engine={model.engine_}, "
-              f"kernel={model.kernel}, bandwidth={np.round(model.bandwidth_, 4)})")
+              f"kernel={model.kernel}, bandwidth={np.round(model.bandwidth_, 4)}"
+              f"{' km' if model.metric == 'haversine' and args.radius is None else ''}"
+              f"{', metric=' + model.metric if model.metric != 'euclidean' else ''})")
         print(f"cluster sizes: {sizes}{more}")
         for path in written:
             print(f"wrote {path}")
@@ -293,7 +297,9 @@ def add_cluster(sub):
                "  meanshift cluster data.parquet --append labelled.parquet --label-column cluster\n"
                "  meanshift cluster X.npy --algorithm blurring --centers centres.csv "
                "--summary summary.json --plot clusters.png\n"
-               "  meanshift cluster big.csv --max-samples 0.1 --engine numba --quiet --json",
+               "  meanshift cluster big.csv --max-samples 0.1 --engine numba --quiet --json\n"
+               "  meanshift cluster pickups.csv --metric haversine --columns lat,lon "
+               "--bandwidth 2 --plot map.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", help="input: .csv/.tsv/.txt, .npy or .parquet/.pq")

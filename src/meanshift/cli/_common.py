@@ -232,16 +232,28 @@ def _add_estimator_options(p):
     g.add_argument("--random-state", type=int, default=0, help="random seed (default: 0)")
     g.add_argument("--max-samples", type=_max_samples_arg, default=None,
                    help="fit on a random sample (row count or fraction), label the rest")
+    g.add_argument("--metric", choices=["euclidean", "haversine", "cosine"],
+                   default="euclidean",
+                   help="euclidean (default); haversine: columns are latitude, longitude "
+                        "in degrees and the bandwidth is in km; cosine: rows are directions "
+                        "and the bandwidth is a cosine distance")
+    g.add_argument("--radius", type=_positive(float), default=None, metavar="KM",
+                   help="sphere radius for --metric haversine (default: the Earth's mean "
+                        "radius, 6371.0088 km; the bandwidth is in its units)")
 
 
 def _estimator_params(args):
+    if args.radius is not None and args.metric != "haversine":
+        raise CLIUsageError(f"--radius applies to --metric haversine only; got --metric "
+                            f"{args.metric}")
     return dict(
         bandwidth=args.bandwidth, kernel=args.kernel, algorithm=args.algorithm,
         engine=args.engine, seeds=args.seeds, bin_seeding=args.bin_seeding,
         min_bin_freq=args.min_bin_freq, cluster_all=args.cluster_all, n_jobs=args.n_jobs,
         max_iter=args.max_iter, tol=args.tol, label_by=args.label_by,
         merge_radius=args.merge_radius, random_state=args.random_state,
-        max_samples=args.max_samples,
+        max_samples=args.max_samples, metric=args.metric,
+        metric_params=None if args.radius is None else {"radius": args.radius},
     )
 
 
