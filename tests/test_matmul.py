@@ -1,0 +1,91 @@
+"""The Numba engine's matrix-product path (many features): the reference's answer.
+
+Every pair's weight is computed through ``|p|^2 + |x|^2 - 2 p.x`` by the BLAS; pairs near
+the flat boundary are recomputed as the reference computes them, so lattice data give
+the reference's decisions exactly (tests below would fail without that recomputation).
+"""
+
+import logging
+
+import numpy as np
+import pytest
+
+from meanshift import MeanShift
+from meanshift._engines import get_engine
+from meanshift._engines._numba import _engine as numba_engine
+from meanshift._engines._numba._matmul import blas_usable
+from meanshift._kernels import KERNELS, get_kernel
+from meanshift.datasets import make_blobs, make_vmf
+
+
+def _pair(kernel, X, w, h, positions):
+    ref = get_engine("numpy").bind(X, w, bandwidth=h, kernel=get_kernel(kernel))
+    mm = get_engine("numba", matmul="always").bind(X, w, bandwidth=h, kernel=get_kernel(kernel))
+    assert mm.blas is not None
+    return ref.partial_sums(positions), mm.partial_sums(positions)
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_partial_sums_match_the_reference(kernel, weighted, dtype):
+    X, _, _ = make_blobs(700, 24, centers=4, cluster_std=1.0, random_state=1)
+    X = (X + 50.0).astype(dtype)  # off the origin: the products are centred
+    w = np.random.default_rng(0).uniform(0.2, 3.0, len(X)) if weighted else None
+    h = 6.0
+    (num, den), (num2, den2) = _pair(kernel, X, w, h, X[::7].astype(np.float64))
+    np.testing.assert_allclose(den2, den, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(num2, num, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["flat", "epanechnikov", "triangular"])
+def test_lattice_boundary_decided_as_the_reference(kernel):
+    """Integer lattice in 16-D at radius 1: every neighbour lies exactly on the
+    boundary, where the products' rounding alone would decide either way."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 3, size=(600, 16)).astype(np.float64) * 0.1 + 7.3
+    (num, den), (num2, den2) = _pair(kernel, X, None, 0.1, X[:200])
+    np.testing.assert_array_equal(den2 > 0, den > 0)
+    np.testing.assert_allclose(den2, den, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(num2, num, rtol=1e-12)
+
+
+def test_fits_equal_the_reference_and_do_not_depend_on_threads():
+    X, _, _ = make_vmf(1500, 64, centers=5, kappa=150.0, random_state=2)
+    ref = MeanShift(bandwidth=0.6, engine="numpy").fit(X)
+    fits = [MeanShift(bandwidth=0.6, n_jobs=j, engine_options={"matmul": "always"}).fit(X)
+            for j in (1, 2)]
+    for m in fits:
+        np.testing.assert_array_equal(m.labels_, ref.labels_)
+        np.testing.assert_allclose(m.cluster_centers_, ref.cluster_centers_, atol=1e-9)
+    np.testing.assert_array_equal(fits[0].seed_modes_, fits[1].seed_modes_)
+
+
+def test_auto_takes_products_where_the_index_cannot_prune(caplog):
+    X, _, _ = make_vmf(3000, 128, centers=4, kappa=256.0, random_state=0)
+    eng = get_engine("numba")
+    with caplog.at_level(logging.INFO, logger="meanshift"):
+        b = eng.bind(X, None, bandwidth=1.0, kernel=get_kernel("flat"))
+    assert b.blas is not None and eng.last_index[0] == "matmul"
+    assert "matrix products" in caplog.text
+    # Separated blobs: the index prunes, no products.
+    B, _, _ = make_blobs(3000, 32, centers=10, random_state=0)
+    assert eng.bind(B, None, bandwidth=3.0, kernel=get_kernel("flat")).blas is None
+    # Few features: never.
+    assert eng.bind(X[:, :8], None, bandwidth=1.0, kernel=get_kernel("flat")).blas is None
+    assert numba_engine.BLAS_MIN_FEATURES > 8
+
+
+def test_tiny_bandwidths_keep_the_exact_loops():
+    X, _, _ = make_blobs(300, 32, centers=3, random_state=0)
+    ok, why = blas_usable(X, 1e-5)
+    assert not ok and "too small" in why
+    b = get_engine("numba", matmul="always").bind(X, None, bandwidth=1e-5,
+                                                  kernel=get_kernel("flat"))
+    assert b.blas is None
+
+
+def test_matmul_option_is_checked():
+    with pytest.raises(ValueError, match="'matmul' option must be 'auto', 'always' or "
+                                         "'never'; got 'yes'"):
+        get_engine("numba", matmul="yes")
