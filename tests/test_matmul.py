@@ -62,14 +62,14 @@ def test_fits_equal_the_reference_and_do_not_depend_on_threads():
 
 
 def test_auto_takes_products_where_the_index_cannot_prune(caplog):
-    X, _, _ = make_vmf(3000, 128, centers=4, kappa=256.0, random_state=0)
+    X, _, _ = make_vmf(6000, 128, centers=4, kappa=256.0, random_state=0)
     eng = get_engine("numba")
     with caplog.at_level(logging.INFO, logger="meanshift"):
         b = eng.bind(X, None, bandwidth=1.0, kernel=get_kernel("flat"))
     assert b.blas is not None and eng.last_index[0] == "matmul"
     assert "matrix products" in caplog.text
     # Separated blobs: the index prunes, no products.
-    B, _, _ = make_blobs(3000, 32, centers=10, random_state=0)
+    B, _, _ = make_blobs(6000, 32, centers=10, random_state=0)
     assert eng.bind(B, None, bandwidth=3.0, kernel=get_kernel("flat")).blas is None
     # Few features: never.
     assert eng.bind(X[:, :8], None, bandwidth=1.0, kernel=get_kernel("flat")).blas is None

@@ -178,11 +178,26 @@ default=None
         every half second, a note the first time this process compiles, erased at the
         end (see :mod:`meanshift._progress`).  Nothing is drawn for fits under half a
         second.  Works with ``callback`` (both are called).
+    metric : {"euclidean", "haversine", "cosine"}, default="euclidean"
+        Where the data live (:mod:`meanshift._stages.metric`).  "haversine": rows are
+        (latitude, longitude) in degrees, distances are great-circle distances in
+        kilometres (the bandwidth and ``merge_radius`` too), centres come back as
+        (latitude, longitude) with longitudes in [-180, 180); clusters across the 180th
+        meridian or over a pole are found whole.  "cosine": rows are directions
+        (embeddings; lengths are ignored, a zero row is an error), distances are cosine
+        distances ``1 - cos(angle)`` in (0, 2], centres are unit vectors.  Both climb on
+        the unit sphere: the kernel of the chord, every step projected back onto the
+        sphere (the gaussian kernel is von Mises-Fisher mean shift, concentration
+        ``1 / chord(bandwidth)**2``).
+    metric_params : dict, default=None
+        ``{"radius": r}`` for "haversine": the sphere's radius, in the bandwidth's
+        units (default 6371.0088, the Earth's mean radius in km; 3958.76 for miles).
 
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        Modes, densest first (ties: larger coordinates first).
+        Modes, densest first (ties: larger coordinates first), in the data's form
+        (latitude, longitude for "haversine", unit vectors for "cosine").
     labels_ : ndarray of shape (n_samples,)
         Cluster of each point (-1: orphan, only with ``cluster_all=False``).
     n_iter_ : int

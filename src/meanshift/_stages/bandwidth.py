@@ -32,7 +32,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array, check_random_state, gen_batches
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .._arrays import row_hashes
+from .._arrays import row_hashes, sq_dist
 from .._kernels import KERNELS, Kernel, get_kernel
 from .._params import Number
 from .metric import METRICS, Metric, get_metric
@@ -186,8 +186,7 @@ def _knn_scale(S, mass, k):
     """Weighted median over the points of the distance within which the cumulative weight
     (the point itself included) reaches ``k``: a point of weight 2 counts as two points,
     so weights and repeated rows give the same scale."""
-    diff = S[:, None, :] - S[None, :, :]
-    d = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    d = np.sqrt(sq_dist(S, S))  # (no n x n x d temporary: 1 GB for 600 x 384-D rows)
     if np.all(mass == 1.0):
         # Unit masses: the distance to the k-th nearest (itself included), by partition.
         idx = min(int(np.ceil(k)) - 1, len(S) - 1)

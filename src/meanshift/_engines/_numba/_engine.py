@@ -55,7 +55,7 @@ from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, compiled_threads, run_ranges
 from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
-from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable  # noqa: F401
+from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable
 from ._queries import position_sums
 
 __all__ = ["NumbaEngine"]
@@ -204,10 +204,13 @@ TREE_NEAREST_PAIRS = 2**26
 #: With a progress callback, the fused climb reports about this often (seconds).
 PROGRESS_SECONDS = 0.25
 #: matmul="auto" takes the matrix products (from BLAS_MIN_FEATURES features on) when
-#: the index visits at least this share of all pairs for PILOT_SEEDS rows of the data
-#: (measured break-even: about a third of the pairs at 16 to 64 features).
+#: the neighbour index visits at least this share of all pairs: measured for
+#: PILOT_SEEDS rows on an index of PILOT_ROWS rows spread over the data (measured
+#: break-even: about a third of the pairs at 16 to 64 features).
 MATMUL_MIN_SHARE = 0.5
 PILOT_SEEDS = 64
+PILOT_ROWS = 8192
+SMALL_ROWS = 4096
 
 
 class _NumbaBound(Bound):
@@ -223,24 +226,40 @@ class _NumbaBound(Bound):
             self._use_matmul(data, weights, "matmul='always', " + why)
             return
         self.radius = cutoff_radius(kernel, bandwidth, engine.gaussian_radius)
+        if usable and engine.matmul == "auto":
+            share = self._visited_share(data)
+            if share >= MATMUL_MIN_SHARE:
+                self._use_matmul(data, weights, (
+                    f"{np.shape(data)[1]} features >= {BLAS_MIN_FEATURES} and an index "
+                    f"would visit {share:.0%} of all pairs, {why}"))
+                return
         self.index = Index(data, weights, self.radius, cell_sums=kernel.code == 0)
         if engine.last_index != (self.index.kind, self.index.why):
             logger.debug("numba engine: neighbours by %s (%s)", self.index.kind,
                          self.index.why)
         engine.last_index = (self.index.kind, self.index.why)
         self._prepare_loops()
-        if usable and engine.matmul == "auto":
-            # A pilot: the share of all pairs the index visits for rows spread over the
-            # data (deterministic: it depends on the data only).
-            n = int(np.shape(data)[0])
-            pilot = np.asarray(data[:: max(1, n // PILOT_SEEDS)][:PILOT_SEEDS])
-            self.partial_sums(pilot)
-            share = engine.pairs / max(1, len(pilot) * n)
-            if share >= MATMUL_MIN_SHARE:
-                self._use_matmul(data, weights, (
-                    f"{np.shape(data)[1]} features >= {BLAS_MIN_FEATURES} and the index "
-                    f"would visit {share:.0%} of all pairs, {why}"))
-                del self.index, self._args, self._grid  # (their memory)
+
+    def _visited_share(self, data):
+        """The share of all pairs the neighbour index would visit, measured on an index
+        of at most PILOT_ROWS rows spread over the data, for PILOT_SEEDS of them
+        (deterministic: it depends on the data only).  At most SMALL_ROWS rows: 1
+        (every pair is cheap, and building an index costs more than it saves)."""
+        n = int(np.shape(data)[0])
+        if n <= SMALL_ROWS:
+            return 1.0
+        sub = np.asarray(data[:: max(1, n // PILOT_ROWS)][:PILOT_ROWS])
+        index = Index(sub, None, self.radius, cell_sums=False)
+        if index.kind == "brute":
+            return 1.0
+        probe = _NumbaBound.__new__(_NumbaBound)
+        probe.engine, probe.data, probe.kernel = self.engine, sub, self.kernel
+        probe.bandwidth, probe.radius, probe.index, probe.blas = (
+            self.bandwidth, self.radius, index, None)
+        probe._prepare_loops()
+        pilot = sub[:: max(1, len(sub) // PILOT_SEEDS)][:PILOT_SEEDS]
+        probe.partial_sums(pilot)
+        return self.engine.pairs / max(1, len(pilot) * len(sub))
 
     def _use_matmul(self, data, weights, why):
         self.blas = BlasSums(data, weights, self.bandwidth, self.kernel, self.engine.n_jobs)
@@ -311,8 +330,9 @@ class NumbaEngine(Engine):
     matmul : {"auto", "always", "never"}, default="auto"
         Kernel sums by blocks of matrix products (:mod:`meanshift._engines._blas`):
         "auto" from ``BLAS_MIN_FEATURES`` (16) features on when the neighbour index
-        would visit at least half of all pairs (a pilot of 64 rows decides; logged at
-        INFO); "always" wherever every weight stays within 1e-11 of the reference's.
+        would visit at least half of all pairs (a pilot of 64 rows on an index of at
+        most 8192 rows spread over the data decides; logged at INFO), and for data of
+        at most 4096 rows; "always" wherever every weight stays within 1e-11 of the reference's.
     """
 
     name = "numba"
