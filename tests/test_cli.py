@@ -383,3 +383,38 @@ def test_header_only_and_other_delimiters_are_named(tmp_path, capsys):
     assert code == 1 and "separated by ';': try --delimiter ';'" in err
     code, out, _ = run(capsys, "cluster", semi, "--delimiter", ";", "--quiet")
     assert code == 0 and "3 points x 2 features" in out
+
+
+def test_cluster_gps_points_with_haversine(tmp_path, capsys):
+    """The issue's command: latitude and longitude columns, a bandwidth in km, a map."""
+    from meanshift.datasets import make_cities
+
+    X, y, _ = make_cities(3000, noise=0.0, random_state=0)
+    frame = pd.DataFrame({"id": np.arange(len(X)), "lat": X[:, 0], "lon": X[:, 1]})
+    frame.to_csv(tmp_path / "pickups.csv", index=False)
+    argv = ["cluster", tmp_path / "pickups.csv", "--metric", "haversine", "--columns",
+            "lat,lon", "--bandwidth", "50", "--centers", tmp_path / "c.csv", "--json"]
+    if pytest.importorskip("matplotlib"):
+        argv += ["--plot", tmp_path / "map.png"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["n_clusters"] == 16 and summary["metric"] == "haversine"
+    centres = pd.read_csv(tmp_path / "c.csv")
+    assert list(centres.columns[:3]) == ["cluster", "lat", "lon"]
+    assert centres["lon"].between(-180, 180, inclusive="left").all()
+    # Suva sits next to the 180th meridian: one cluster, its centre where it belongs.
+    suva = centres.loc[(centres["lat"] + 18.142).abs() < 0.5]
+    assert len(suva) == 1 and abs(abs(float(suva["lon"].iloc[0])) - 178.442) < 0.5
+    assert (tmp_path / "map.png").stat().st_size > 5000
+
+
+def test_cluster_metric_options_are_checked(tmp_path, capsys):
+    np.savetxt(tmp_path / "p.csv", np.array([[95.0, 0.0], [10.0, 10.0]]), delimiter=",")
+    code, _, err = run(capsys, "cluster", tmp_path / "p.csv", "--metric", "haversine",
+                       "--bandwidth", "10", "-q")
+    assert code == 1 and "latitudes in degrees, which must be in [-90, 90]" in err
+    code, _, err = run(capsys, "cluster", tmp_path / "p.csv", "--radius", "10", "-q")
+    assert code == 2 and "--radius applies to --metric haversine only" in err
+    code, _, err = run(capsys, "cluster", tmp_path / "p.csv", "--metric", "geo", "-q")
+    assert code == 2 and "--metric: invalid choice: 'geo'" in err

@@ -155,3 +155,23 @@ def test_import_meanshift_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_geo_map_across_the_180th_meridian(tmp_path):
+    pytest.importorskip("matplotlib")
+    from meanshift.datasets import make_cities
+
+    X, y, centers = make_cities(800, cities=[("Suva", -18.142, 178.442),
+                                             ("Apia", -13.833, -171.767)],
+                                spread_km=30.0, noise=0.0, random_state=0)
+    m = MeanShift(bandwidth=100.0, metric="haversine").fit(X)
+    ax = plotting.plot_clusters(X, m.labels_, m.cluster_centers_, geo=True, title="islands")
+    xs = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections])
+    # Drawn with longitudes in [0, 360): the two islands sit side by side, not at the
+    # two ends of the map.
+    assert xs.min() > 170 and xs.max() < 200
+    assert "longitude" in ax.get_xlabel() and "latitude" in ax.get_ylabel()
+    assert ax.get_aspect() == pytest.approx(1 / np.cos(np.radians(np.median(X[:, 0]))))
+    ax.figure.savefig(tmp_path / "map.png")
+    with pytest.raises(ValueError, match="geo=True draws"):
+        plotting.plot_clusters(np.zeros((3, 3)), np.zeros(3, int), geo=True)
