@@ -192,17 +192,23 @@ class Cosine(Metric):
     def embed(self, X):
         X = np.asarray(X, dtype=np.float64)
         self.check(X.shape[1])
+        with np.errstate(over="ignore", under="ignore"):
+            norm2 = np.einsum("ij,ij->i", X, X)
+        if X.shape[0] and np.all(np.abs(norm2 - 1.0) <= 8 * np.finfo(np.float64).eps):
+            return X  # unit vectors already (normalised embeddings): no copy
         # Divided by the largest |coordinate| first: the squares can neither overflow
-        # nor underflow.
-        big = np.abs(X).max(axis=1) if X.shape[0] else np.zeros(0)
+        # nor underflow.  One array of X's size, written in place.
+        Y = np.abs(X)
+        big = Y.max(axis=1) if X.shape[0] else np.zeros(0)
         zero = np.flatnonzero(big == 0)
         if zero.size:
             raise ValueError(
                 f"metric='cosine' needs directions, but row {int(zero[0])} of X is zero "
                 f"({zero.size} zero row(s)): a zero vector has no direction. Drop those "
                 "rows first.")
-        Y = X / big[:, None]
-        return Y / np.sqrt((Y * Y).sum(axis=1))[:, None]
+        np.divide(X, big[:, None], out=Y)
+        Y /= np.sqrt(np.einsum("ij,ij->i", Y, Y))[:, None]
+        return Y
 
     def unembed(self, P):
         return project(P)

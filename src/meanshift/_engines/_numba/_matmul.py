@@ -112,23 +112,30 @@ def _gamma(d: int) -> float:
     return (d + 4) * 2.0**-52
 
 
-def _centred(data):
-    X = np.ascontiguousarray(data, dtype=np.float64)
-    origin = X.mean(axis=0) if X.shape[0] else np.zeros(X.shape[1])
-    Xc = np.ascontiguousarray(X - origin)
-    return X, origin, Xc, np.einsum("ij,ij->i", Xc, Xc)
+def _origin(X):
+    """``(origin, largest squared norm about it)``: the data's mean where centring on it
+    shrinks the largest squared norm (the products' error) at least fourfold, else 0
+    (unit vectors spread over the sphere: no copy is needed).  No temporary of X's
+    size."""
+    xsq = np.einsum("ij,ij->i", X, X)
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1]), 0.0
+    mean = X.mean(axis=0)
+    centred_sq = xsq - 2.0 * (X @ mean) + float(mean @ mean)
+    if 4.0 * float(centred_sq.max()) > float(xsq.max()):
+        return np.zeros(X.shape[1]), float(xsq.max())
+    return mean, float(centred_sq.max())
 
 
 def blas_usable(data, bandwidth: float) -> tuple[bool, str]:
     """Whether the matrix-product path computes every weight of ``data`` at this
     bandwidth within ``MAX_WEIGHT_ERROR`` (module notes), and why."""
-    X = np.asarray(data)
+    X = np.asarray(data, dtype=np.float64)
     if X.shape[0] == 0:
         return False, "no data"
-    Xc = X - X.mean(axis=0)
-    spread2 = float(np.einsum("ij,ij->i", Xc, Xc).max())
-    # Seeds lie in the data's hull (their means do): |p|^2 <= 4 spread^2 is generous.
-    err = _gamma(X.shape[1]) * 5.0 * spread2 / float(bandwidth) ** 2
+    _, norm2 = _origin(X)
+    # Seeds are means of the data: within the same ball about the origin.
+    err = 4.0 * _gamma(X.shape[1]) * norm2 / float(bandwidth) ** 2
     if err > MAX_WEIGHT_ERROR:
         return False, (f"the bandwidth is too small against the data's spread for "
                        f"products (weight error up to {err:.1g})")
@@ -139,7 +146,11 @@ class BlasSums:
     """The data of one fit, centred, for :meth:`sums` by blocks of matrix products."""
 
     def __init__(self, data, weights, bandwidth: float, kernel: Kernel, n_jobs=None):
-        self.X, self.origin, self.Xc, self.xsq = _centred(data)
+        self.X = np.ascontiguousarray(data, dtype=np.float64)
+        self.origin, _ = _origin(self.X)
+        self.Xc = (self.X if not self.origin.any()
+                   else np.ascontiguousarray(self.X - self.origin))
+        self.xsq = np.einsum("ij,ij->i", self.Xc, self.Xc)
         self.n_jobs = n_jobs
         self.weigh = _weigh(kernel.code)
         self.w = np.ones(0) if weights is None else np.asarray(weights, dtype=np.float64)
