@@ -39,7 +39,7 @@ import math
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..._compile import njit
 from ..._kernels import EDGE, Kernel, compiled_weight
@@ -106,6 +106,17 @@ MAX_WEIGHT_ERROR = 1e-11
 #: A block of seeds x data (the d2 / weight matrix): rows and columns.
 ROWS = 128
 COLUMNS = 4096
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _one_blas_thread():
+    """A context in which the BLAS runs on one thread (the libraries are looked up
+    once per process: threadpoolctl's lookup costs milliseconds)."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _gamma(d: int) -> float:
@@ -199,7 +210,7 @@ class BlasSums:
         starts = list(range(0, m, rows))
         # Threads over blocks of seeds (the products release the GIL), one BLAS thread
         # each: no thread ever waits for another's block.
-        with threadpool_limits(1):
+        with _one_blas_thread():
             run_ranges(lambda a, b: [block(starts[i]) for i in range(a, b)], len(starts),
                        self.n_jobs)
         self.pairs += m * n

@@ -1,0 +1,196 @@
+"""High dimensions: kernel sums by matrix products against the tile tree and scikit-learn
+(issue 14, item 2).
+
+Cases, each in one process, methods alternating, best of ``--repeat``:
+
+* ``digits`` (1797 x 64, scikit-learn's bundled data), flat kernel, bandwidth 25, every
+  point a seed: scikit-learn's MeanShift, ours with the Numba engine's index
+  (``matmul="never"``), with matrix products (``"always"``) and as "auto" chooses.
+  Labels are compared with scikit-learn's (identical = ARI 1 and the same centres).
+* ``blobs64``: 10^4 x 64-D blobs (5 centres), bandwidth ``1.1 sqrt(2 d)`` as in
+  ``bench.py``, every point a seed; scikit-learn timed on every 10th seed and scaled
+  (seeds climb independently).
+* ``wide128``: 10^5 x 128-D von Mises-Fisher directions (20 clusters), cosine metric,
+  1000 seeds: time and memory of ours (no peer: scikit-learn's 10^5 x 128 climb from
+  1000 seeds is shown in ``bench_metrics.py`` for 384-D).
+* ``rates``: pair rates of the two paths on 10^4 points, 1000 positions, uniform data
+  (no pruning possible), 16 to 384 features, flat and gaussian.
+
+Run::
+
+    python benchmarks/bench_highd.py            # every case
+    python benchmarks/bench_highd.py --quick    # smaller
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import measure  # noqa: E402
+
+
+def _best(runs, repeat):
+    best = {}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            if name in best and best[name].seconds > 60:
+                continue
+            m = measure(name, fn, repeat=1)
+            if name not in best or m.seconds < best[name].seconds:
+                best[name] = m
+    return best
+
+
+def _ours(X, h, matmul, **kw):
+    from meanshift import MeanShift
+
+    return lambda: MeanShift(bandwidth=h, engine_options={"matmul": matmul}, **kw).fit(X)
+
+
+def _sklearn(X, h, seeds=None):
+    from sklearn.cluster import MeanShift as Sk
+
+    return lambda: Sk(bandwidth=h, seeds=seeds, n_jobs=-1).fit(X)
+
+
+def _table(title, best, ref_name, X_len, scale=None, note=""):
+    from sklearn.metrics import adjusted_rand_score
+
+    ref = best[ref_name].result
+    print(f"## {title}\n")
+    if note:
+        print(note + "\n")
+    print("| method | seconds | extra peak MiB | clusters | ARI vs scikit-learn | "
+          "scikit-learn / this |")
+    print("|---|---|---|---|---|---|")
+    ref_s = best[ref_name].seconds * (scale or 1)
+    for name, m in best.items():
+        s = m.seconds * (scale if name == ref_name and scale else 1)
+        labels = m.result.labels_
+        ari = adjusted_rand_score(ref.labels_, labels) if len(labels) == len(ref.labels_) \
+            else float("nan")
+        print(f"| {name} | {s:.3f} | {m.peak_bytes / 2**20:.0f} | "
+              f"{len(m.result.cluster_centers_)} | {ari:.3f} | {ref_s / s:.1f}x |")
+    print()
+
+
+def digits_case(repeat):
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data.astype(np.float64)
+    runs = {"scikit-learn": _sklearn(X, 25.0)}
+    for mm in ("never", "always", "auto"):
+        runs[f"meanshift matmul={mm}"] = _ours(X, 25.0, mm)
+    best = _best(runs, repeat)
+    _table("digits (1797 x 64), flat, bandwidth 25, every point a seed", best,
+           "scikit-learn", len(X))
+    sk = best["scikit-learn"].result
+    for name, m in best.items():
+        if name.startswith("meanshift"):
+            same = np.array_equal(m.result.labels_, sk.labels_)
+            dc = np.abs(np.sort(m.result.cluster_centers_, axis=0)
+                        - np.sort(sk.cluster_centers_, axis=0)).max() if len(
+                m.result.cluster_centers_) == len(sk.cluster_centers_) else np.inf
+            print(f"- {name}: labels identical to scikit-learn's: {same}; largest centre "
+                  f"difference {dc:.2g}")
+    print()
+
+
+def blobs_case(n, repeat):
+    from meanshift.datasets import make_blobs
+
+    d = 64
+    X, _, _ = make_blobs(n, d, centers=5, random_state=d)
+    h = 1.1 * np.sqrt(2.0 * d)
+    runs = {"scikit-learn": _sklearn(X, h, seeds=X[::10])}
+    for mm in ("never", "always", "auto"):
+        runs[f"meanshift matmul={mm}"] = _ours(X, h, mm)
+    best = _best(runs, repeat)
+    _table(f"{n} x 64-D blobs (5), flat, bandwidth {h:.1f}, every point a seed", best,
+           "scikit-learn", n, scale=10,
+           note="scikit-learn timed with every 10th point as a seed, time x 10 (its ARI "
+                "column compares labels from that run).")
+
+
+def wide_case(n, repeat):
+    from meanshift import MeanShift
+    from meanshift.datasets import make_vmf
+
+    X, y, _ = make_vmf(n, 128, centers=20, kappa=256.0, random_state=0)
+    runs = {f"meanshift matmul={mm}": (lambda mm=mm: MeanShift(
+        metric="cosine", seeds=1000, engine_options={"matmul": mm}).fit(X))
+        for mm in ("auto", "never")}
+    best = _best(runs, repeat)
+    from sklearn.metrics import adjusted_rand_score
+
+    print(f"## {n} x 128 directions (20 vMF clusters), cosine, auto bandwidth, 1000 seeds\n")
+    print("| method | seconds | extra peak MiB | clusters | ARI vs truth |")
+    print("|---|---|---|---|---|")
+    for name, m in best.items():
+        print(f"| {name} | {m.seconds:.2f} | {m.peak_bytes / 2**20:.0f} | "
+              f"{len(m.result.cluster_centers_)} | "
+              f"{adjusted_rand_score(y, m.result.labels_):.3f} |")
+    print()
+
+
+def rates(quick):
+    from meanshift._engines import get_engine
+    from meanshift._kernels import get_kernel
+
+    n, k = (5000, 500) if quick else (10000, 1000)
+    print(f"## Pair rates: {k} positions x {n} uniform points (no pruning possible)\n")
+    print("| features | kernel | index pairs/s | products pairs/s | products / index |")
+    print("|---|---|---|---|---|")
+    for d in (16, 32, 64, 128, 384):
+        X = np.random.default_rng(d).uniform(size=(n, d))
+        h = 0.5 * np.sqrt(d / 6.0)
+        for kn in ("flat", "gaussian"):
+            out = []
+            for mm in ("never", "always"):
+                b = get_engine("numba", matmul=mm).bind(X, None, bandwidth=h,
+                                                        kernel=get_kernel(kn))
+                b.partial_sums(X[:5])
+                best = np.inf
+                for _ in range(3):
+                    t = time.perf_counter()
+                    b.partial_sums(X[:k])
+                    best = min(best, time.perf_counter() - t)
+                out.append(k * n / best)
+            print(f"| {d} | {kn} | {out[0]:.3g} | {out[1]:.3g} | {out[1] / out[0]:.2f} |")
+    print()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    from sklearn.datasets import load_digits
+
+    from meanshift import MeanShift
+
+    Xw = load_digits().data[:300].astype(np.float64)  # load the compiled code first
+    for mm in ("never", "always"):
+        MeanShift(bandwidth=25.0, engine_options={"matmul": mm}).fit(Xw)
+    load = os.getloadavg()
+    env = {k: os.environ.get(k, "unset") for k in
+           ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    print(f"# bench_highd ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load "
+          f"average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {env})\n")
+    digits_case(args.repeat)
+    blobs_case(2000 if args.quick else 10000, args.repeat)
+    wide_case(10000 if args.quick else 100000, args.repeat)
+    rates(args.quick)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
