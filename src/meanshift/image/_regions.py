@@ -1,5 +1,6 @@
-"""Compiled region steps of image segmentation: fuse neighbouring pixels whose modes are
-close (union-find), merge small regions into their nearest neighbour, relabel."""
+"""Compiled region steps of image segmentation: grow regions of pixels whose modes are
+close to their neighbour's and to the region's seed, merge small regions into their
+nearest neighbour, relabel."""
 
 from __future__ import annotations
 
@@ -61,10 +62,31 @@ def _next_along(axis, p, z, y, x, D, H, W):
     return p + 1 if x + 1 < W else -1
 
 
+@njit(cache=True, inline="always")
+def _neighbour(direction, p, z, y, x, D, H, W):
+    """Index of the face neighbour of ``p = (z, y, x)`` in ``direction`` (0-5: -z, +z,
+    -y, +y, -x, +x); -1 past the edge."""
+    if direction == 0:
+        return p - H * W if z > 0 else -1
+    if direction == 1:
+        return p + H * W if z + 1 < D else -1
+    if direction == 2:
+        return p - W if y > 0 else -1
+    if direction == 3:
+        return p + W if y + 1 < H else -1
+    if direction == 4:
+        return p - 1 if x > 0 else -1
+    return p + 1 if x + 1 < W else -1
+
+
 @njit(cache=True)
 def fuse_regions(values, shape, radius):
-    """Connected components of face-adjacent pixels whose ``values`` differ by less than
-    ``radius`` (Euclidean).
+    """Regions grown from seeds in raster order: a face neighbour joins when its value
+    is within ``radius`` of the neighbour it is reached from *and* of the region's seed
+    (Euclidean).  The second condition bounds a region's spread (every value within
+    ``radius`` of the seed's): comparing neighbours alone chains along a smooth gradient
+    (a face into the hair, a sky into the sea), one small step at a time, into one
+    region.
 
     Parameters
     ----------
@@ -74,27 +96,45 @@ def fuse_regions(values, shape, radius):
 
     Returns
     -------
-    labels : int64 array (n_pixels,), k : int
+    labels : int64 array (n_pixels,), labels in raster order of each region's first
+    pixel; k : int
     """
     D, H, W = shape[0], shape[1], shape[2]
     n, K = values.shape
-    parent = np.arange(n)
     r2 = radius * radius
-    for z in range(D):
-        for y in range(H):
-            for x in range(W):
-                p = (z * H + y) * W + x
-                for axis in range(3):
-                    q = _next_along(axis, p, z, y, x, D, H, W)
-                    if q < 0:
-                        continue
-                    d2 = 0.0
-                    for c in range(K):
-                        d = values[p, c] - values[q, c]
-                        d2 += d * d
-                    if d2 < r2:
-                        _union(parent, p, q)
-    return relabel(parent)
+    labels = np.full(n, -1, dtype=np.int64)
+    queue = np.empty(n, dtype=np.int64)
+    k = 0
+    for start in range(n):
+        if labels[start] >= 0:
+            continue
+        labels[start] = k
+        head = 0
+        tail = 1
+        queue[0] = start
+        while head < tail:
+            p = queue[head]
+            head += 1
+            x = p % W
+            y = (p // W) % H
+            z = p // (H * W)
+            for direction in range(6):
+                q = _neighbour(direction, p, z, y, x, D, H, W)
+                if q < 0 or labels[q] >= 0:
+                    continue
+                d2 = 0.0
+                s2 = 0.0
+                for c in range(K):
+                    d = values[p, c] - values[q, c]
+                    d2 += d * d
+                    e = values[start, c] - values[q, c]
+                    s2 += e * e
+                if d2 < r2 and s2 < r2:
+                    labels[q] = k
+                    queue[tail] = q
+                    tail += 1
+        k += 1
+    return labels, k
 
 
 @njit(cache=True)

@@ -206,10 +206,12 @@ def segment(
         Pixel size along each spatial axis (anisotropic voxels of medical stacks); the
         spatial bandwidth is in the same units.  Default: 1 per axis.
     merge_radius : float, default=0.5
-        Neighbouring pixels whose modes' colours differ by less than this (in units of
-        ``range_bandwidth``) belong to the same region; then adjacent regions whose mean
-        mode colours differ by less than this are fused (repeatedly, as in EDISON's
-        region fusion).
+        A region grows from its first pixel (raster order) over neighbouring pixels
+        whose modes' colours differ by less than this (in units of ``range_bandwidth``)
+        from the neighbour they are reached from and from the region's first pixel, so
+        a region's colours stay within this radius of its seed's and a smooth gradient
+        cannot chain into one region; then adjacent regions whose mean mode colours
+        differ by less than this are fused (repeatedly, as in EDISON's region fusion).
     tol : float, default=0.1
         A climb stops when one step moves it by at most ``tol`` (joint-domain bandwidth
         units: a tenth of a bandwidth, close to OpenCV's rule of stopping when the rounded
