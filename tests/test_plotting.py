@@ -175,3 +175,13 @@ def test_geo_map_across_the_180th_meridian(tmp_path):
     ax.figure.savefig(tmp_path / "map.png")
     with pytest.raises(ValueError, match="geo=True draws"):
         plotting.plot_clusters(np.zeros((3, 3)), np.zeros(3, int), geo=True)
+
+
+def test_many_centres_do_not_hide_the_points():
+    X = np.random.default_rng(0).uniform(size=(2000, 2))
+    centres = X[:1000]
+    ax = plotting.plot_clusters(X, np.arange(2000) % 1000, centres)
+    sizes = [c.get_sizes().max() for c in ax.collections if len(c.get_offsets()) == 1000]
+    assert sizes and max(sizes) <= 20  # was 120 for any number of centres
+    few = plotting.plot_clusters(X[:50], np.zeros(50, int), X[:3])
+    assert max(c.get_sizes().max() for c in few.collections) == 120

@@ -223,10 +223,14 @@ def plot_clusters(X, labels, centers=None, *, true_centers=None, ax=None, title=
         ax.scatter(T[:, 0], T[:, 1], s=160, facecolors="none", edgecolors="black",
                    linewidths=1.5, label="true centres")
     if C is not None:
-        ax.scatter(C[:, 0], C[:, 1], s=120, marker="x", color="black", linewidths=4,
-                   zorder=5)
-        ax.scatter(C[:, 0], C[:, 1], s=60, marker="x", color="magenta", linewidths=2,
-                   zorder=6, label=f"{len(C)} centres found")
+        # Many centres (noise points are modes of their own with the flat kernel): the
+        # crosses shrink so that they do not hide the points.
+        shrink = min(1.0, np.sqrt(20.0 / max(len(C), 1)))
+        ax.scatter(C[:, 0], C[:, 1], s=max(8.0, 120 * shrink), marker="x", color="black",
+                   linewidths=max(1.0, 4 * shrink), zorder=5)
+        ax.scatter(C[:, 0], C[:, 1], s=max(4.0, 60 * shrink), marker="x", color="magenta",
+                   linewidths=max(0.5, 2 * shrink), zorder=6,
+                   label=f"{len(C)} centres found")
     ax.set_xlabel(_axis_name(names[0], feature_names))
     ax.set_ylabel(_axis_name(names[1], feature_names))
     ax.set_aspect(aspect, adjustable="datalim")
