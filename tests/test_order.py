@@ -113,3 +113,30 @@ def test_torch_thread_count_changes_only_the_last_bits(overlapping):
     np.testing.assert_allclose(fits[0].cluster_centers_, fits[1].cluster_centers_,
                                rtol=0, atol=1e-12)
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+
+
+def test_copy_ranks_are_those_of_a_full_stable_sort():
+    """The sample's uniforms rank copies of a row by a sort of the repeated hashes only;
+    the ranks (and so every sample) are those a stable sort of all rows gives."""
+    from meanshift._arrays import mix64
+    from meanshift._stages.sampling import _uniforms
+
+    rng = np.random.default_rng(0)
+    hashes = rng.integers(0, 2**63, size=5000).astype(np.uint64)
+    hashes[rng.integers(0, 5000, 800)] = hashes[rng.integers(0, 50, 800)]  # many copies
+    n = hashes.size
+    order = np.argsort(hashes, kind="stable")
+    sh = hashes[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = sh[1:] != sh[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    rank = np.empty(n, dtype=np.uint64)
+    rank[order] = (np.arange(n) - start).astype(np.uint64)
+    z = mix64(hashes ^ mix64(rank ^ mix64(np.full(n, 7, dtype=np.uint64))))
+    expected = ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    np.testing.assert_array_equal(_uniforms(hashes, 7), expected)
+    unique = rng.integers(0, 2**63, size=1000).astype(np.uint64)
+    assert np.unique(unique).size == unique.size
+    z = mix64(unique ^ mix64(np.zeros(1000, np.uint64) ^ mix64(np.full(1000, 7, np.uint64))))
+    np.testing.assert_array_equal(_uniforms(unique, 7),
+                                  ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53)
