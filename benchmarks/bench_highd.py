@@ -34,19 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import measure  # noqa: E402
-
-
-def _best(runs, repeat):
-    best = {}
-    for _ in range(repeat):
-        for name, fn in runs.items():
-            if name in best and best[name].seconds > 60:
-                continue
-            m = measure(name, fn, repeat=1)
-            if name not in best or m.seconds < best[name].seconds:
-                best[name] = m
-    return best
+from benchmarks._common import alternate  # noqa: E402
 
 
 def _ours(X, h, matmul, **kw):
@@ -89,7 +77,7 @@ def digits_case(repeat):
     runs = {"scikit-learn": _sklearn(X, 25.0)}
     for mm in ("never", "always", "auto"):
         runs[f"meanshift matmul={mm}"] = _ours(X, 25.0, mm)
-    best = _best(runs, repeat)
+    best = alternate(runs, repeat)
     _table("digits (1797 x 64), flat, bandwidth 25, every point a seed", best,
            "scikit-learn", len(X))
     sk = best["scikit-learn"].result
@@ -113,7 +101,7 @@ def blobs_case(n, repeat):
     runs = {"scikit-learn": _sklearn(X, h, seeds=X[::10])}
     for mm in ("never", "always", "auto"):
         runs[f"meanshift matmul={mm}"] = _ours(X, h, mm)
-    best = _best(runs, repeat)
+    best = alternate(runs, repeat)
     _table(f"{n} x 64-D blobs (5), flat, bandwidth {h:.1f}, every point a seed", best,
            "scikit-learn", n, scale=10,
            note="scikit-learn timed with every 10th point as a seed, time x 10 (its ARI "
@@ -128,7 +116,7 @@ def wide_case(n, repeat):
     runs = {f"meanshift matmul={mm}": (lambda mm=mm: MeanShift(
         metric="cosine", seeds=1000, engine_options={"matmul": mm}).fit(X))
         for mm in ("auto", "never")}
-    best = _best(runs, repeat)
+    best = alternate(runs, repeat)
     from sklearn.metrics import adjusted_rand_score
 
     print(f"## {n} x 128 directions (20 vMF clusters), cosine, auto bandwidth, 1000 seeds\n")

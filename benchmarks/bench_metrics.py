@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import measure  # noqa: E402
+from benchmarks._common import alternate  # noqa: E402
 
 R_EARTH = 6371.0088
 
@@ -59,18 +59,10 @@ def _big(labels, share=0.01):
     return int((sizes >= share * len(labels)).sum())
 
 
-def _alternate(runs, repeat):
-    """``runs``: name -> callable; alternating, best of ``repeat`` (a run over 60 s is
-    not repeated)."""
-    best = {}
-    for _ in range(repeat):
-        for name, fn in runs.items():
-            if name in best and best[name].seconds > 60:
-                continue
-            m = measure(name, fn, repeat=1)
-            if name not in best or m.seconds < best[name].seconds:
-                best[name] = m
-    return best
+def _rows(best, y):
+    """Table rows ``(name, seconds, MiB, clusters, clusters >= 1 %, ARI)``."""
+    return [(name, res.seconds, res.peak_bytes / 2**20, int(np.max(res.result)) + 1,
+             _big(res.result), _ari(y, res.result)) for name, res in best.items()]
 
 
 def gps_case(n, repeat):
@@ -92,12 +84,8 @@ def gps_case(n, repeat):
         chord = 2 * np.sin(ours_fit["m"].bandwidth_ / (2 * R_EARTH))
         return SkMeanShift(bandwidth=chord, bin_seeding=True, n_jobs=-1).fit(U).labels_
 
-    best = _alternate({"meanshift": ours, "scikit-learn": peer}, repeat)
+    rows = _rows(alternate({"meanshift": ours, "scikit-learn": peer}, repeat), y)
     m = ours_fit["m"]
-    rows = []
-    for name, res in best.items():
-        rows.append((name, res.seconds, res.peak_bytes / 2**20, int(np.max(res.result)) + 1,
-                     _big(res.result), _ari(y, res.result)))
     how = (f"bandwidth {m.bandwidth_:.1f} km (auto), algorithm={m.algorithm_}, "
            f"engine={m.engine_}; scikit-learn: chord "
            f"{2 * np.sin(m.bandwidth_ / (2 * R_EARTH)):.5f}, bin_seeding=True, n_jobs=-1")
@@ -124,19 +112,11 @@ def embedding_case(n, d, n_seeds, repeat):
         chord = float(np.sqrt(2 * ours_fit["m"].bandwidth_))
         return SkMeanShift(bandwidth=chord, seeds=seeds, n_jobs=-1).fit(X).labels_
 
-    best = _alternate({"meanshift": ours, "scikit-learn": peer}, repeat)
+    rows = _rows(alternate({"meanshift": ours, "scikit-learn": peer}, repeat), y)
     m = ours_fit["m"]
-    rows = []
-    for name, res in best.items():
-        rows.append((name, res.seconds, res.peak_bytes / 2**20, int(np.max(res.result)) + 1,
-                     _big(res.result), _ari(y, res.result)))
-    from meanshift._engines import get_engine
-
-    eng = get_engine("numba")
-    eng.bind(X, None, bandwidth=float(np.sqrt(2 * m.bandwidth_)),
-             kernel=__import__("meanshift._kernels", fromlist=["x"]).get_kernel("flat"))
+    # (the fit's engine records how its last bind computed the kernel sums)
     how = (f"bandwidth {m.bandwidth_:.3f} (cosine distance, auto), {n_seeds} seeds, "
-           f"numba engine sums by {eng.last_index[0]}; scikit-learn: chord "
+           f"numba engine sums by {m._plan.engine.last_index[0]}; scikit-learn: chord "
            f"{np.sqrt(2 * m.bandwidth_):.4f}, the same seeds, n_jobs=-1")
     return f"{n:,} x {d} embeddings (20 vMF clusters)", rows, how
 

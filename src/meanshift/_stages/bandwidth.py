@@ -248,6 +248,10 @@ def _longest_run(counts, min_run=3):
     return -best[2], best[3]
 
 
+#: auto_bandwidth's defaults, also those of MeanShift(bandwidth="auto").
+N_SAMPLE, N_GRID, MIN_CLUSTER_FRACTION, MIN_RUN = 600, 24, 0.01, 3
+
+
 @validate_params(
     {
         "X": ["array-like"],
@@ -273,10 +277,10 @@ def auto_bandwidth(
     sample_weight=None,
     engine=None,
     random_state=0,
-    n_sample=600,
-    n_grid=24,
-    min_cluster_fraction=0.01,
-    min_run=3,
+    n_sample=N_SAMPLE,
+    n_grid=N_GRID,
+    min_cluster_fraction=MIN_CLUSTER_FRACTION,
+    min_run=MIN_RUN,
     return_profile=False,
     callback=None,
     metric="euclidean",
@@ -430,11 +434,11 @@ def choose_bandwidth(bandwidth, rows, *, kernel, engine, random_state, n_jobs, c
         how = "auto (scikit-learn's rule gave 0)"
     else:
         how = "auto (longest-lived cluster count in scale space)"
-    S, w = _auto_sample(rows, 600, random_state)
+    S, w = _auto_sample(rows, N_SAMPLE, random_state)
     if sphere:
-        h = scale_space_bandwidth(_finite(S), w, kernel, engine, n_grid=24,
-                                  min_cluster_fraction=0.01, min_run=3, callback=callback,
-                                  sphere=True)[0]
+        h = scale_space_bandwidth(_finite(S), w, kernel, engine, n_grid=N_GRID,
+                                  min_cluster_fraction=MIN_CLUSTER_FRACTION,
+                                  min_run=MIN_RUN, callback=callback, sphere=True)[0]
         return h, how
     h = float(auto_bandwidth(_finite(S), kernel=kernel, sample_weight=w, engine=engine,
                              random_state=random_state, callback=callback))

@@ -205,8 +205,11 @@ TREE_NEAREST_PAIRS = 2**26
 PROGRESS_SECONDS = 0.25
 #: matmul="auto" takes the matrix products (from BLAS_MIN_FEATURES features on) when
 #: the neighbour index visits at least this share of all pairs: measured for
-#: PILOT_SEEDS rows on an index of PILOT_ROWS rows spread over the data (measured
-#: break-even: about a third of the pairs at 16 to 64 features).
+#: PILOT_SEEDS rows on an index of PILOT_ROWS rows spread over the data.  With nothing
+#: pruned, products run 1.1-1.4x the index's pair rate for the flat kernel and 1.8-9x
+#: for the gaussian at 16 to 384 features (``benchmarks/results_highd.md``): they win
+#: from a visited share of about 0.75 (flat) or 0.1-0.55 (gaussian), so at a share
+#: between 0.5 and 0.75 the flat kernel's index could be up to 1.5x faster.
 MATMUL_MIN_SHARE = 0.5
 PILOT_SEEDS = 64
 PILOT_ROWS = 8192

@@ -85,10 +85,12 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2
 _WEIGH: dict[int, Any] = {}
 
 
-def _weigh(code):
-    """:func:`_weigh_rows` with the kernel ``code`` as a constant (cached per code)."""
+def _weigh(kernel: Kernel):
+    """:func:`_weigh_rows` with the kernel's code and whether its support is finite as
+    constants (cached per kernel)."""
+    code = kernel.code
     if code not in _WEIGH:
-        compact = code != 1  # every kernel but the gaussian has a finite support
+        compact = bool(np.isfinite(kernel.support))
 
         def weigh(a, b, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2, edge, tol, small):
             _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2,
@@ -98,8 +100,9 @@ def _weigh(code):
         _WEIGH[code] = njit(cache=True, nogil=True)(weigh)
     return _WEIGH[code]
 
-#: The Numba engine takes this path from this many features on (measured:
-#: ``benchmarks/bench_highd.py``).
+#: The Numba engine takes this path from this many features on: the fewest that
+#: ``benchmarks/bench_highd.py`` measures (products 1.3x the index's rate for the flat
+#: kernel and 1.8x for the gaussian there, nothing pruned); fewer were not tuned.
 BLAS_MIN_FEATURES = 16
 #: Largest error of a kernel weight (relative to 1) the path may make.
 MAX_WEIGHT_ERROR = 1e-11
@@ -163,17 +166,16 @@ class BlasSums:
                    else np.ascontiguousarray(self.X - self.origin))
         self.xsq = np.einsum("ij,ij->i", self.Xc, self.Xc)
         self.n_jobs = n_jobs
-        self.weigh = _weigh(kernel.code)
+        self.weigh = _weigh(kernel)
         self.w = np.ones(0) if weights is None else np.asarray(weights, dtype=np.float64)
         self.has_w = weights is not None
         self.inv_h2 = 1.0 / float(bandwidth) ** 2
         self.kernel = kernel
-        self.compact = bool(np.isfinite(kernel.support))
+        compact = bool(np.isfinite(kernel.support))
         # The support's boundary in u2 (the flat kernel's EDGE; 1 for the others, whose
         # weight is 0 there, so the decision cannot move a sum).
-        self.edge = EDGE * float(kernel.support) ** 2 if self.compact else math.inf
+        self.edge = EDGE * float(kernel.support) ** 2 if compact else math.inf
         self.gamma = _gamma(self.Xc.shape[1])
-        self.pairs = 0
 
     def sums(self, positions):
         """``(num, den)`` of every position (see the engine contract)."""
@@ -213,6 +215,5 @@ class BlasSums:
         with _one_blas_thread():
             run_ranges(lambda a, b: [block(starts[i]) for i in range(a, b)], len(starts),
                        self.n_jobs)
-        self.pairs += m * n
         num += den[:, None] * self.origin
         return num, den
