@@ -210,6 +210,47 @@ def case_throughput(quick):
              "notes": f"{eng.pairs:.3g} pairs, {rate:.3g} pair evaluations / s"}]
 
 
+def case_default_paths(quick):
+    """Every pixel of china.jpg at the defaults: shared paths (the default) against the
+    same fit with ``share_paths="never"`` (the climb before them); identical answers."""
+    from sklearn.datasets import load_sample_image
+
+    img = load_sample_image("china.jpg")
+    X = (img[::4, ::4] if quick else img).reshape(-1, 3).astype(np.float64)
+    case = f"china.jpg, every pixel ({len(X)}), defaults (bandwidth 12)"
+    rows = []
+    m = measure("never", ours, X, 12.0, engine_options={"share_paths": "never"})
+    ref = m.result
+    rows.append(_row(case, f"meanshift share_paths=never (algorithm={ref.algorithm_})", X,
+                     12.0, m, ref.labels_, len(ref.cluster_centers_), None, ref.labels_))
+    m = measure("default", ours, X, 12.0)
+    same = np.array_equal(m.result.cluster_centers_, ref.cluster_centers_)
+    rows.append(_row(case, "meanshift defaults (shared paths)", X, 12.0, m,
+                     m.result.labels_, len(m.result.cluster_centers_), None, ref.labels_,
+                     notes="centres identical" if same else "CENTRES DIFFER"))
+    return _speedups(rows)
+
+
+def case_mid_dimensions(quick):
+    """10^5 x 8-D blobs (10 clusters) at a fixed bandwidth: scikit-learn's fastest
+    setting (bin seeding), our default (every point a seed, exact), basin, bin seeding."""
+    n = 10**4 if quick else 10**5
+    X, y, _ = make_blobs(n, 8, centers=10, cluster_std=1.0, random_state=0)
+    h = 3.0
+    case = f"{n} 8-D blobs (10 clusters), h=3"
+    rows = []
+    m = measure("sk", sklearn_fit, X, h, bin_seeding=True)
+    sk = m.result.labels_
+    rows.append(_row(case, "sklearn MeanShift bin_seeding", X, h, m, sk,
+                     len(m.result.cluster_centers_), y, sk))
+    for name, params in (("defaults", {}), ("basin", {"algorithm": "basin"}),
+                         ("bin_seeding", {"bin_seeding": True})):
+        m = measure(name, ours, X, h, **params)
+        rows.append(_row(case, f"meanshift {name} (algorithm={m.result.algorithm_})", X, h,
+                         m, m.result.labels_, len(m.result.cluster_centers_), y, sk))
+    return _speedups(rows)
+
+
 def compile_times():
     """First fit in a fresh process: with the on-disk cache warm, and cold."""
     code = ("import time; t=time.perf_counter(); import numpy as np; "
@@ -291,6 +332,8 @@ def main(argv=None):
                          f"meanshift bin_seeding (algorithm={m.result.algorithm_})", pix, 12.0,
                          m, m.result.labels_, len(m.result.cluster_centers_), None, sk))
     add(_speedups(rows_img))
+    add(case_default_paths(quick))
+    add(case_mid_dimensions(quick))
 
     comp = compile_times()
     text = [

@@ -3,6 +3,11 @@
 * **Fused climb.**  Each seed climbs to convergence inside one compiled loop: a
   converged seed simply stops, so later steps only pay for the seeds still moving, and
   no seeds x data matrix is ever formed.
+* **Shared paths.**  With the flat kernel and many seeds, a seed whose step lands, bit
+  for bit, on a position an earlier climb stepped from takes that climb's outcome
+  (:mod:`._paths`): the plain climb's result exactly, and on pixel colours about three
+  quarters of the steps saved.  Seeds climb in waves for that; where sharing does not
+  pay (continuous data), the rest climb in one wave after the first few.
 * **Parallel by ranges.**  The compiled loops run over a range of seeds (or rows) and
   release the GIL; :func:`meanshift._engines._threads.run_ranges` spreads the ranges
   over ``n_jobs`` Python threads.  No Numba parallel region (``prange``) is involved:
@@ -56,6 +61,9 @@ from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, compiled_threads, run_ranges
 from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
 from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable
+from ._paths import MIN_SAVED as SHARE_MIN_SAVED
+from ._paths import MIN_SEEDS as SHARE_MIN_SEEDS
+from ._paths import PathTable, find, waves
 from ._queries import position_sums
 
 __all__ = ["NumbaEngine"]
@@ -83,32 +91,52 @@ def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2
 
 
 @njit(cache=True, nogil=True)
-def _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, code,
-           inv_h2, r2, stop, max_iter, sphere, mode, axes, lo, inv_cell, dims, span, starts,
-           cell_w, cell_s, use_cells):
-    """Seeds ``a:b`` climb to convergence (shift <= stop) or max_iter steps; results
-    into the output arrays.  ``sphere``: every step's mean is projected onto the unit
-    sphere (a mean of length zero keeps the position, as ``sphere_step``)."""
+def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits, erem,
+           buf, own, hit, cols, w, has_w, code, inv_h2, r2, stop, max_iter, sphere, mode,
+           axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+    """Seeds ``order[a:b]`` climb to convergence (shift <= stop) or max_iter steps;
+    results into the output arrays.  ``sphere``: every step's mean is projected onto the
+    unit sphere (a mean of length zero keeps the position, as ``sphere_step``).
+
+    Shared paths (:mod:`._paths`; none when ``keys`` is empty): after a step that does
+    not stop it, a seed whose position is recorded in the table (``keys``, ``ebits``,
+    ``erem``) stops and notes the entry in ``hit[j]`` (the caller gives it that climb's
+    outcome); with ``buf`` of nonzero width, seed ``order[j]`` records the positions it
+    steps from in ``buf[j]`` and their number in ``own[j]``."""
     d = seeds.shape[1]
     s = np.empty(d)
+    bits = s.view(np.int64)
     num = np.empty(d)
     scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
+    share = keys.shape[0] > 0
+    record = buf.shape[1] > 0
     for j in range(a, b):
+        q = order[j]
         for k in range(d):
-            s[k] = seeds[j, k]
+            s[k] = seeds[q, k]
         visited = 0
-        n_iter[j] = 0
-        converged[j] = False
-        density[j] = 0.0
-        for _ in range(max_iter):
+        n_iter[q] = 0
+        converged[q] = False
+        density[q] = 0.0
+        hit[j] = -1
+        own[j] = 0
+        if share:
+            e = find(keys, ebits, bits)
+            if e >= 0 and erem[e] <= max_iter:
+                hit[j] = e
+        for _ in range(max_iter if hit[j] < 0 else 0):
+            if record:
+                for k in range(d):
+                    buf[j, own[j], k] = s[k]
+                own[j] += 1
             den, v = position_sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
                                    inv_cell, dims, span, starts, cell_w, cell_s, use_cells,
                                    scratch)
             visited += v
-            density[j] = den
+            density[q] = den
             if not den > 0.0:
                 break
-            n_iter[j] += 1
+            n_iter[q] += 1
             for k in range(d):
                 num[k] = num[k] / den
             if sphere:
@@ -124,11 +152,16 @@ def _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w
                 shift2 += t * t
                 s[k] = num[k]
             if math.sqrt(shift2) <= stop:
-                converged[j] = True
+                converged[q] = True
                 break
+            if share:
+                e = find(keys, ebits, bits)
+                if e >= 0 and n_iter[q] + erem[e] <= max_iter:
+                    hit[j] = e
+                    break
         for k in range(d):
-            modes[j, k] = s[k]
-        pairs[j] = visited
+            modes[q, k] = s[k]
+        pairs[q] = visited
 
 
 _SPECIALISED: dict[tuple[int, int], tuple[Any, Any]] = {}
@@ -148,12 +181,13 @@ def _specialised(code, mode):
         return _SPECIALISED[key]
     code, mode = key
 
-    def climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, inv_h2,
-              r2, stop, max_iter, sphere, axes, lo, inv_cell, dims, span, starts, cell_w,
-              cell_s, use_cells):
-        _climb(a, b, seeds, modes, n_iter, converged, density, pairs, cols, w, has_w, code,
-               inv_h2, r2, stop, max_iter, sphere, mode, axes, lo, inv_cell, dims, span,
-               starts, cell_w, cell_s, use_cells)
+    def climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits,
+              erem, buf, own, hit, cols, w, has_w, inv_h2, r2, stop, max_iter, sphere, axes,
+              lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+        _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits,
+               erem, buf, own, hit, cols, w, has_w, code, inv_h2, r2, stop, max_iter,
+               sphere, mode, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
+               use_cells)
 
     def sums(a, b, positions, num, den, pairs, cols, w, has_w, inv_h2, r2, axes, lo,
              inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
@@ -305,19 +339,69 @@ class _NumbaBound(Bound):
         converged = np.zeros(n, dtype=np.bool_)
         density = np.zeros(n)
         pairs = np.zeros(n, dtype=np.int64)
+        out = (modes, n_iter, converged, density, pairs)
         stop = float(tol) * self.bandwidth
-        # Seeds climb independently, in ranges spread over the threads; the progress
-        # (seeds whose climb is over, of all) is reported as ranges finish, about every
-        # PROGRESS_SECONDS.
-        run_ranges(lambda a, b: self._climb(a, b, seeds, modes, n_iter, converged, density,
-                                            pairs, *self._args, stop, int(max_iter),
-                                            bool(self.sphere), *self._grid),
-                   n, self.engine.n_jobs,
-                   on_progress=None if callback is None else (
-                       lambda done: report(callback, "climb", done, n)),
-                   seconds=PROGRESS_SECONDS)
+        max_iter = int(max_iter)
+        share = self._shares_paths(n)
+        order, bounds = waves(n, max_iter, d) if share else (
+            np.arange(n, dtype=np.int64), [(0, n)])
+        table = PathTable(d) if share else None
+        # Seeds climb independently, in ranges spread over the threads (wave by wave when
+        # they share paths); the progress (seeds whose climb is over, of all) is reported
+        # as ranges finish, about every PROGRESS_SECONDS.
+        followed = used = 0
+        for w, (a, b) in enumerate(bounds):
+            used += 1
+            if table is None and w > 0:
+                # Sharing stopped paying: the other seeds climb in one wave.
+                b = n
+                order[a:].sort()
+            wave = order[a:b]
+            m = b - a
+            record = table is not None and not table.full
+            buf = np.empty((m, max_iter if record else 0, d))
+            own, hit = np.zeros(m, np.int64), np.zeros(m, np.int64)
+            lookup = table.lookup_arrays() if table is not None else (
+                np.zeros(0, np.int64), np.zeros((0, d), np.int64), np.zeros(0, np.int64))
+            self._climb_wave(seeds, wave, out, lookup, buf, own, hit, stop, max_iter,
+                             None if callback is None else (
+                                 lambda done, a=a: report(callback, "climb", a + done, n)))
+            if table is None:
+                if b == n:
+                    break
+                continue
+            saved = int(table.erem[hit[hit >= 0]].sum())
+            table.finish_wave(wave, hit, buf, own, modes, n_iter, converged, density)
+            followed += int((hit >= 0).sum())
+            if w > 0 and saved < SHARE_MIN_SAVED * (saved + int(own.sum())):
+                table = None  # deterministic: the waves and the data decide
+        # (seeds that followed a recorded path, waves): tests and benchmarks
+        self.shared_paths = (followed, used) if share else None
+        if share:
+            logger.debug("numba engine: %d of %d seeds followed a shared path (%d waves)",
+                         followed, n, used)
         self.engine.pairs = int(pairs.sum())
         return ClimbResult(modes, n_iter, converged, density, None)
+
+    def _climb_wave(self, seeds, wave, out, lookup, buf, own, hit, stop, max_iter,
+                    on_progress):
+        """The seeds ``wave`` climb, in ranges spread over the threads; results into
+        ``out`` (modes, n_iter, converged, density, pairs); ``lookup``, ``buf``, ``own``
+        and ``hit``: the shared paths' arguments of :func:`_climb`."""
+        run_ranges(lambda i, k: self._climb(
+            i, k, wave, seeds, *out, *lookup, buf, own, hit, *self._args, stop,
+            max_iter, bool(self.sphere), *self._grid),
+            len(wave), self.engine.n_jobs, on_progress=on_progress,
+            seconds=PROGRESS_SECONDS)
+
+    def _shares_paths(self, n_seeds):
+        """Whether the climb shares paths (:mod:`._paths`): the engine's ``share_paths``
+        option; "auto" for the flat kernel (whose steps repeat positions bit for bit)
+        and at least ``SHARE_MIN_SEEDS`` seeds."""
+        option = self.engine.share_paths
+        if option == "auto":
+            return self.kernel.code == 0 and n_seeds >= SHARE_MIN_SEEDS
+        return option == "always"
 
 
 class NumbaEngine(Engine):
@@ -336,16 +420,24 @@ class NumbaEngine(Engine):
         would visit at least half of all pairs (a pilot of 64 rows on an index of at
         most 8192 rows spread over the data decides; logged at INFO), and for data of
         at most 4096 rows; "always" wherever every weight stays within 1e-11 of the reference's.
+    share_paths : {"auto", "always", "never"}, default="auto"
+        A seed that steps onto a position another seed's climb stepped from follows that
+        climb's outcome (:mod:`meanshift._engines._numba._paths`: exact, the plain
+        climb's results bit for bit).  "auto" for the flat kernel and at least 2048
+        seeds, where positions repeat; "never" climbs every seed on its own.
     """
 
     name = "numba"
     kernel_form = "compiled"
 
-    def __init__(self, n_jobs=None, gaussian_radius=GAUSSIAN_RADIUS, matmul="auto"):
-        if matmul not in ("auto", "always", "never"):
-            raise ValueError("The 'matmul' option must be 'auto', 'always' or 'never'; got "
-                             f"{matmul!r}.")
+    def __init__(self, n_jobs=None, gaussian_radius=GAUSSIAN_RADIUS, matmul="auto",
+                 share_paths="auto"):
+        for name, value in (("matmul", matmul), ("share_paths", share_paths)):
+            if value not in ("auto", "always", "never"):
+                raise ValueError(f"The {name!r} option must be 'auto', 'always' or 'never'; "
+                                 f"got {value!r}.")
         self.matmul = matmul
+        self.share_paths = share_paths
         self.n_jobs = check_n_jobs(n_jobs)
         if isinstance(gaussian_radius, bool) or not float(gaussian_radius) > 0:
             raise ValueError("The 'gaussian_radius' option must be a positive number of "

@@ -1,0 +1,235 @@
+"""Shared paths: a seed that steps onto a position another seed's climb already left
+follows that climb from there, exactly.
+
+A climb is deterministic: the step from a position depends only on the position (the
+kernel sums over the bound data, in the index's fixed order).  So when a seed's step
+lands on a position, bit for bit, that an earlier climb stepped *from*, the rest of its
+climb is that climb's rest: the same positions, the same end, density and convergence,
+in ``r`` more steps (``r``: the steps the earlier climb took from there).  The seed stops
+and takes that outcome; its own result is the one the plain climb computes, not an
+approximation (``n_iter``, ``density`` and ``converged`` included).  Two conditions keep
+it so:
+
+* only positions a climb stepped *from* are recorded (its start and every position
+  before its last step), never its end: the end is where the climb stopped, not a fixed
+  point, and a later step from it may move;
+* a seed takes the outcome only when its own steps plus ``r`` stay within ``max_iter``
+  (otherwise its own climb would have stopped on the way, unconverged), and only
+  outcomes of converged climbs are recorded.
+
+Positions coincide bit for bit where a step's mean is taken over the same data points:
+with the flat kernel (its weights are 0 or 1, so nearby positions share whole
+neighbourhoods) on data with many near-duplicate climbs, such as pixel colours or other
+integer-valued data, where most climbs merge into a few paths long before they stop
+(on scikit-learn's ``china.jpg`` colours, about three quarters of all steps).  Smooth
+kernels practically never repeat a position, and neither do continuous data in many
+dimensions: the engine shares paths for the flat kernel only.
+
+Determinism.  Seeds climb in waves (:func:`waves`: a spread order over the seeds, wave
+sizes doubling from ``FIRST_WAVE`` up to a memory cap); within a wave the table of
+recorded positions is read only, and after it the wave's paths are added in seed order.
+So which seed follows which path does not depend on the number of threads, and the
+result never depends on it at all.
+
+The table (:class:`PathTable`) is an open-addressing hash table on the positions' bits,
+capped at ``MAX_ENTRIES`` positions (afterwards it is only read).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._compile import njit
+
+__all__ = ["PathTable", "waves", "FIRST_WAVE", "WAVE_BYTES", "MAX_ENTRIES", "MIN_SEEDS",
+           "MIN_SAVED"]
+
+#: Seeds of the first wave (the later waves double up to the memory cap).
+FIRST_WAVE = 256
+#: Bytes of one wave's recorded positions (wave size x max_iter x features x 8).
+WAVE_BYTES = 32 * 2**20
+#: Most positions the table holds (about 40 bytes each plus 8 features' bytes).
+MAX_ENTRIES = 2**22
+#: Fewer seeds climb as one wave without a table (nothing to share that pays).
+MIN_SEEDS = 2048
+#: After a wave whose followed paths saved less than this share of its steps, the
+#: other seeds climb in one wave without the table (its upkeep costs more).
+MIN_SAVED = 0.25
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True, nogil=True)
+def _slot(bits, mask):
+    """Hash of a position's bits, masked: each 64-bit word goes through splitmix64's
+    finaliser, so every bit reaches the low bits (integer coordinates, whose low
+    mantissa bits are all zero, would otherwise share a few slots)."""
+    h = _GOLDEN
+    for k in range(bits.shape[0]):
+        z = h ^ np.uint64(bits[k])
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        h = (z ^ (z >> np.uint64(31))) + _GOLDEN
+    return np.int64(h & mask)
+
+
+@njit(cache=True, nogil=True)
+def _probe(keys, ebits, bits):
+    """``(slot, entry)``: where the position with these bits is (entry >= 0) or would go
+    (entry -1: the first empty slot of its probe sequence)."""
+    mask = np.uint64(keys.shape[0] - 1)
+    slot = _slot(bits, mask)
+    d = bits.shape[0]
+    while True:
+        e = keys[slot] - 1
+        if e < 0:
+            return slot, -1
+        same = True
+        for k in range(d):
+            if ebits[e, k] != bits[k]:
+                same = False
+                break
+        if same:
+            return slot, e
+        slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+
+
+@njit(cache=True, nogil=True)
+def find(keys, ebits, bits):
+    """Entry holding the position with these bits, or -1."""
+    if keys.shape[0] == 0:
+        return -1
+    return _probe(keys, ebits, bits)[1]
+
+
+@njit(cache=True, nogil=True)
+def _place(keys, ebits, e):
+    """Put entry ``e`` into ``keys`` (False: its position is there already)."""
+    slot, f = _probe(keys, ebits, ebits[e])
+    if f >= 0:
+        return False
+    keys[slot] = e + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _rehash(keys, ebits, m):
+    for e in range(m):
+        _place(keys, ebits, e)
+
+
+@njit(cache=True, nogil=True)
+def _add(keys, epos, ebits, erem, eres, m, cap, order, buf, own, n_iter, converged):
+    """Record the paths of one wave (``order``: its seeds; ``buf[j, :own[j]]``: the
+    positions seed ``order[j]`` stepped from) as entries from ``m`` on; the new count."""
+    for j in range(order.shape[0]):
+        q = order[j]
+        if not converged[q]:
+            continue
+        for i in range(own[j]):
+            if m >= cap:
+                return m
+            for k in range(epos.shape[1]):
+                epos[m, k] = buf[j, i, k]
+            erem[m] = n_iter[q] - i
+            eres[m] = q
+            if _place(keys, ebits, m):
+                m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _resolve(order, hit, erem, eres, modes, n_iter, converged, density):
+    """Seeds of a wave that stepped onto a recorded position take its climb's outcome."""
+    for j in range(order.shape[0]):
+        e = hit[j]
+        if e < 0:
+            continue
+        q = order[j]
+        r = eres[e]
+        for k in range(modes.shape[1]):
+            modes[q, k] = modes[r, k]
+        density[q] = density[r]
+        converged[q] = True
+        n_iter[q] += erem[e]
+
+
+class PathTable:
+    """The recorded positions of finished climbs (module notes), growing by waves:
+    ``epos`` (their bits ``ebits``), the steps from each to its climb's end ``erem``,
+    that climb's seed ``eres``; ``keys``: the hash slots (entry + 1, 0 empty)."""
+
+    epos: np.ndarray
+    ebits: np.ndarray
+    erem: np.ndarray
+    eres: np.ndarray
+    keys: np.ndarray
+
+    def __init__(self, d: int, max_entries: int = MAX_ENTRIES):
+        self.d, self.cap, self.m = d, int(max_entries), 0
+        self._alloc(1024)
+
+    def _alloc(self, size):
+        size = 1 << max(0, int(size) - 1).bit_length()  # a power of two (masked slots)
+        old = (self.epos[: self.m], self.erem[: self.m], self.eres[: self.m]) \
+            if self.m else None
+        self.epos = np.empty((size, self.d))
+        self.ebits = self.epos.view(np.int64)
+        self.erem = np.empty(size, dtype=np.int64)
+        self.eres = np.empty(size, dtype=np.int64)
+        if old is not None:
+            self.epos[: self.m], self.erem[: self.m], self.eres[: self.m] = old
+        self.keys = np.zeros(2 * size, dtype=np.int64)  # a load of at most one half
+        _rehash(self.keys, self.ebits, self.m)
+
+    @property
+    def full(self) -> bool:
+        return self.m >= self.cap
+
+    def lookup_arrays(self):
+        """What the compiled climb reads: ``(keys, entry bits, remaining steps)``."""
+        return self.keys, self.ebits, self.erem
+
+    def finish_wave(self, order, hit, buf, own, modes, n_iter, converged, density):
+        """Resolve the wave's seeds that followed a recorded path, then record its own
+        paths (up to the cap)."""
+        _resolve(order, hit, self.erem, self.eres, modes, n_iter, converged, density)
+        if self.full:
+            return
+        new = int(own[converged[order]].sum())
+        need = min(self.m + new, self.cap)
+        if need > self.epos.shape[0]:
+            self._alloc(max(need, 2 * self.epos.shape[0]))
+        self.m = _add(self.keys, self.epos, self.ebits, self.erem, self.eres, self.m,
+                      min(self.cap, self.epos.shape[0]), order, buf, own, n_iter,
+                      converged)
+
+
+def spread_order(n: int) -> np.ndarray:
+    """The seeds in bit-reversed index order: every prefix is spread over the seeds
+    (seeds usually come in the data's order, often sorted in space)."""
+    bits = max(1, int(n - 1).bit_length())
+    i = np.arange(n, dtype=np.uint64)
+    rev = np.zeros(n, dtype=np.uint64)
+    for b in range(bits):
+        rev |= ((i >> np.uint64(b)) & np.uint64(1)) << np.uint64(bits - 1 - b)
+    return np.argsort(rev, kind="stable").astype(np.int64)
+
+
+def waves(n: int, max_iter: int, d: int):
+    """``(order, bounds)``: the seeds' climbing order and the waves as ``order[a:b]``
+    runs: ``FIRST_WAVE`` seeds, then doubling, each at most ``WAVE_BYTES`` of recorded
+    positions.  Waves take the seeds in spread order; within a wave they climb in
+    their own order (seeds are often sorted in space, and near seeds read the same
+    data)."""
+    order = spread_order(n)
+    top = max(64, WAVE_BYTES // (8 * max(1, max_iter) * max(1, d)))
+    bounds, a, size = [], 0, min(FIRST_WAVE, top)
+    while a < n:
+        b = min(n, a + size)
+        order[a:b].sort()  # within a wave, the seeds' own order (neighbours share data)
+        bounds.append((a, b))
+        a, size = b, min(top, 2 * size)
+    return order, bounds
