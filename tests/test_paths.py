@@ -137,16 +137,16 @@ def test_path_table_round_trip_growth_and_cap():
     assert table.m == min(len(distinct), 5000) and table.m > 1024  # grew past the start
     keys, ebits, erem = table.lookup_arrays()
     for j, i in [(0, 0), (17, 3), (599, 4)]:
-        e = _paths.find(keys, ebits, buf[j, i].copy().view(np.int64))
+        e = _paths.probe(keys, ebits, buf[j, i].copy().view(np.int64))
         assert e >= 0
         np.testing.assert_array_equal(table.epos[e], buf[j, i])
         # The first seed to record a position owns it: its remaining steps from there.
         first = next(q * steps + s for q in range(n) for s in range(steps)
                      if tuple(buf[q, s]) == tuple(buf[j, i]))
         assert erem[e] == 9 - first % steps
-    assert _paths.find(keys, ebits, np.array([0.5, 0.5, 0.5]).view(np.int64)) == -1
+    assert _paths.probe(keys, ebits, np.array([0.5, 0.5, 0.5]).view(np.int64)) < 0
     # -0.0 and 0.0 are different bits: never confused, only ever missed.
-    assert _paths.find(keys, ebits, np.array([-0.0, 1e300, 0.0]).view(np.int64)) == -1
+    assert _paths.probe(keys, ebits, np.array([-0.0, 1e300, 0.0]).view(np.int64)) < 0
 
 
 def test_waves_cover_every_seed_once():

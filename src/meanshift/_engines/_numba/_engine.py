@@ -63,7 +63,7 @@ from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
 from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable
 from ._paths import MIN_SAVED as SHARE_MIN_SAVED
 from ._paths import MIN_SEEDS as SHARE_MIN_SEEDS
-from ._paths import PathTable, find, waves
+from ._paths import PathTable, probe, waves
 from ._queries import position_sums
 
 __all__ = ["NumbaEngine"]
@@ -92,7 +92,7 @@ def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2
 
 @njit(cache=True, nogil=True)
 def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits, erem,
-           buf, own, hit, cols, w, has_w, code, inv_h2, r2, stop, max_iter, sphere, mode,
+           buf, own, hit, s, bits, cols, w, has_w, code, inv_h2, r2, stop, max_iter, sphere, mode,
            axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     """Seeds ``order[a:b]`` climb to convergence (shift <= stop) or max_iter steps;
     results into the output arrays.  ``sphere``: every step's mean is projected onto the
@@ -102,10 +102,10 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
     not stop it, a seed whose position is recorded in the table (``keys``, ``ebits``,
     ``erem``) stops and notes the entry in ``hit[j]`` (the caller gives it that climb's
     outcome); with ``buf`` of nonzero width, seed ``order[j]`` records the positions it
-    steps from in ``buf[j]`` and their number in ``own[j]``."""
+    steps from in ``buf[j]`` and their number in ``own[j]``.  ``s``: scratch for the
+    position, ``bits``: its 64-bit words (a view made by the caller: a view made here
+    costs most of a second of compile time)."""
     d = seeds.shape[1]
-    s = np.empty(d)
-    bits = s.view(np.int64)
     num = np.empty(d)
     scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
     share = keys.shape[0] > 0
@@ -121,7 +121,7 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
         hit[j] = -1
         own[j] = 0
         if share:
-            e = find(keys, ebits, bits)
+            e = probe(keys, ebits, bits)
             if e >= 0 and erem[e] <= max_iter:
                 hit[j] = e
         for _ in range(max_iter if hit[j] < 0 else 0):
@@ -155,7 +155,7 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
                 converged[q] = True
                 break
             if share:
-                e = find(keys, ebits, bits)
+                e = probe(keys, ebits, bits)
                 if e >= 0 and n_iter[q] + erem[e] <= max_iter:
                     hit[j] = e
                     break
@@ -182,10 +182,10 @@ def _specialised(code, mode):
     code, mode = key
 
     def climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits,
-              erem, buf, own, hit, cols, w, has_w, inv_h2, r2, stop, max_iter, sphere, axes,
-              lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+              erem, buf, own, hit, s, bits, cols, w, has_w, inv_h2, r2, stop, max_iter,
+              sphere, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
         _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits,
-               erem, buf, own, hit, cols, w, has_w, code, inv_h2, r2, stop, max_iter,
+               erem, buf, own, hit, s, bits, cols, w, has_w, code, inv_h2, r2, stop, max_iter,
                sphere, mode, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
                use_cells)
 
@@ -388,11 +388,14 @@ class _NumbaBound(Bound):
         """The seeds ``wave`` climb, in ranges spread over the threads; results into
         ``out`` (modes, n_iter, converged, density, pairs); ``lookup``, ``buf``, ``own``
         and ``hit``: the shared paths' arguments of :func:`_climb`."""
-        run_ranges(lambda i, k: self._climb(
-            i, k, wave, seeds, *out, *lookup, buf, own, hit, *self._args, stop,
-            max_iter, bool(self.sphere), *self._grid),
-            len(wave), self.engine.n_jobs, on_progress=on_progress,
-            seconds=PROGRESS_SECONDS)
+        def climb(i, k):
+            s = np.empty(seeds.shape[1])  # the position and its words, per range
+            self._climb(i, k, wave, seeds, *out, *lookup, buf, own, hit, s,
+                        s.view(np.int64), *self._args, stop, max_iter, bool(self.sphere),
+                        *self._grid)
+
+        run_ranges(climb, len(wave), self.engine.n_jobs, on_progress=on_progress,
+                   seconds=PROGRESS_SECONDS)
 
     def _shares_paths(self, n_seeds):
         """Whether the climb shares paths (:mod:`._paths`): the engine's ``share_paths``

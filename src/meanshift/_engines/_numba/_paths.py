@@ -62,68 +62,62 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @njit(cache=True, nogil=True)
-def _slot(bits, mask):
-    """Hash of a position's bits, masked: each 64-bit word goes through splitmix64's
-    finaliser, so every bit reaches the low bits (integer coordinates, whose low
-    mantissa bits are all zero, would otherwise share a few slots)."""
+def probe(keys, ebits, bits):
+    """The entry holding the position with these 64-bit words, or ``-2 - slot`` (the
+    empty slot where it would go), or -1 when the table has no slots.
+
+    The slot is a hash of the words: each goes through splitmix64's finaliser, so every
+    bit reaches the low bits (integer coordinates, whose low mantissa bits are all zero,
+    would otherwise share a few slots); collisions probe the next slots."""
+    if keys.shape[0] == 0:
+        return -1
+    mask = np.uint64(keys.shape[0] - 1)
+    d = bits.shape[0]
     h = _GOLDEN
-    for k in range(bits.shape[0]):
+    for k in range(d):
         z = h ^ np.uint64(bits[k])
         z = (z ^ (z >> np.uint64(30))) * _MIX1
         z = (z ^ (z >> np.uint64(27))) * _MIX2
         h = (z ^ (z >> np.uint64(31))) + _GOLDEN
-    return np.int64(h & mask)
-
-
-@njit(cache=True, nogil=True)
-def _probe(keys, ebits, bits):
-    """``(slot, entry)``: where the position with these bits is (entry >= 0) or would go
-    (entry -1: the first empty slot of its probe sequence)."""
-    mask = np.uint64(keys.shape[0] - 1)
-    slot = _slot(bits, mask)
-    d = bits.shape[0]
+    slot = np.int64(h & mask)
     while True:
         e = keys[slot] - 1
         if e < 0:
-            return slot, -1
+            return -2 - slot
         same = True
         for k in range(d):
             if ebits[e, k] != bits[k]:
                 same = False
                 break
         if same:
-            return slot, e
+            return e
         slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
 
 
 @njit(cache=True, nogil=True)
-def find(keys, ebits, bits):
-    """Entry holding the position with these bits, or -1."""
-    if keys.shape[0] == 0:
-        return -1
-    return _probe(keys, ebits, bits)[1]
+def _update(keys, epos, ebits, erem, eres, m, rehash, order, hit, buf, own, modes, n_iter,
+            converged, density):
+    """One compiled pass for :meth:`PathTable.finish_wave` (one function: one compile).
 
-
-@njit(cache=True, nogil=True)
-def _place(keys, ebits, e):
-    """Put entry ``e`` into ``keys`` (False: its position is there already)."""
-    slot, f = _probe(keys, ebits, ebits[e])
-    if f >= 0:
-        return False
-    keys[slot] = e + 1
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _rehash(keys, ebits, m):
-    for e in range(m):
-        _place(keys, ebits, e)
-
-
-@njit(cache=True, nogil=True)
-def _add(keys, epos, ebits, erem, eres, m, cap, order, buf, own, n_iter, converged):
-    """Record the paths of one wave (``order``: its seeds; ``buf[j, :own[j]]``: the
-    positions seed ``order[j]`` stepped from) as entries from ``m`` on; the new count."""
+    1. With ``rehash``, put the ``m`` entries into the (new, empty) ``keys``.
+    2. The wave's seeds that stepped onto a recorded position (``hit[j]``: its entry)
+       take that climb's outcome: end, density, convergence, its remaining steps.
+    3. Record the positions each converged seed ``order[j]`` stepped from
+       (``buf[j, :own[j]]``) as entries from ``m`` on, up to the arrays' size.
+    Returns the new number of entries."""
+    if rehash:
+        for e in range(m):
+            keys[-2 - probe(keys, ebits, ebits[e])] = e + 1
+    for j in range(order.shape[0]):
+        e = hit[j]
+        if e >= 0:
+            q, r = order[j], eres[e]
+            for k in range(modes.shape[1]):
+                modes[q, k] = modes[r, k]
+            density[q] = density[r]
+            converged[q] = True
+            n_iter[q] += erem[e]
+    cap = epos.shape[0]
     for j in range(order.shape[0]):
         q = order[j]
         if not converged[q]:
@@ -133,33 +127,20 @@ def _add(keys, epos, ebits, erem, eres, m, cap, order, buf, own, n_iter, converg
                 return m
             for k in range(epos.shape[1]):
                 epos[m, k] = buf[j, i, k]
-            erem[m] = n_iter[q] - i
-            eres[m] = q
-            if _place(keys, ebits, m):
+            slot = probe(keys, ebits, ebits[m])
+            if slot < 0:  # a new position (else the first to record it keeps it)
+                keys[-2 - slot] = m + 1
+                erem[m] = n_iter[q] - i
+                eres[m] = q
                 m += 1
     return m
-
-
-@njit(cache=True, nogil=True)
-def _resolve(order, hit, erem, eres, modes, n_iter, converged, density):
-    """Seeds of a wave that stepped onto a recorded position take its climb's outcome."""
-    for j in range(order.shape[0]):
-        e = hit[j]
-        if e < 0:
-            continue
-        q = order[j]
-        r = eres[e]
-        for k in range(modes.shape[1]):
-            modes[q, k] = modes[r, k]
-        density[q] = density[r]
-        converged[q] = True
-        n_iter[q] += erem[e]
 
 
 class PathTable:
     """The recorded positions of finished climbs (module notes), growing by waves:
     ``epos`` (their bits ``ebits``), the steps from each to its climb's end ``erem``,
-    that climb's seed ``eres``; ``keys``: the hash slots (entry + 1, 0 empty)."""
+    that climb's seed ``eres``; ``keys``: the hash slots (entry + 1, 0 empty), at most
+    half full."""
 
     epos: np.ndarray
     ebits: np.ndarray
@@ -172,17 +153,18 @@ class PathTable:
         self._alloc(1024)
 
     def _alloc(self, size):
-        size = 1 << max(0, int(size) - 1).bit_length()  # a power of two (masked slots)
-        old = (self.epos[: self.m], self.erem[: self.m], self.eres[: self.m]) \
-            if self.m else None
-        self.epos = np.empty((size, self.d))
-        self.ebits = self.epos.view(np.int64)
-        self.erem = np.empty(size, dtype=np.int64)
-        self.eres = np.empty(size, dtype=np.int64)
-        if old is not None:
-            self.epos[: self.m], self.erem[: self.m], self.eres[: self.m] = old
-        self.keys = np.zeros(2 * size, dtype=np.int64)  # a load of at most one half
-        _rehash(self.keys, self.ebits, self.m)
+        """Arrays for ``size`` entries (a power of two), the old entries copied; the
+        keys must then be rebuilt (``_update`` with ``rehash``)."""
+        size = 1 << max(0, int(size) - 1).bit_length()
+        epos = np.empty((size, self.d))
+        erem = np.empty(size, dtype=np.int64)
+        eres = np.empty(size, dtype=np.int64)
+        if self.m:
+            epos[: self.m] = self.epos[: self.m]
+            erem[: self.m] = self.erem[: self.m]
+            eres[: self.m] = self.eres[: self.m]
+        self.epos, self.ebits, self.erem, self.eres = epos, epos.view(np.int64), erem, eres
+        self.keys = np.zeros(2 * size, dtype=np.int64)
 
     @property
     def full(self) -> bool:
@@ -194,17 +176,15 @@ class PathTable:
 
     def finish_wave(self, order, hit, buf, own, modes, n_iter, converged, density):
         """Resolve the wave's seeds that followed a recorded path, then record its own
-        paths (up to the cap)."""
-        _resolve(order, hit, self.erem, self.eres, modes, n_iter, converged, density)
-        if self.full:
-            return
-        new = int(own[converged[order]].sum())
-        need = min(self.m + new, self.cap)
-        if need > self.epos.shape[0]:
+        paths (up to the cap; ``buf`` is empty once the table is full)."""
+        need = min(self.m + int(own.sum()), self.cap)
+        rehash = need > self.epos.shape[0]
+        if rehash:
             self._alloc(max(need, 2 * self.epos.shape[0]))
-        self.m = _add(self.keys, self.epos, self.ebits, self.erem, self.eres, self.m,
-                      min(self.cap, self.epos.shape[0]), order, buf, own, n_iter,
-                      converged)
+        epos = self.epos[: self.cap]
+        self.m = _update(self.keys, epos, epos.view(np.int64), self.erem, self.eres,
+                         self.m, rehash, order, hit, buf, own, modes, n_iter, converged,
+                         density)
 
 
 def spread_order(n: int) -> np.ndarray:
