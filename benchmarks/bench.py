@@ -289,6 +289,8 @@ def main(argv=None):
     quick = args.quick
     out = Path(args.out) if args.out else HERE / ("results_quick.md" if quick else "results.md")
     t_start = time.perf_counter()
+    load_start = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     _warm_up()
     rows = []
 
@@ -351,6 +353,11 @@ def main(argv=None):
         f"{''.join(' ' + a for a in (argv if argv is not None else sys.argv[1:]))}`  ",
         f"Machine: {os.cpu_count()} CPU cores; numba threads: "
         f"{__import__('numba').get_num_threads()}; scikit-learn with n_jobs=None.  ",
+        f"Run: {started}; load average 1/5/15 min at the start: "
+        f"{'/'.join(f'{v:.2f}' for v in load_start)}, at the end: "
+        f"{'/'.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        + "; ".join(f"{k}={os.environ.get(k, 'unset')}" for k in (
+            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")) + ".  ",
         "speedup = time of the first row of each case (the peer) / time of the row.  ",
         f"First fit in a fresh process (import + compile or cache load): "
         f"{comp['warm cache']:.2f} s with the on-disk cache, "

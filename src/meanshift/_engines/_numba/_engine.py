@@ -63,7 +63,7 @@ from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
 from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable
 from ._paths import MIN_SAVED as SHARE_MIN_SAVED
 from ._paths import MIN_SEEDS as SHARE_MIN_SEEDS
-from ._paths import PathTable, probe, waves
+from ._paths import RECORD_STEPS, PathTable, probe, waves
 from ._queries import position_sums
 
 __all__ = ["NumbaEngine"]
@@ -101,8 +101,9 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
     Shared paths (:mod:`._paths`; none when ``keys`` is empty): after a step that does
     not stop it, a seed whose position is recorded in the table (``keys``, ``ebits``,
     ``erem``) stops and notes the entry in ``hit[j]`` (the caller gives it that climb's
-    outcome); with ``buf`` of nonzero width, seed ``order[j]`` records the positions it
-    steps from in ``buf[j]`` and their number in ``own[j]``.  ``s``: scratch for the
+    outcome); with ``buf`` of nonzero width, seed ``order[j]`` records the first
+    positions it steps from (at most that width) in ``buf[j]`` and their number in
+    ``own[j]``.  ``s``: scratch for the
     position, ``bits``: its 64-bit words (a view made by the caller: a view made here
     costs most of a second of compile time)."""
     d = seeds.shape[1]
@@ -125,7 +126,7 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
             if e >= 0 and erem[e] <= max_iter:
                 hit[j] = e
         for _ in range(max_iter if hit[j] < 0 else 0):
-            if record:
+            if record and own[j] < buf.shape[1]:  # the first positions of its climb
                 for k in range(d):
                     buf[j, own[j], k] = s[k]
                 own[j] += 1
@@ -359,7 +360,7 @@ class _NumbaBound(Bound):
             wave = order[a:b]
             m = b - a
             record = table is not None and not table.full
-            buf = np.empty((m, max_iter if record else 0, d))
+            buf = np.empty((m, min(max_iter, RECORD_STEPS) if record else 0, d))
             own, hit = np.zeros(m, np.int64), np.zeros(m, np.int64)
             lookup = table.lookup_arrays() if table is not None else (
                 np.zeros(0, np.int64), np.zeros((0, d), np.int64), np.zeros(0, np.int64))
@@ -371,9 +372,10 @@ class _NumbaBound(Bound):
                     break
                 continue
             saved = int(table.erem[hit[hit >= 0]].sum())
+            steps = int(n_iter[wave].sum())  # the wave's own steps (before it follows)
             table.finish_wave(wave, hit, buf, own, modes, n_iter, converged, density)
             followed += int((hit >= 0).sum())
-            if w > 0 and saved < SHARE_MIN_SAVED * (saved + int(own.sum())):
+            if w > 0 and saved < SHARE_MIN_SAVED * (saved + steps):
                 table = None  # deterministic: the waves and the data decide
         # (seeds that followed a recorded path, waves): tests and benchmarks
         self.shared_paths = (followed, used) if share else None

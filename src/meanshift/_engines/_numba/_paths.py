@@ -10,9 +10,9 @@ and takes that outcome; its own result is the one the plain climb computes, not 
 approximation (``n_iter``, ``density`` and ``converged`` included).  Two conditions keep
 it so:
 
-* only positions a climb stepped *from* are recorded (its start and every position
-  before its last step), never its end: the end is where the climb stopped, not a fixed
-  point, and a later step from it may move;
+* only positions a climb stepped *from* are recorded (its start and the positions
+  before its last step; the first ``RECORD_STEPS`` of them), never its end: the end is
+  where the climb stopped, not a fixed point, and a later step from it may move;
 * a seed takes the outcome only when its own steps plus ``r`` stay within ``max_iter``
   (otherwise its own climb would have stopped on the way, unconverged), and only
   outcomes of converged climbs are recorded.
@@ -21,15 +21,18 @@ Positions coincide bit for bit where a step's mean is taken over the same data p
 with the flat kernel (its weights are 0 or 1, so nearby positions share whole
 neighbourhoods) on data with many near-duplicate climbs, such as pixel colours or other
 integer-valued data, where most climbs merge into a few paths long before they stop
-(on scikit-learn's ``china.jpg`` colours, about three quarters of all steps).  Smooth
+(on scikit-learn's ``china.jpg`` colours, about three quarters of all steps; what is
+left is about one step per distinct position on all the paths).  Smooth
 kernels practically never repeat a position, and neither do continuous data in many
 dimensions: the engine shares paths for the flat kernel only.
 
 Determinism.  Seeds climb in waves (:func:`waves`: a spread order over the seeds, wave
-sizes doubling from ``FIRST_WAVE`` up to a memory cap); within a wave the table of
-recorded positions is read only, and after it the wave's paths are added in seed order.
-So which seed follows which path does not depend on the number of threads, and the
-result never depends on it at all.
+sizes doubling from ``FIRST_WAVE`` up to ``WAVE_BYTES`` of recorded positions); within
+a wave the table of recorded positions is read only, and after it the wave's paths are
+added in seed order.  So which seed follows which path does not depend on the number of
+threads, and the result never depends on it at all.  After a wave whose followed paths
+saved less than ``MIN_SAVED`` of its steps, the other seeds climb in one wave without
+the table (the engine decides; continuous data stop there after two or three waves).
 
 The table (:class:`PathTable`) is an open-addressing hash table on the positions' bits,
 capped at ``MAX_ENTRIES`` positions (afterwards it is only read).
@@ -41,13 +44,16 @@ import numpy as np
 
 from ..._compile import njit
 
-__all__ = ["PathTable", "waves", "FIRST_WAVE", "WAVE_BYTES", "MAX_ENTRIES", "MIN_SEEDS",
-           "MIN_SAVED"]
+__all__ = ["PathTable", "waves", "FIRST_WAVE", "WAVE_BYTES", "RECORD_STEPS", "MAX_ENTRIES",
+           "MIN_SEEDS", "MIN_SAVED"]
 
 #: Seeds of the first wave (the later waves double up to the memory cap).
 FIRST_WAVE = 256
-#: Bytes of one wave's recorded positions (wave size x max_iter x features x 8).
-WAVE_BYTES = 32 * 2**20
+#: Bytes of one wave's recorded positions (wave size x RECORD_STEPS x features x 8).
+WAVE_BYTES = 8 * 2**20
+#: Positions each seed records: its first ones (on china.jpg's colours, recording the
+#: first 32 shares as many paths as recording all 300, and the last 32 almost none).
+RECORD_STEPS = 32
 #: Most positions the table holds (about 40 bytes each plus 8 features' bytes).
 MAX_ENTRIES = 2**22
 #: Fewer seeds climb as one wave without a table (nothing to share that pays).
@@ -103,7 +109,8 @@ def _update(keys, epos, ebits, erem, eres, m, rehash, order, hit, buf, own, mode
     2. The wave's seeds that stepped onto a recorded position (``hit[j]``: its entry)
        take that climb's outcome: end, density, convergence, its remaining steps.
     3. Record the positions each converged seed ``order[j]`` stepped from
-       (``buf[j, :own[j]]``) as entries from ``m`` on, up to the arrays' size.
+       (its first ``own[j]``, at most ``buf.shape[1]``) as entries from ``m`` on, up to
+       the arrays' size.
     Returns the new number of entries."""
     if rehash:
         for e in range(m):
@@ -205,7 +212,7 @@ def waves(n: int, max_iter: int, d: int):
     their own order (seeds are often sorted in space, and near seeds read the same
     data)."""
     order = spread_order(n)
-    top = max(64, WAVE_BYTES // (8 * max(1, max_iter) * max(1, d)))
+    top = max(64, WAVE_BYTES // (8 * min(max(1, max_iter), RECORD_STEPS) * max(1, d)))
     bounds, a, size = [], 0, min(FIRST_WAVE, top)
     while a < n:
         b = min(n, a + size)
