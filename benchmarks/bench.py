@@ -111,7 +111,7 @@ def ours(X, h, engine="auto", **params):
 def _warm_up():
     """Compile (or load) what the cases run, so that no timed run includes a compile:
     every kernel in 2-D, the flat kernel's k-d tiles (8-D) and matrix products (64-D),
-    and shared paths (flat, 3000 seeds)."""
+    shared paths (flat, 3000 seeds), basin in 8-D, the fully automatic compressed fit."""
     X, _, _ = make_blobs(300, 2, centers=2, random_state=0)
     for k in KERNELS:
         MeanShift(bandwidth=1.0, kernel=k).fit(X)
@@ -121,6 +121,10 @@ def _warm_up():
         # compact: k-d tiles (matrix products in 64-D); spread: cell lists
         MeanShift(bandwidth=h).fit(rng.normal(size=(300, d)) * spread)
     MeanShift(bandwidth=1.0).fit(make_blobs(3000, 2, centers=3, random_state=0)[0])
+    # the basin algorithm's step-by-step sums in 8-D; the automatic bandwidth and the
+    # compressed pipeline (weighted bin means)
+    MeanShift(bandwidth=4.0, algorithm="basin").fit(rng.normal(size=(2000, 8)))
+    MeanShift().fit(make_blobs(60_000, 2, centers=3, random_state=0)[0])
 
 
 # -- cases ---------------------------------------------------------------------------------
