@@ -315,3 +315,23 @@ def test_the_compressed_stream_reports_chunks(monkeypatch):
         assert stages.index("climb") > max(i for i, s in enumerate(stages) if s == "stream")
     assert stream[-1].total == 12  # the dask array's chunks
     assert np.asarray(model.labels_.compute()).shape == (60_000,)
+
+
+def test_a_warning_of_the_fit_is_shown_after_the_progress_line(table):
+    """A fit that warns (seeds out of steps) while the progress line is drawn: the warning
+    is shown once the line is erased, on a line of its own, not glued to the bar."""
+    pytest.importorskip("tqdm")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    code, chunks = _run_in_terminal(
+        [sys.executable, "-m", "meanshift", "cluster", "points.csv", "--bandwidth", "2",
+         "--engine", "numpy", "--kernel", "gaussian", "--tol", "1e-9", "--max-iter", "12"],
+        table, env)
+    text = b"".join(c for _, c in chunks).decode()
+    assert code == 0, text
+    assert "mean shift: climb" in text  # the bar was drawn
+    assert "did not converge within max_iter=12" in text, text[-2000:]
+    warned = text.index("did not converge within max_iter=12")
+    line = text[text.rindex("\n", 0, warned) + 1 : warned]
+    assert "ConvergenceWarning" in line
+    visible = _visible_line(line)  # what the terminal shows on the warning's line
+    assert "mean shift" not in visible and "it/s" not in visible, repr(line[-300:])

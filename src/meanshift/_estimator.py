@@ -64,10 +64,15 @@ def _progress_display(model):
         display(p)
         return None if user is None else user(p)
 
-    try:
-        yield both
-    finally:
-        display.close()
+    # Warnings of the fit (a seed that did not converge, ...) are shown once the line is
+    # erased, not into the middle of it.
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield both
+        finally:
+            display.close()
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
 
 
 class MeanShift(ClusterMixin, BaseEstimator):
