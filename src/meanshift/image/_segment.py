@@ -393,16 +393,18 @@ def segment(
         n_pixels, k, float(n_iter.mean()), int(n_iter.max()), space, kern.name,
     )
 
-    sums = np.zeros((k, n_channels))
-    np.add.at(sums, labels, range_modes)
-    region_mean = sums / np.bincount(labels, minlength=k)[:, None]
+    counts = np.bincount(labels, minlength=k)
+    region_mean = np.stack([np.bincount(labels, weights=range_modes[:, c], minlength=k)
+                            for c in range(n_channels)], axis=1) / counts[:, None]
 
-    def back(v):
+    def colours(v):
+        """Range values back to the image's colours and dtype, one row per colour."""
         v = v * range_bandwidth
         if space in COLOR_SPACES:
-            out = _from_unit_rgb(to_rgb(space, v), image.dtype)
-        else:
-            out = _cast_like(v, image.dtype)
+            return _from_unit_rgb(to_rgb(space, v), image.dtype)
+        return _cast_like(v, image.dtype)
+
+    def as_image(out):
         out = out.reshape(spatial + (n_channels,))
         if not had_channels:
             return out[..., 0]
@@ -410,8 +412,9 @@ def segment(
 
     return Segmentation(
         labels=labels.reshape(spatial),
-        filtered=back(range_modes),
-        segmented=back(region_mean[labels]),
+        filtered=as_image(colours(range_modes)),
+        # each region's colour converted once, then painted
+        segmented=as_image(colours(region_mean)[labels]),
         n_iter=n_iter.reshape(spatial),
     )
 
