@@ -37,10 +37,14 @@ def _uniforms(hashes, seed):
     and the seed."""
     n = hashes.shape[0]
     rank = np.zeros(n, dtype=np.uint64)
-    # Copies are rare: find the repeated hashes by one sort of the values (no argsort
-    # of all rows: half the time at 10^6 rows), then rank only the rows that repeat,
-    # in row order within each group.
-    sh = np.sort(hashes)
+    # Copies are rare: find the repeated hashes by one sort of the values of the rows
+    # that share a bucket of the hashes' top bits (about 4 buckets per row, so about a
+    # fifth of the rows: 30 ms instead of 51 ms for sorting all of 10^6), then rank only
+    # the rows that repeat, in row order within each group.
+    bits = int(min(22, max(8, n.bit_length() + 2)))
+    top = (hashes >> np.uint64(64 - bits)).astype(np.intp)
+    shared = np.bincount(top, minlength=1 << bits)[top] > 1
+    sh = np.sort(hashes[shared])
     repeated = sh[1:][sh[1:] == sh[:-1]]
     if repeated.size:
         values = np.unique(repeated)
