@@ -35,7 +35,8 @@ saved less than ``MIN_SAVED`` of its steps, the other seeds climb in one wave wi
 the table (the engine decides; continuous data stop there after two or three waves).
 
 The table (:class:`PathTable`) is an open-addressing hash table on the positions' bits,
-capped at ``MAX_ENTRIES`` positions (afterwards it is only read).
+capped at ``MAX_ENTRIES`` positions and ``TABLE_BYTES`` of memory (afterwards it is
+only read).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import numpy as np
 from ..._compile import njit
 
 __all__ = ["PathTable", "waves", "FIRST_WAVE", "WAVE_BYTES", "RECORD_STEPS", "MAX_ENTRIES",
-           "MIN_SEEDS", "MIN_SAVED"]
+           "TABLE_BYTES", "MIN_SEEDS", "MIN_SAVED"]
 
 #: Seeds of the first wave (the later waves double up to the memory cap).
 FIRST_WAVE = 256
@@ -54,8 +55,10 @@ WAVE_BYTES = 8 * 2**20
 #: Positions each seed records: its first ones (on china.jpg's colours, recording the
 #: first 32 shares as many paths as recording all 300, and the last 32 almost none).
 RECORD_STEPS = 32
-#: Most positions the table holds (about 40 bytes each plus 8 features' bytes).
+#: Most positions the table holds.
 MAX_ENTRIES = 2**22
+#: Most bytes the table takes (8 per feature and 32 per position, with its hash slots).
+TABLE_BYTES = 256 * 2**20
 #: Fewer seeds climb as one wave without a table (nothing to share that pays).
 MIN_SEEDS = 2048
 #: After a wave whose followed paths saved less than this share of its steps, the
@@ -156,13 +159,16 @@ class PathTable:
     keys: np.ndarray
 
     def __init__(self, d: int, max_entries: int = MAX_ENTRIES):
-        self.d, self.cap, self.m = d, int(max_entries), 0
+        self.d, self.m = d, 0
+        self.cap = int(min(max_entries, TABLE_BYTES // (8 * d + 32)))
         self._alloc(1024)
 
     def _alloc(self, size):
-        """Arrays for ``size`` entries (a power of two), the old entries copied; the
-        keys must then be rebuilt (``_update`` with ``rehash``)."""
-        size = 1 << max(0, int(size) - 1).bit_length()
+        """Arrays for ``size`` entries (at most the cap), the old entries copied; the
+        keys (a power of two, at least twice the entries) must then be rebuilt
+        (``_update`` with ``rehash``)."""
+        size = min(int(size), self.cap)
+        slots = 2 << max(0, size - 1).bit_length()
         epos = np.empty((size, self.d))
         erem = np.empty(size, dtype=np.int64)
         eres = np.empty(size, dtype=np.int64)
@@ -171,7 +177,7 @@ class PathTable:
             erem[: self.m] = self.erem[: self.m]
             eres[: self.m] = self.eres[: self.m]
         self.epos, self.ebits, self.erem, self.eres = epos, epos.view(np.int64), erem, eres
-        self.keys = np.zeros(2 * size, dtype=np.int64)
+        self.keys = np.zeros(slots, dtype=np.int64)
 
     @property
     def full(self) -> bool:
@@ -188,10 +194,8 @@ class PathTable:
         rehash = need > self.epos.shape[0]
         if rehash:
             self._alloc(max(need, 2 * self.epos.shape[0]))
-        epos = self.epos[: self.cap]
-        self.m = _update(self.keys, epos, epos.view(np.int64), self.erem, self.eres,
-                         self.m, rehash, order, hit, buf, own, modes, n_iter, converged,
-                         density)
+        self.m = _update(self.keys, self.epos, self.ebits, self.erem, self.eres, self.m,
+                         rehash, order, hit, buf, own, modes, n_iter, converged, density)
 
 
 def spread_order(n: int) -> np.ndarray:
