@@ -335,3 +335,48 @@ def test_a_warning_of_the_fit_is_shown_after_the_progress_line(table):
     assert "ConvergenceWarning" in line
     visible = _visible_line(line)  # what the terminal shows on the warning's line
     assert "mean shift" not in visible and "it/s" not in visible, repr(line[-300:])
+
+
+def test_compiled_sources_digest_covers_compiled_files_only(tmp_path):
+    from meanshift._compile import compiled_sources_digest
+
+    digest = compiled_sources_digest.__wrapped__  # uncached: the files change below
+    (tmp_path / "loops.py").write_text("@njit\ndef f(): pass\n")
+    (tmp_path / "cli.py").write_text("print('hello')\n")
+    before = digest(str(tmp_path))
+    (tmp_path / "cli.py").write_text("print('hello again')\n")
+    assert digest(str(tmp_path)) == before
+    (tmp_path / "loops.py").write_text("@njit\ndef f(): return 1\n")
+    assert digest(str(tmp_path)) != before
+
+
+def test_editing_a_compiled_helper_recompiles_its_callers(tmp_path):
+    """Numba keys a cached function by its own file only: the climb (in _engine.py)
+    would keep an edited helper of _paths.py.  The package's key covers every compiled
+    source, so the edit recompiles the climb (NUMBA_DEBUG_CACHE says what was loaded
+    and what was saved)."""
+    import shutil
+
+    import meanshift
+
+    src = tmp_path / "src"
+    shutil.copytree(os.path.dirname(meanshift.__file__), src / "meanshift",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(src), NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+               NUMBA_DEBUG_CACHE="1")
+    code = ("import numpy as np\nfrom meanshift import MeanShift\n"
+            "MeanShift(bandwidth=0.5).fit(np.random.default_rng(0).normal(size=(3000, 2)))\n")
+
+    def climb_cache():
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        lines = [ln for ln in out.stdout.splitlines() + out.stderr.splitlines()
+                 if "climb_kernel0" in ln and "data" in ln]
+        return " ".join(lines)
+
+    assert "data saved" in climb_cache()  # compiled
+    assert "data loaded" in climb_cache()  # from the cache
+    helper = src / "meanshift" / "_engines" / "_numba" / "_paths.py"
+    helper.write_text(helper.read_text() + "\n# edited\n")
+    assert "data saved" in climb_cache()  # the caller recompiled

@@ -11,11 +11,21 @@ way to choose the folder (``NUMBA_CACHE_DIR``).
 
 The compile events are also where the first-run note hooks in: :func:`compiling` tells
 whether this process has compiled anything so far (see :mod:`meanshift.cli`).
+
+Stale code.  Numba keys a cached function by the contents of its own source file only,
+so a compiled function that calls (and inlines) a compiled helper of another module
+kept the helper's old code after the helper changed (a development hazard: an edited
+kernel weight or hash would be ignored until the cache was deleted).  For the package's
+own files the key also covers every package file that defines compiled code
+(:func:`compiled_sources_digest`), so any change to any of them recompiles what depends
+on it.  Installed copies never change; this matters when the sources are edited.
 """
 
 from __future__ import annotations
 
+import functools
 import getpass
+import hashlib
 import os
 import tempfile
 import warnings
@@ -26,7 +36,7 @@ from numba.core import config as numba_config
 
 from ._warnings import MeanShiftWarning
 
-__all__ = ["njit", "cache_note", "temp_cache_dir"]
+__all__ = ["njit", "cache_note", "temp_cache_dir", "compiled_sources_digest"]
 
 #: What was decided about the cache (None: numba's own folders work), said once.
 _STATE: dict[str, str | None] = {"cache": None}
@@ -103,3 +113,45 @@ def njit(*args, **options):
         return _compile(fn, options)
 
     return decorate
+
+
+@functools.cache
+def compiled_sources_digest(root: str) -> bytes:
+    """sha256 over the ``.py`` files under ``root`` that define compiled code (they
+    mention ``njit`` or ``overload``), in path order: any edit to one changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(root).rglob("*.py")):
+        text = path.read_bytes()
+        if b"njit" in text or b"overload" in text:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + text)
+    return digest.digest()
+
+
+def _stamp_with_dependencies() -> bool:
+    """Make Numba's cache key of the package's compiled functions cover every compiled
+    source of the package (module notes).  False where Numba's internals differ (the
+    plain per-file key stays)."""
+    try:
+        from numba.core import caching
+
+        mixin = caching._SourceFileBackedLocatorMixin
+        original = mixin.get_source_stamp
+    except (ImportError, AttributeError):
+        return False
+    if getattr(original, "_meanshift", False):
+        return True
+    root = os.path.dirname(os.path.abspath(__file__))
+
+    def get_source_stamp(self):
+        stamp = original(self)
+        path = os.path.abspath(getattr(self, "_py_file", "") or "")
+        if not path.startswith(root + os.sep):
+            return stamp
+        return hashlib.sha256(repr(stamp).encode() + compiled_sources_digest(root)).digest()
+
+    get_source_stamp._meanshift = True  # type: ignore[attr-defined]
+    mixin.get_source_stamp = get_source_stamp  # type: ignore[method-assign]
+    return True
+
+
+STAMPED = _stamp_with_dependencies()
