@@ -124,7 +124,7 @@ def test_estimator_labels_and_centres_unchanged(caplog):
 
 def test_path_table_round_trip_growth_and_cap():
     rng = np.random.default_rng(7)
-    table = _paths.PathTable(3, max_entries=5000)
+    table = _paths.PathTable(3, max_bytes=5000 * (8 * 3 + 32))  # 5000 positions
     n, steps = 600, 5
     buf = rng.integers(0, 50, (n, steps, 3)).astype(float)  # many repeated positions
     own = np.full(n, steps)

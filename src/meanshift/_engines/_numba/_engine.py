@@ -61,9 +61,8 @@ from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, compiled_threads, run_ranges
 from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
 from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable
-from ._paths import MIN_SAVED as SHARE_MIN_SAVED
 from ._paths import MIN_SEEDS as SHARE_MIN_SEEDS
-from ._paths import RECORD_STEPS, PathTable, probe, waves
+from ._paths import climb_in_waves, no_sharing, probe
 from ._queries import position_sums
 
 __all__ = ["NumbaEngine"]
@@ -103,9 +102,8 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
     ``erem``) stops and notes the entry in ``hit[j]`` (the caller gives it that climb's
     outcome); with ``buf`` of nonzero width, seed ``order[j]`` records the first
     positions it steps from (at most that width) in ``buf[j]`` and their number in
-    ``own[j]``.  ``s``: scratch for the
-    position, ``bits``: its 64-bit words (a view made by the caller: a view made here
-    costs most of a second of compile time)."""
+    ``own[j]``.  ``s``: scratch for the position, ``bits``: its 64-bit words (a view
+    made by the caller: a view made here costs most of a second of compile time)."""
     d = seeds.shape[1]
     num = np.empty(d)
     scratch = np.empty((2, TILE_POINTS if d > 3 else 0))
@@ -255,6 +253,8 @@ class _NumbaBound(Bound):
     """The data of one fit with their neighbour index (built once)."""
 
     engine: NumbaEngine
+    #: (seeds that followed a shared path, waves) of the last climb; None: no sharing.
+    shared_paths: tuple[int, int] | None = None
 
     def __init__(self, engine, data, weights, bandwidth, kernel):
         super().__init__(engine, data, weights, bandwidth, kernel)
@@ -340,64 +340,35 @@ class _NumbaBound(Bound):
         converged = np.zeros(n, dtype=np.bool_)
         density = np.zeros(n)
         pairs = np.zeros(n, dtype=np.int64)
-        out = (modes, n_iter, converged, density, pairs)
         stop = float(tol) * self.bandwidth
         max_iter = int(max_iter)
-        share = self._shares_paths(n)
-        order, bounds = waves(n, max_iter, d) if share else (
-            np.arange(n, dtype=np.int64), [(0, n)])
-        table = PathTable(d) if share else None
-        # Seeds climb independently, in ranges spread over the threads (wave by wave when
-        # they share paths); the progress (seeds whose climb is over, of all) is reported
-        # as ranges finish, about every PROGRESS_SECONDS.
-        followed = used = 0
-        for w, (a, b) in enumerate(bounds):
-            used += 1
-            if table is None and w > 0:
-                # Sharing stopped paying: the other seeds climb in one wave.
-                b = n
-                order[a:].sort()
-            wave = order[a:b]
-            m = b - a
-            record = table is not None and not table.full
-            buf = np.empty((m, min(max_iter, RECORD_STEPS) if record else 0, d))
-            own, hit = np.zeros(m, np.int64), np.zeros(m, np.int64)
-            lookup = table.lookup_arrays() if table is not None else (
-                np.zeros(0, np.int64), np.zeros((0, d), np.int64), np.zeros(0, np.int64))
-            self._climb_wave(seeds, wave, out, lookup, buf, own, hit, stop, max_iter,
-                             None if callback is None else (
-                                 lambda done, a=a: report(callback, "climb", a + done, n)))
-            if table is None:
-                if b == n:
-                    break
-                continue
-            saved = int(table.erem[hit[hit >= 0]].sum())
-            steps = int(n_iter[wave].sum())  # the wave's own steps (before it follows)
-            table.finish_wave(wave, hit, buf, own, modes, n_iter, converged, density)
-            followed += int((hit >= 0).sum())
-            if w > 0 and saved < SHARE_MIN_SAVED * (saved + steps):
-                table = None  # deterministic: the waves and the data decide
-        # (seeds that followed a recorded path, waves): tests and benchmarks
-        self.shared_paths = (followed, used) if share else None
-        if share:
+
+        def climb(wave, start, lookup, buf, own, hit):
+            """The seeds ``wave`` climb (``start``: seeds done before, for the progress),
+            in ranges spread over the threads; the progress (seeds whose climb is over,
+            of all) is reported as ranges finish, about every PROGRESS_SECONDS."""
+            def climb_range(i, k):
+                s = np.empty(d)  # the position and its 64-bit words, per range
+                self._climb(i, k, wave, seeds, modes, n_iter, converged, density, pairs,
+                            *lookup, buf, own, hit, s, s.view(np.int64), *self._args, stop,
+                            max_iter, bool(self.sphere), *self._grid)
+
+            run_ranges(climb_range, len(wave), self.engine.n_jobs,
+                       on_progress=None if callback is None else (
+                           lambda done: report(callback, "climb", start + done, n)),
+                       seconds=PROGRESS_SECONDS)
+
+        if self._shares_paths(n):
+            followed, waves = climb_in_waves(climb, n, d, max_iter, modes, n_iter,
+                                             converged, density)
+            self.shared_paths = (followed, waves)
             logger.debug("numba engine: %d of %d seeds followed a shared path (%d waves)",
-                         followed, n, used)
+                         followed, n, waves)
+        else:
+            self.shared_paths = None
+            climb(np.arange(n, dtype=np.int64), 0, *no_sharing(n, d))
         self.engine.pairs = int(pairs.sum())
         return ClimbResult(modes, n_iter, converged, density, None)
-
-    def _climb_wave(self, seeds, wave, out, lookup, buf, own, hit, stop, max_iter,
-                    on_progress):
-        """The seeds ``wave`` climb, in ranges spread over the threads; results into
-        ``out`` (modes, n_iter, converged, density, pairs); ``lookup``, ``buf``, ``own``
-        and ``hit``: the shared paths' arguments of :func:`_climb`."""
-        def climb(i, k):
-            s = np.empty(seeds.shape[1])  # the position and its words, per range
-            self._climb(i, k, wave, seeds, *out, *lookup, buf, own, hit, s,
-                        s.view(np.int64), *self._args, stop, max_iter, bool(self.sphere),
-                        *self._grid)
-
-        run_ranges(climb, len(wave), self.engine.n_jobs, on_progress=on_progress,
-                   seconds=PROGRESS_SECONDS)
 
     def _shares_paths(self, n_seeds):
         """Whether the climb shares paths (:mod:`._paths`): the engine's ``share_paths``

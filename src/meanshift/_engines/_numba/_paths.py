@@ -35,8 +35,7 @@ saved less than ``MIN_SAVED`` of its steps, the other seeds climb in one wave wi
 the table (the engine decides; continuous data stop there after two or three waves).
 
 The table (:class:`PathTable`) is an open-addressing hash table on the positions' bits,
-capped at ``MAX_ENTRIES`` positions and ``TABLE_BYTES`` of memory (afterwards it is
-only read).
+capped at ``TABLE_BYTES`` of memory (afterwards it is only read).
 """
 
 from __future__ import annotations
@@ -45,8 +44,8 @@ import numpy as np
 
 from ..._compile import njit
 
-__all__ = ["PathTable", "waves", "FIRST_WAVE", "WAVE_BYTES", "RECORD_STEPS", "MAX_ENTRIES",
-           "TABLE_BYTES", "MIN_SEEDS", "MIN_SAVED"]
+__all__ = ["PathTable", "climb_in_waves", "no_sharing", "probe", "waves", "FIRST_WAVE",
+           "WAVE_BYTES", "RECORD_STEPS", "TABLE_BYTES", "MIN_SEEDS", "MIN_SAVED"]
 
 #: Seeds of the first wave (the later waves double up to the memory cap).
 FIRST_WAVE = 256
@@ -55,9 +54,8 @@ WAVE_BYTES = 8 * 2**20
 #: Positions each seed records: its first ones (on china.jpg's colours, recording the
 #: first 32 shares as many paths as recording all 300, and the last 32 almost none).
 RECORD_STEPS = 32
-#: Most positions the table holds.
-MAX_ENTRIES = 2**22
-#: Most bytes the table takes (8 per feature and 32 per position, with its hash slots).
+#: Most bytes the table takes (8 per feature and 32 per position, with its hash slots):
+#: 5.6 million positions in 2-D, 0.49 million in 64-D.
 TABLE_BYTES = 256 * 2**20
 #: Fewer seeds climb as one wave without a table (nothing to share that pays).
 MIN_SEEDS = 2048
@@ -158,9 +156,9 @@ class PathTable:
     eres: np.ndarray
     keys: np.ndarray
 
-    def __init__(self, d: int, max_entries: int = MAX_ENTRIES):
+    def __init__(self, d: int, max_bytes: int = TABLE_BYTES):
         self.d, self.m = d, 0
-        self.cap = int(min(max_entries, TABLE_BYTES // (8 * d + 32)))
+        self.cap = int(max_bytes // (8 * d + 32))
         self._alloc(1024)
 
     def _alloc(self, size):
@@ -224,3 +222,35 @@ def waves(n: int, max_iter: int, d: int):
         bounds.append((a, b))
         a, size = b, min(top, 2 * size)
     return order, bounds
+
+
+def no_sharing(n: int, d: int):
+    """The table and recording arguments of a climb that shares nothing: ``(lookup,
+    buf, own, hit)`` with an empty table and no recording."""
+    lookup = (np.zeros(0, np.int64), np.zeros((0, d), np.int64), np.zeros(0, np.int64))
+    return lookup, np.empty((n, 0, d)), np.zeros(n, np.int64), np.zeros(n, np.int64)
+
+
+def climb_in_waves(climb, n, d, max_iter, modes, n_iter, converged, density):
+    """Every seed climbs, wave by wave, sharing paths (module notes); ``climb(wave,
+    start, lookup, buf, own, hit)`` climbs the seeds ``wave`` with the compiled climb,
+    its results going into ``modes``, ``n_iter``, ``converged`` and ``density``.
+    Returns ``(seeds that followed a recorded path, waves climbed)``."""
+    order, bounds = waves(n, max_iter, d)
+    table = PathTable(d)
+    followed = 0
+    for w, (a, b) in enumerate(bounds):
+        wave = order[a:b]
+        own, hit = np.zeros(b - a, np.int64), np.zeros(b - a, np.int64)
+        buf = np.empty((b - a, 0 if table.full else min(max_iter, RECORD_STEPS), d))
+        climb(wave, a, table.lookup_arrays(), buf, own, hit)
+        saved = int(table.erem[hit[hit >= 0]].sum())
+        steps = int(n_iter[wave].sum())  # the wave's own steps (before it follows)
+        table.finish_wave(wave, hit, buf, own, modes, n_iter, converged, density)
+        followed += int((hit >= 0).sum())
+        if w > 0 and b < n and saved < MIN_SAVED * (saved + steps):
+            # Sharing does not pay: the other seeds climb in one wave, in their order.
+            rest = np.sort(order[b:])
+            climb(rest, b, *no_sharing(rest.size, d))
+            return followed, w + 2
+    return followed, len(bounds)
