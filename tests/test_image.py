@@ -209,6 +209,48 @@ def test_speedup_shares_lattice_modes(speedup):
     np.testing.assert_array_equal(one.labels, fast.labels)
 
 
+@pytest.mark.parametrize("speedup", [1, 2])
+@pytest.mark.parametrize("kernel", ["flat", "epanechnikov"])
+def test_one_channel_loop_equals_the_three_channel_loop(monkeypatch, speedup, kernel):
+    # Grayscale images and volumes climb with a loop that drops the two zero channels;
+    # forcing the three-channel loop gives the same steps and regions, and modes equal up
+    # to the order of float32 sums (bit-identical for integer images, below).
+    from meanshift.image import _climb as K
+
+    img, _ = _blocks(shape=(40, 50), noise=20.0)
+    vol = np.stack([img, img[::-1], img[:, ::-1]])
+    kw = dict(spatial_bandwidth=4, range_bandwidth=30, kernel=kernel, speedup=speedup)
+    used = []
+    pick = K._image_loops
+
+    def record(code, nc):
+        used.append(nc)
+        return pick(code, nc)
+
+    monkeypatch.setattr(K, "_image_loops", record)
+    fast = [segment(img, **kw), segment(vol, channel_axis=None, **kw)]
+    assert used == [1, 1]
+    monkeypatch.setattr(K, "_image_loops", lambda code, nc: pick(code, 3))
+    full = [segment(img, **kw), segment(vol, channel_axis=None, **kw)]
+    for a, b in zip(fast, full, strict=True):
+        np.testing.assert_allclose(a.filtered, b.filtered, rtol=1e-6)
+        np.testing.assert_array_equal(a.n_iter, b.n_iter)
+        np.testing.assert_array_equal(a.labels, b.labels)
+    if kernel == "flat":
+        # uint8 values over a range bandwidth of 32: every float32 sum is exact, so the
+        # modes are bit-identical.
+        img8 = np.clip(img, 0, 255).astype(np.uint8)
+        kw8 = dict(kw, range_bandwidth=32)
+        full8 = segment(img8, **kw8)
+        monkeypatch.setattr(K, "_image_loops", pick)
+        np.testing.assert_array_equal(segment(img8, **kw8).filtered, full8.filtered)
+    # A colour image takes the three-channel loop.
+    used.clear()
+    monkeypatch.setattr(K, "_image_loops", record)
+    segment(np.stack([img, img[::-1], img], axis=-1), color_space="none", **kw)
+    assert used == [3]
+
+
 def test_thread_count_does_not_change_the_result():
     img, _ = _blocks(noise=20.0)
     a = segment(img, spatial_bandwidth=4, range_bandwidth=30, n_jobs=1)

@@ -70,24 +70,50 @@ def _row(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
     return sw, sj, s0, s1, s2
 
 
-def _row_of(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
-    """:func:`_row` of kernel ``code`` (a compile-time dispatch, see below)."""
+@njit(cache=True, inline="always", fastmath=True)
+def _row1(code, P0, base, m, f0, fx, f2, r0, fs):
+    """:func:`_row` of a one-channel image (grayscale, volumes): the other two channels
+    are zero, so their terms are dropped: the same sums up to the order in which float32
+    terms are added, about 30 % less work."""
+    sw = np.float32(0.0)
+    sj = np.float32(0.0)
+    s0 = np.float32(0.0)
+    for j in range(m):
+        dx = f0 + np.float32(j) * fx
+        q0 = P0[base + j]
+        d0 = q0 - r0
+        w = _profile(code, f2 + dx * dx + d0 * d0, fs)
+        sw += w
+        sj += w * np.float32(j)
+        s0 += w * q0
+    return sw, sj, s0, np.float32(0.0), np.float32(0.0)
+
+
+def _row_of(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+    """:func:`_row` (``nc == 3``) or :func:`_row1` (``nc == 1``) of kernel ``code`` (a
+    compile-time dispatch, see below)."""
     raise NotImplementedError  # pragma: no cover - only called from compiled code
 
 
 @overload(_row_of, prefer_literal=True)
-def _row_of_impl(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
-    # A literal kernel code (the climb's wrappers pass one, see _image_loops) inlines
-    # that kernel's row loop only, not all four, on a first run.
-    if isinstance(code, types.IntegerLiteral):
+def _row_of_impl(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+    # Literal kernel code and channel count (the climb's wrappers pass them, see
+    # _image_loops) inline that kernel's row loop only, not all eight, on a first run.
+    if isinstance(code, types.IntegerLiteral) and isinstance(nc, types.IntegerLiteral):
         k = code.literal_value
+        if nc.literal_value == 1:
 
-        def one(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+            def one_channel(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+                return _row1(k, P0, base, m, f0, fx, f2, r0, fs)
+
+            return one_channel
+
+        def three_channels(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
             return _row(k, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
 
-        return one
+        return three_channels
 
-    def any_kernel(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
+    def any_kernel(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
         if code == 0:
             return _row(0, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs)
         if code == 2:
@@ -121,8 +147,8 @@ def _start(p, H, W):
 
 
 @njit(cache=True, fastmath=True)
-def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
-            r2, max_iter):
+def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, pz, py, px, r0,
+            r1, r2, max_iter):
     """Mean shift steps from ``(pz, py, px, r0, r1, r2)`` until a step moves at most
     ``sqrt(tol2)`` or ``max_iter`` steps; returns the end point, the steps taken and
     whether the climb converged."""
@@ -150,8 +176,8 @@ def _climb3(P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, p
                 f0 = np.float32((xlo - px) * sx)
                 f2 = np.float32(dzy2)
                 m = xhi - xlo + 1
-                sw, sj, s0, s1, s2 = _row_of(code, P0, P1, P2, base, m, f0, fx, f2, r0, r1,
-                                             r2, fs)
+                sw, sj, s0, s1, s2 = _row_of(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0,
+                                             r1, r2, fs)
                 wsum += sw
                 az += sw * z
                 ay += sw * y
@@ -210,14 +236,14 @@ def _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry,
-                   code, sup2, tol2, max_iter):
+                   code, nc, sup2, tol2, max_iter):
     """Phase 1 of :func:`climb_pixels3` for lattice entries ``a:b``: each pixel
     climbs to its own mode."""
     for i in range(a, b):
         p = lattice[i]
         z0, y0, x0 = _start(p, H, W)
         pz, py, px, r0, r1, r2, it, done = _climb3(
-            P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, float(z0), float(y0),
+            P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, float(z0), float(y0),
             float(x0), np.float32(P0[p]), np.float32(P1[p]), np.float32(P2[p]), max_iter)
         modes[p, 0] = pz
         modes[p, 1] = py
@@ -230,7 +256,7 @@ def _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, code,
-                  sup2, tol2, share2, max_iter):
+                  nc, sup2, tol2, share2, max_iter):
     """Phase 2 of :func:`climb_pixels3` for pixels ``a:b`` off the lattice (they only
     read the lattice pixels' modes)."""
     for p in range(a, b):
@@ -251,7 +277,7 @@ def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, r
                              sup2, share2)
         if best < 0:
             pz, py, px, r0, r1, r2, it, done = _climb3(
-                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0, r1,
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, pz, py, px, r0, r1,
                 r2, 1)
             if not done:
                 best = _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz,
@@ -263,7 +289,7 @@ def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, r
             continue
         if not done and max_iter > 1:
             pz, py, px, r0, r1, r2, more, done = _climb3(
-                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, sup2, tol2, pz, py, px, r0,
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, pz, py, px, r0,
                 r1, r2, max_iter - 1)
             it += more
         modes[p, 0] = pz
@@ -275,32 +301,34 @@ def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, r
         n_iter[p] = it
 
 
-_IMAGE_LOOPS: dict[int, tuple[Any, Any]] = {}
+_IMAGE_LOOPS: dict[tuple[int, int], tuple[Any, Any]] = {}
 
 
-def _image_loops(code):
+def _image_loops(code, nc):
     """``(lattice, shared)``: :func:`_lattice_climb` and :func:`_shared_climb` with the
-    kernel ``code`` as a constant (a literal type), so that only its row loop is
-    compiled; made once per kernel, cached on disk under names of their own."""
-    code = int(code)
-    if code in _IMAGE_LOOPS:
-        return _IMAGE_LOOPS[code]
+    kernel ``code`` and channel count ``nc`` (1 or 3) as constants (literal types), so
+    that only that row loop is compiled; made once per pair, cached on disk under names
+    of their own."""
+    key = (int(code), int(nc))
+    if key in _IMAGE_LOOPS:
+        return _IMAGE_LOOPS[key]
+    code, nc = key
 
     def lattice(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, sup2,
                 tol2, max_iter):
         _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry,
-                       code, sup2, tol2, max_iter)
+                       code, nc, sup2, tol2, max_iter)
 
     def shared(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, sup2, tol2,
                share2, max_iter):
         _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, code,
-                      sup2, tol2, share2, max_iter)
+                      nc, sup2, tol2, share2, max_iter)
 
-    lattice.__qualname__ = f"lattice_climb_kernel{code}"
-    shared.__qualname__ = f"shared_climb_kernel{code}"
-    _IMAGE_LOOPS[code] = (njit(cache=True, nogil=True)(lattice),
-                          njit(cache=True, nogil=True)(shared))
-    return _IMAGE_LOOPS[code]
+    lattice.__qualname__ = f"lattice_climb_kernel{code}_channels{nc}"
+    shared.__qualname__ = f"shared_climb_kernel{code}_channels{nc}"
+    _IMAGE_LOOPS[key] = (njit(cache=True, nogil=True)(lattice),
+                         njit(cache=True, nogil=True)(shared))
+    return _IMAGE_LOOPS[key]
 
 
 def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, share_radius,
@@ -311,7 +339,9 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, sha
     ----------
     planes : float32 array of shape (3, n_pixels)
         Range features of the pixels, one contiguous plane per channel in C order of
-        ``shape``, in range-bandwidth units (unused channels are zero).
+        ``shape``, in range-bandwidth units (unused channels are zero; when planes 1 and
+        2 are all zero, a one-channel loop that skips them runs: the same climb up to
+        the order of float32 sums).
     shape : int64 array (depth, height, width)
     scale : float64 array (3,)
         Pixel spacing per axis divided by the spatial bandwidth.
@@ -361,7 +391,9 @@ def climb_pixels3(planes, shape, scale, code, support, tol, max_iter, share, sha
         lattice = np.arange(n, dtype=np.int64)
     k = lattice.shape[0]
     # Phase 1: every pixel (share == 1) or the lattice pixels; then the others.
-    lattice_climb, shared_climb = _image_loops(code)
+    # One channel (grayscale, volumes): planes 1 and 2 are zero and their terms dropped.
+    nc = 1 if not (P1.any() or P2.any()) else 3
+    lattice_climb, shared_climb = _image_loops(code, nc)
     run_ranges(lambda a, b: lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W,
                                           sz, sy, sx, rz, ry, sup2, tol2, int(max_iter)),
                k, n_jobs, on_progress=_reporter(callback, "climb", 0, n))
