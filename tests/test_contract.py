@@ -118,6 +118,48 @@ def test_run_ranges_covers_every_index_once_and_reports(n_jobs):
         run_ranges(fn, 1000, n_jobs, on_progress=stop)
 
 
+def test_run_ranges_from_several_threads_and_errors():
+    # Concurrent calls share the process's helper pool: each still covers its indices
+    # once; an error on any thread reaches the caller, and the next call works.
+    import threading
+
+    from meanshift._engines import _threads
+
+    results = {}
+
+    def one(key):
+        seen = []
+        lock = threading.Lock()
+
+        def fn(a, b):
+            with lock:
+                seen.extend(range(a, b))
+
+        for _ in range(20):
+            run_ranges(fn, 3000, 2)
+        results[key] = sorted(seen)
+
+    workers = [threading.Thread(target=one, args=(k,)) for k in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert all(not w.is_alive() for w in workers)
+    expected = sorted(list(range(3000)) * 20)
+    assert [results[k] == expected for k in range(4)] == [True] * 4
+    assert _threads._helpers(1) is _threads._helpers(1)  # one pool, reused
+
+    def fails(a, b):
+        if a >= 500:
+            raise RuntimeError(f"range {a}")
+
+    with pytest.raises(RuntimeError, match="range"):
+        run_ranges(fails, 1000, 2)
+    seen = []
+    run_ranges(lambda a, b: seen.extend(range(a, b)), 1000, 2)
+    assert sorted(seen) == list(range(1000))
+
+
 # -- prepare once ----------------------------------------------------------------------------
 class _Counter:
     def __init__(self, monkeypatch):
