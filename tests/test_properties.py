@@ -144,3 +144,19 @@ def test_duplicated_rows_are_weights_on_lattices_too(p):
     b = MeanShift(bandwidth=h).fit(U, sample_weight=counts.astype(float))
     assert len(a.cluster_centers_) == len(b.cluster_centers_)
     _same_modes(a.cluster_centers_, b.cluster_centers_, h)
+
+
+@given(st.integers(1, 200), st.integers(1, 4), st.integers(0, 2**32 - 1),
+       st.sampled_from([1.0, 0.5, 1e-9]))
+def test_merge_unique_rows_is_numpys(n, d, seed, scale):
+    # The merge's distinct end points: np.unique(axis=0)'s rows and inverse, by lexsort;
+    # -0.0 and 0.0 are one row, as there.
+    from meanshift._stages.merge import _unique_rows
+
+    rng = np.random.default_rng(seed)
+    P = rng.integers(-3, 3, (n, d)).astype(float) * scale
+    P[rng.random(n) < 0.2] = -0.0
+    rows, inverse = _unique_rows(P)
+    expected, expected_inverse = np.unique(P, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(rows, expected)
+    np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
