@@ -6,10 +6,13 @@ range radii for :func:`meanshift.image.segment` (raw RGB distances, like OpenCV)
 same run.  OpenCV's filter is single-threaded; ours runs on all cores (and on one).
 
 Quality: synthetic images with known regions (Voronoi cells of random colours, plus
-gaussian noise, optionally a lighting gradient); adjusted Rand index against the truth of
-ours, of OpenCV's filter followed by the same region grouping as ours (connected
+gaussian noise, optionally a lighting gradient); adjusted Rand index and variation of
+information against the truth of ours (every speed setting, L*a*b* and RGB), of OpenCV's
+filter followed by the same region grouping as ours (connected
 components of neighbours with close filtered colours, then small-region merging), and of
-scikit-image's quickshift and felzenszwalb at their defaults.
+scikit-image's quickshift and felzenszwalb at their defaults.  Bundled photos: colour
+error of the segmented image against the photo, regions and the largest region's share,
+at every speed setting.
 
 Run alone: ``python benchmarks/bench_image.py [--quick]`` writes
 benchmarks/results_image.md.  ``suite(quick)`` returns the rows for benchmarks/bench.py.
@@ -66,6 +69,17 @@ def _opencv_then_components(img, hs, hr, min_size):
     return labels.reshape(H, W)
 
 
+def _warm_up(img):
+    """Compile (or load from the cache) every climb the timed runs use: three channels
+    and one channel (grayscale, volumes), each speed setting, before any timing."""
+    small = img[:32, :32]
+    for speedup in (1, 2, 3):
+        _ours(small, 4, 8, color_space="none", speedup=speedup)
+        _ours(small, 4, 8, speedup=speedup)
+        _ours(small[..., 0], 4, 8, speedup=speedup)
+        _ours(np.stack([small[..., 0]] * 4), 2, 8, channel_axis=None, speedup=speedup)
+
+
 def speed_rows(quick):
     import cv2
     import numba
@@ -75,7 +89,7 @@ def speed_rows(quick):
     bgr = np.ascontiguousarray(img[..., ::-1])
     settings = [(8, 16)] if quick else [(8, 16), (10, 20)]
     repeat = 1 if quick else 2
-    _ours(img[:32, :32], 4, 8, color_space="none")  # compile / load the cache first
+    _warm_up(img)
     rows = []
     for hs, hr in settings:
         cv0 = measure("cv0", cv2.pyrMeanShiftFiltering, bgr, hs, hr, maxLevel=0, repeat=repeat)
@@ -138,10 +152,13 @@ def _more_speed_rows(quick):
     for name, img, cv_img, hs, cv_hr, kw in cases:
         cv0 = cv1 = None
         if cv_img is not None:
-            cv0 = measure("cv0", cv2.pyrMeanShiftFiltering, cv_img, hs, cv_hr, maxLevel=0)
-            cv1 = measure("cv1", cv2.pyrMeanShiftFiltering, cv_img, hs, cv_hr, maxLevel=1)
+            cv0 = measure("cv0", cv2.pyrMeanShiftFiltering, cv_img, hs, cv_hr, maxLevel=0,
+                          repeat=2)
+            cv1 = measure("cv1", cv2.pyrMeanShiftFiltering, cv_img, hs, cv_hr, maxLevel=1,
+                          repeat=2)
         for speedup in (1, 2):
-            ours = measure("ours", _ours, img, hs, hr, n_jobs=threads, speedup=speedup, **kw)
+            ours = measure("ours", _ours, img, hs, hr, n_jobs=threads, speedup=speedup,
+                           repeat=2, **kw)
             rows.append({
                 "image": name, "sp=hs": hs, "sr=hr": hr, "ours threads": threads,
                 "speedup": speedup, "ours s (filter+labels)": ours.seconds,
@@ -155,6 +172,10 @@ def _more_speed_rows(quick):
 
 
 def quality_rows(quick):
+    """``(ari_rows, vi_rows)``: adjusted Rand index and variation of information (split
+    + merge, from ``skimage.metrics``) against the true regions of the synthetic images,
+    ours at every speed setting in both colour spaces next to OpenCV and scikit-image."""
+    from skimage.metrics import variation_of_information
     from skimage.segmentation import felzenszwalb, quickshift
     from sklearn.metrics import adjusted_rand_score as ari
 
@@ -163,27 +184,31 @@ def quality_rows(quick):
     if quick:
         cases = cases[:2]
     hs, hr_rgb, hr_lab, min_size = 7, 40, 20, 50
-    rows = []
+    ari_rows, vi_rows = [], []
     for i, (n, noise, gradient) in enumerate(cases):
         img, truth = synthetic(size, n, noise, gradient, seed=i)
         t = truth.ravel()
-        methods = {
-            "ours (L*a*b*)": lambda: _ours(img, hs, hr_lab, min_size=min_size).labels,
-            "ours (RGB)": lambda: _ours(img, hs, hr_rgb, color_space="none",
-                                        min_size=min_size).labels,
-            "ours (RGB, speedup=3)": lambda: _ours(img, hs, hr_rgb, color_space="none",
-                                                   min_size=min_size, speedup=3).labels,
-            "OpenCV filter + components": lambda: _opencv_then_components(
-                img, hs, hr_rgb, min_size),
-            "skimage quickshift (defaults)": lambda: quickshift(img),
-            "skimage felzenszwalb (defaults)": lambda: felzenszwalb(img),
-        }
-        row = {"image": f"{size}px, {n} regions, noise {noise}"
-                        + (", gradient" if gradient else "")}
-        for name, fn in methods.items():
-            row[name] = float(ari(t, np.asarray(fn()).ravel()))
-        rows.append(row)
-    return rows
+        methods = {}
+        for speedup in (1, 2, 3):
+            tag = "" if speedup == 1 else f", speedup={speedup}"
+            methods[f"ours (L*a*b*{tag})"] = (
+                lambda s=speedup: _ours(img, hs, hr_lab, min_size=min_size, speedup=s).labels)
+            methods[f"ours (RGB{tag})"] = (
+                lambda s=speedup: _ours(img, hs, hr_rgb, color_space="none",
+                                        min_size=min_size, speedup=s).labels)
+        methods["OpenCV filter + components"] = lambda: _opencv_then_components(
+            img, hs, hr_rgb, min_size)
+        methods["skimage quickshift (defaults)"] = lambda: quickshift(img)
+        methods["skimage felzenszwalb (defaults)"] = lambda: felzenszwalb(img)
+        name = f"{size}px, {n} regions, noise {noise}" + (", gradient" if gradient else "")
+        a_row, v_row = {"image": name}, {"image": name}
+        for method, fn in methods.items():
+            labels = np.asarray(fn()).reshape(truth.shape)
+            a_row[method] = float(ari(t, labels.ravel()))
+            v_row[method] = float(sum(variation_of_information(truth, labels)))
+        ari_rows.append(a_row)
+        vi_rows.append(v_row)
+    return ari_rows, vi_rows
 
 
 def photo_rows(quick):
@@ -201,16 +226,17 @@ def photo_rows(quick):
         ).astype(np.uint8)
     rows = []
     for name, img in photos.items():
-        m = measure(name, _ours, img, 8, 16)
-        seg = m.result
-        err = float(np.abs(seg.segmented.astype(float) - img.astype(float)).mean())
-        sizes = np.bincount(seg.labels.ravel())
         cv_labels = _opencv_then_components(img, 8, 16, 20)
-        rows.append({"photo": name, "ours s": m.seconds, "ours regions": seg.n_regions,
-                     "ours colour error": err,
-                     "ours largest region": float(sizes.max() / sizes.sum()),
-                     "OpenCV filter + our grouping regions": int(cv_labels.max()) + 1,
-                     "OpenCV + grouping colour error": _colour_error(img, cv_labels)})
+        for speedup in (1, 2, 3):
+            m = measure(name, _ours, img, 8, 16, speedup=speedup)
+            seg = m.result
+            err = float(np.abs(seg.segmented.astype(float) - img.astype(float)).mean())
+            sizes = np.bincount(seg.labels.ravel())
+            rows.append({"photo": name, "speedup": speedup, "ours s": m.seconds,
+                         "ours regions": seg.n_regions, "ours colour error": err,
+                         "ours largest region": float(sizes.max() / sizes.sum()),
+                         "OpenCV filter + our grouping regions": int(cv_labels.max()) + 1,
+                         "OpenCV + grouping colour error": _colour_error(img, cv_labels)})
     return rows
 
 
@@ -228,7 +254,9 @@ def _colour_error(img, labels):
 def suite(quick: bool) -> list[dict]:
     """Rows of the speed and quality tables (``quick``: fewer and smaller runs)."""
     rows = [{"table": "speed", **r} for r in speed_rows(quick)]
-    rows += [{"table": "quality (ARI)", **r} for r in quality_rows(quick)]
+    ari_rows, vi_rows = quality_rows(quick)
+    rows += [{"table": "quality (ARI)", **r} for r in ari_rows]
+    rows += [{"table": "quality (VI)", **r} for r in vi_rows]
     rows += [{"table": "photos", **r} for r in photo_rows(quick)]
     return rows
 
@@ -243,7 +271,7 @@ def main(argv=None):
     start = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     speed = speed_rows(args.quick)
-    quality = quality_rows(args.quick)
+    quality, variation = quality_rows(args.quick)
     photos = photo_rows(args.quick)
     speed_cols = list(speed[0])
     quality_cols = list(quality[0])
@@ -278,10 +306,17 @@ def main(argv=None):
         "",
         markdown_table(quality, quality_cols),
         "",
+        "## Quality: variation of information against the true regions (lower is better)",
+        "",
+        "The same segmentations: conditional entropies of the truth given ours and of ours "
+        "given the truth, summed (`skimage.metrics.variation_of_information`), in bits.",
+        "",
+        markdown_table(variation, quality_cols),
+        "",
         "## Photos: colour error against the photo (lower is better)",
         "",
         "Ours at its defaults (L*a*b*, merge_radius 0.5, min_size 20) with 8 px and 16 "
-        "L*a*b* units; OpenCV's filter (sp=8, sr=16 RGB) then our grouping.  The "
+        "L*a*b* units, at every speed setting (1 is the default, exact); OpenCV's filter (sp=8, sr=16 RGB) then our grouping.  The "
         "segmented image paints every region in its mean colour; the error is the mean "
         "absolute difference to the photo over pixels and RGB channels.  EDISON "
         "(pymeanshift 0.2.2, the registry's) does not build against NumPy 2 (it uses the "
