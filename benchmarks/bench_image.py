@@ -316,7 +316,8 @@ def main(argv=None):
         "## Photos: colour error against the photo (lower is better)",
         "",
         "Ours at its defaults (L*a*b*, merge_radius 0.5, min_size 20) with 8 px and 16 "
-        "L*a*b* units, at every speed setting (1 is the default, exact); OpenCV's filter (sp=8, sr=16 RGB) then our grouping.  The "
+        "L*a*b* units, at every speed setting (1 is the default, exact); OpenCV's filter "
+        "(sp=8, sr=16 RGB) then our grouping.  The "
         "segmented image paints every region in its mean colour; the error is the mean "
         "absolute difference to the photo over pixels and RGB channels.  EDISON "
         "(pymeanshift 0.2.2, the registry's) does not build against NumPy 2 (it uses the "

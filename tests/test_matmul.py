@@ -89,3 +89,84 @@ def test_matmul_option_is_checked():
     with pytest.raises(ValueError, match="'matmul' option must be 'auto', 'always' or "
                                          "'never'; got 'yes'"):
         get_engine("numba", matmul="yes")
+
+
+# -- neighbour lists with a skin (the climb's steps on the product path) ----------------
+def _climbs(X, w, h, kernel, seeds, **options):
+    return get_engine("numba", matmul="always", **options).climb(
+        seeds, X, w, bandwidth=h, kernel=get_kernel(kernel), tol=1e-4, max_iter=300)
+
+
+@pytest.mark.parametrize("kernel", ["flat", "epanechnikov", "triangular"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("skin", [0.05, 0.5])
+def test_neighbour_lists_climb_as_the_products_and_the_reference(kernel, weighted, skin,
+                                                                  monkeypatch, caplog):
+    from sklearn.datasets import load_digits
+
+    from meanshift._engines._numba import _lists
+
+    X = load_digits().data[:700] + 3.0
+    w = np.random.default_rng(5).uniform(0.5, 2.0, len(X)) if weighted else None
+    seeds = X[::4]
+    plain = _climbs(X, w, 25.0, kernel, seeds, neighbour_lists="never")
+    monkeypatch.setattr(_lists, "SKIN", skin)  # 0.05: a new list at almost every step
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        listed = _climbs(X, w, 25.0, kernel, seeds)
+    assert "neighbour lists with a skin of" in caplog.text
+    np.testing.assert_array_equal(listed.n_iter, plain.n_iter)
+    np.testing.assert_array_equal(listed.converged, plain.converged)
+    np.testing.assert_allclose(listed.modes, plain.modes, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(listed.density, plain.density, rtol=1e-12)
+    ref = get_engine("numpy").climb(seeds, X, w, bandwidth=25.0, kernel=get_kernel(kernel),
+                                    tol=1e-4, max_iter=300)
+    np.testing.assert_array_equal(listed.n_iter, ref.n_iter)
+    np.testing.assert_allclose(listed.modes, ref.modes, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("h", [0.1, 0.2])
+def test_neighbour_lists_on_a_lattice_decide_the_boundary_as_the_reference(h, monkeypatch,
+                                                                           caplog):
+    """A lattice of step 0.1 in 12-D: at radius 0.1 every neighbour lies exactly on the
+    boundary; at 0.2 so do those four steps away, a sum of four squares whose rounding
+    depends on the order.  The lists' distances are vectorised; the boundary is decided
+    as the reference decides it."""
+    from meanshift._engines._numba import _lists
+
+    monkeypatch.setattr(_lists, "SKIN", 0.05)  # short lists: a pilot accepts them
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 2, size=(1000, 12)).astype(np.float64) * 0.1 + 7.3
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        listed = _climbs(X, None, h, "flat", X[:300])
+    assert "neighbour lists with a skin of" in caplog.text
+    ref = get_engine("numpy").climb(X[:300], X, None, bandwidth=h, kernel=get_kernel("flat"),
+                                    tol=1e-4, max_iter=300)
+    assert (ref.density > 1).mean() > 0.3  # neighbours on the boundary, not just itself
+    np.testing.assert_array_equal(listed.density, ref.density)
+    np.testing.assert_array_equal(listed.n_iter, ref.n_iter)
+    np.testing.assert_allclose(listed.modes, ref.modes, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("setting, message", [("MAX_SHARE", "no neighbour lists"),
+                                              ("LIST_BYTES", "neighbour lists stopped")])
+def test_neighbour_lists_give_way_to_products(setting, message, monkeypatch, caplog):
+    # Lists that would hold too much of the data (a pilot decides) or take too much
+    # memory: the climb goes on by plain products, with the same result.
+    from sklearn.datasets import load_digits
+
+    from meanshift._engines._numba import _lists
+
+    X = load_digits().data[:500]
+    plain = _climbs(X, None, 25.0, "flat", X, neighbour_lists="never")
+    monkeypatch.setattr(_lists, setting, 0)
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        listed = _climbs(X, None, 25.0, "flat", X)
+    assert message in caplog.text
+    np.testing.assert_array_equal(listed.n_iter, plain.n_iter)
+    np.testing.assert_array_equal(listed.modes, plain.modes)
+
+
+def test_neighbour_lists_option_is_checked():
+    with pytest.raises(ValueError, match="'neighbour_lists' option must be 'auto' or "
+                                         "'never'; got 'yes'"):
+        get_engine("numba", neighbour_lists="yes")

@@ -13,6 +13,10 @@ queries against it, NumPy in and NumPy out:
   (sums over disjoint chunks of the data add up, which the cluster engine relies on);
 * :meth:`Bound.climb` ``(seeds, tol, max_iter, ...) -> ClimbResult``: standard mean
   shift from any seeds (engines fuse the loop where they can);
+* :meth:`Bound.steps` ``(n_seeds) -> sums``: the sums of the steps of one climb,
+  ``sums(ids, positions) -> (num, den)`` for the seeds ``ids`` (of ``n_seeds``) at
+  ``positions``; :meth:`partial_sums` of the positions unless the engine keeps state
+  per seed across the steps (the Numba engine's neighbour lists);
 * :meth:`Bound.blur_step` ``() -> points``: one blurring step of the bound data.
 
 Bound with ``sphere=True`` (the data are unit vectors: the globe, directions; see
@@ -113,15 +117,20 @@ def sphere_step(new, old):
     return new
 
 
-def shift_step(bound, modes, active, density, n_iter, stop):
+def shift_step(bound, modes, active, density, n_iter, stop, sums=None):
     """One mean shift step of the seeds ``active``, in place.
 
     Moves ``modes[active]`` to their kernel-weighted means, stores the step's denominator
     in ``density`` and counts the step in ``n_iter``; dead seeds (nothing within the
-    kernel's support) keep their position.  Returns ``(alive, done, new)`` over
-    ``active``: had data in reach, moved by at most ``stop``, new positions.
+    kernel's support) keep their position.  ``sums``: the climb's
+    :meth:`Bound.steps` (default: :meth:`Bound.partial_sums`).  Returns
+    ``(alive, done, new)`` over ``active``: had data in reach, moved by at most
+    ``stop``, new positions.
     """
-    num, den = bound.partial_sums(modes[active])
+    if sums is None:
+        num, den = bound.partial_sums(modes[active])
+    else:
+        num, den = sums(active, modes[active])
     num, den = np.asarray(num), np.asarray(den)
     alive = den > 0
     new = modes[active].copy()
@@ -164,6 +173,14 @@ class Bound:
         of shapes (n_positions, n_features) and (n_positions,)."""
         raise NotImplementedError
 
+    def steps(self, n_seeds: int) -> Callable[[np.ndarray, np.ndarray],
+                                              tuple[np.ndarray, np.ndarray]]:
+        """The sums of the steps of one climb of ``n_seeds`` seeds:
+        ``sums(ids, positions) -> (num, den)``, the :meth:`partial_sums` of
+        ``positions``, the current positions of the seeds ``ids``.  An engine may keep
+        state per seed across the steps of the climb (it must give the same sums)."""
+        return lambda ids, positions: self.partial_sums(positions)
+
     def climb(self, seeds: np.ndarray, *, tol: float, max_iter: int,
               record_history: bool = False, callback: Callback | None = None) -> ClimbResult:
         """Standard mean shift: move every seed until it stops or ``max_iter`` steps.
@@ -180,10 +197,11 @@ class Bound:
         history = [modes.copy()] if record_history else None
         active = np.arange(n_seeds)
         stop = tol * self.bandwidth
+        sums = self.steps(n_seeds)
         for _ in range(max_iter):
             if active.size == 0:
                 break
-            alive, done, _ = shift_step(self, modes, active, density, n_iter, stop)
+            alive, done, _ = shift_step(self, modes, active, density, n_iter, stop, sums)
             converged[active[done]] = True
             active = active[alive & ~done]
             if history is not None:

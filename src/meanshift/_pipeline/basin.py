@@ -72,10 +72,11 @@ def climb_absorbing(bound, seeds, plan: Plan, absorb=ABSORB):
     active = np.setdiff1d(np.arange(n), pilots)
     report(callback, "climb", n - active.size, n)
     stop = tol * bound.bandwidth
+    sums = bound.steps(n)
     for _ in range(max_iter):
         if active.size == 0:
             break
-        alive, done, new = shift_step(bound, modes, active, density, n_iter, stop)
+        alive, done, new = shift_step(bound, modes, active, density, n_iter, stop, sums)
         if tree is not None:
             dist, j = tree.query(new, distance_upper_bound=radius)
             hit = alive & ~done & np.isfinite(dist)

@@ -60,6 +60,7 @@ from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, compiled_threads, run_ranges
 from ._index import GAUSSIAN_RADIUS, TILE_POINTS, Index, as_data, cutoff_radius
+from ._lists import NeighbourLists
 from ._matmul import BLAS_MIN_FEATURES, BlasSums, blas_usable
 from ._paths import MIN_SEEDS as SHARE_MIN_SEEDS
 from ._paths import climb_in_waves, no_sharing, probe
@@ -327,6 +328,22 @@ class _NumbaBound(Bound):
         self.engine.pairs = int(pairs.sum())
         return num, den
 
+    def steps(self, n_seeds):
+        """On the matrix-product path with a compact kernel, neighbour lists with a skin
+        (:mod:`._lists`; the engine's ``neighbour_lists`` option); else the plain
+        partial sums."""
+        if (self.blas is None or not self.blas.compact
+                or self.engine.neighbour_lists == "never"):
+            return super().steps(n_seeds)
+        lists = NeighbourLists(self.blas, n_seeds, self.engine.n_jobs)
+
+        def sums(ids, positions):
+            out = lists(ids, positions)
+            self.engine.pairs = lists.pairs
+            return out
+
+        return sums
+
     def climb(self, seeds, *, tol, max_iter, record_history=False, callback=None):
         if record_history or self.blas is not None:
             # Positions after every step are needed, or every step is a matrix product:
@@ -401,19 +418,29 @@ class NumbaEngine(Engine):
         climb's outcome (:mod:`meanshift._engines._numba._paths`: exact, the plain
         climb's results bit for bit).  "auto" for the flat kernel and at least 2048
         seeds, where positions repeat; "never" climbs every seed on its own.
+    neighbour_lists : {"auto", "never"}, default="auto"
+        On the matrix-product path with a compact kernel, each seed of a climb steps
+        over a list of the points near it, remade when it moves half a bandwidth
+        (:mod:`meanshift._engines._numba._lists`: the same sums); "auto" keeps the lists
+        while they hold at most a quarter of the data; "never" multiplies by all of it
+        at every step.
     """
 
     name = "numba"
     kernel_form = "compiled"
 
     def __init__(self, n_jobs=None, gaussian_radius=GAUSSIAN_RADIUS, matmul="auto",
-                 share_paths="auto"):
+                 share_paths="auto", neighbour_lists="auto"):
         for name, value in (("matmul", matmul), ("share_paths", share_paths)):
             if value not in ("auto", "always", "never"):
                 raise ValueError(f"The {name!r} option must be 'auto', 'always' or 'never'; "
                                  f"got {value!r}.")
+        if neighbour_lists not in ("auto", "never"):
+            raise ValueError("The 'neighbour_lists' option must be 'auto' or 'never'; got "
+                             f"{neighbour_lists!r}.")
         self.matmul = matmul
         self.share_paths = share_paths
+        self.neighbour_lists = neighbour_lists
         self.n_jobs = check_n_jobs(n_jobs)
         if isinstance(gaussian_radius, bool) or not float(gaussian_radius) > 0:
             raise ValueError("The 'gaussian_radius' option must be a positive number of "

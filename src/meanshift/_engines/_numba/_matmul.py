@@ -171,7 +171,7 @@ class BlasSums:
         self.has_w = weights is not None
         self.inv_h2 = 1.0 / float(bandwidth) ** 2
         self.kernel = kernel
-        compact = bool(np.isfinite(kernel.support))
+        compact = self.compact = bool(np.isfinite(kernel.support))
         # The support's boundary in u2 (the flat kernel's EDGE; 1 for the others, whose
         # weight is 0 there, so the decision cannot move a sum).
         self.edge = EDGE * float(kernel.support) ** 2 if compact else math.inf
