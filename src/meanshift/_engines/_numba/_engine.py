@@ -420,7 +420,7 @@ class NumbaEngine(Engine):
         seeds, where positions repeat; "never" climbs every seed on its own.
     neighbour_lists : {"auto", "never"}, default="auto"
         On the matrix-product path with a compact kernel, each seed of a climb steps
-        over a list of the points near it, remade when it moves half a bandwidth
+        over a list of the points near it, remade when it moves a quarter bandwidth
         (:mod:`meanshift._engines._numba._lists`: the same sums); "auto" keeps the lists
         while they hold at most a quarter of the data; "never" multiplies by all of it
         at every step.
