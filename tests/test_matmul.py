@@ -133,7 +133,8 @@ def test_neighbour_lists_on_a_lattice_decide_the_boundary_as_the_reference(h, mo
     as the reference decides it."""
     from meanshift._engines._numba import _lists
 
-    monkeypatch.setattr(_lists, "SKIN", 0.05)  # short lists: a pilot accepts them
+    monkeypatch.setattr(_lists, "SKIN", 0.05)  # short lists
+    monkeypatch.setattr(_lists, "MAX_SHARE", 0.25)  # a pilot accepts them at h = 0.2
     rng = np.random.default_rng(3)
     X = rng.integers(0, 2, size=(1000, 12)).astype(np.float64) * 0.1 + 7.3
     with caplog.at_level(logging.DEBUG, logger="meanshift"):
@@ -145,6 +146,21 @@ def test_neighbour_lists_on_a_lattice_decide_the_boundary_as_the_reference(h, mo
     np.testing.assert_array_equal(listed.density, ref.density)
     np.testing.assert_array_equal(listed.n_iter, ref.n_iter)
     np.testing.assert_allclose(listed.modes, ref.modes, rtol=0, atol=1e-12)
+
+
+def test_neighbour_lists_by_column_chunks(monkeypatch):
+    # Lists made from products of a few points at a time (bounded memory on large data)
+    # hold the same points, in order.
+    from sklearn.datasets import load_digits
+
+    from meanshift._engines._numba import _lists
+
+    X = load_digits().data[:700]
+    whole = _climbs(X, None, 25.0, "flat", X[::3])
+    monkeypatch.setattr(_lists, "COLUMNS", 97)
+    chunked = _climbs(X, None, 25.0, "flat", X[::3])
+    np.testing.assert_array_equal(chunked.modes, whole.modes)
+    np.testing.assert_array_equal(chunked.n_iter, whole.n_iter)
 
 
 @pytest.mark.parametrize("setting, message", [("MAX_SHARE", "no neighbour lists"),

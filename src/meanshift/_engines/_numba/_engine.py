@@ -422,7 +422,7 @@ class NumbaEngine(Engine):
         On the matrix-product path with a compact kernel, each seed of a climb steps
         over a list of the points near it, remade when it moves a quarter bandwidth
         (:mod:`meanshift._engines._numba._lists`: the same sums); "auto" keeps the lists
-        while they hold at most a quarter of the data; "never" multiplies by all of it
+        while they hold at most a tenth of the data; "never" multiplies by all of it
         at every step.
     """
 
