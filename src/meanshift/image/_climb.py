@@ -101,7 +101,7 @@ def _row_of(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
     raise NotImplementedError  # pragma: no cover - only called from compiled code
 
 
-@overload(_row_of, prefer_literal=True, inline="always")
+@overload(_row_of, prefer_literal=True)
 def _row_of_impl(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
     # Literal kernel code and channel count (the climb's wrappers pass them, see
     # _image_loops) inline that kernel's row loop only, not all eight, on a first run.
