@@ -32,19 +32,29 @@ def content_seed(random_state) -> int:
     return int(random_state.randint(2**31)) if hasattr(random_state, "randint") else 0
 
 
+def _sharing(hashes, rows, end):
+    """The ``rows`` whose bucket of hash bits shares with another of ``hashes`` (about
+    4 buckets per hash: a table of at most 4 M, cache-sized as booleans), the buckets
+    being the bits just below bit ``end`` (64: the top bits, 0: the low bits)."""
+    n = hashes.shape[0]
+    bits = int(min(22, max(8, n.bit_length() + 2)))
+    shift = np.uint64(end - bits) if end else np.uint64(0)
+    bucket = ((hashes >> shift) & np.uint64((1 << bits) - 1)).astype(np.intp)
+    return rows[np.take(np.bincount(bucket, minlength=1 << bits) > 1, bucket)]
+
+
 def _uniforms(hashes, seed):
     """A number in (0, 1) per row from its hash, its rank among rows of the same hash,
     and the seed."""
     n = hashes.shape[0]
     rank = np.zeros(n, dtype=np.uint64)
     # Copies are rare: only rows that share a bucket of the hashes' top bits with another
-    # row can repeat (about 4 buckets per row, so about a fifth of the rows).  A sort of
-    # their hashes says whether any repeats (12 ms at 10^6 rows); only then a stable sort
-    # (rows in row order, slower) ranks every copy within its group.
-    bits = int(min(22, max(8, n.bit_length() + 2)))
-    top = (hashes >> np.uint64(64 - bits)).astype(np.intp)
-    shared = np.take(np.bincount(top, minlength=1 << bits) > 1, top)  # bool table: cache-sized
-    candidates = np.flatnonzero(shared)
+    # row can repeat (about 4 buckets per row, so about a fifth of the rows), and of
+    # those only rows that also share a bucket of the low bits with another of them (a
+    # few percent more).  A sort of their hashes says whether any repeats; only then a
+    # stable sort (rows in row order, slower) ranks every copy within its group.
+    candidates = _sharing(hashes, np.arange(n), 64)
+    candidates = candidates[_sharing(hashes[candidates], np.arange(candidates.size), 0)]
     hc = hashes[candidates]
     sh = np.sort(hc)
     if (sh[1:] == sh[:-1]).any():
