@@ -438,3 +438,75 @@ def test_photos_keep_a_face_apart_from_the_hair():
         assert err < 15.0
         sizes = np.bincount(out.labels.ravel())
         assert sizes.max() < 0.5 * sizes.sum()  # no region swallows the photo
+
+
+def _root(parent, x):
+    while parent[x] != x:
+        x = parent[x]
+    return x
+
+
+def _merge_by_pixels(labels, k, values, shape, min_size, radius):
+    """merge_regions' rule, written plainly: every round recomputes the means over the
+    pixels and scans every pair of face-adjacent pixels."""
+    D, H, W = (int(v) for v in shape)
+    lab = labels.reshape(D, H, W).copy()
+    vals = values.reshape(D, H, W, -1)
+    while k > 1:
+        size = np.bincount(lab.ravel(), minlength=k)
+        mean = np.stack([np.bincount(lab.ravel(), weights=vals[..., c].ravel(), minlength=k)
+                         for c in range(vals.shape[-1])], axis=1) / size[:, None]
+        pairs = set()
+        for axis in range(3):
+            a = np.moveaxis(lab, axis, 0)
+            p, q = a[:-1].ravel(), a[1:].ravel()
+            pairs |= set(zip(p[p != q].tolist(), q[p != q].tolist(), strict=True))
+        best, best_d = [-1] * k, [np.inf] * k
+        for a, b in pairs:
+            d2 = float(((mean[a] - mean[b]) ** 2).sum())
+            for u, v in ((a, b), (b, a)):
+                if d2 < best_d[u] or (d2 == best_d[u] and v < best[u]):
+                    best_d[u], best[u] = d2, v
+        parent = list(range(k))
+        merged = 0
+        for j in range(k):
+            if best[j] >= 0 and (size[j] < min_size or best_d[j] < radius * radius):
+                rj, rb = _root(parent, j), _root(parent, best[j])
+                if rj != rb:
+                    parent[max(rj, rb)] = min(rj, rb)
+                    merged += 1
+        if merged == 0:
+            break
+        roots = [_root(parent, j) for j in range(k)]
+        order = {r: i for i, r in enumerate(dict.fromkeys(roots))}
+        lab = np.array([order[r] for r in roots])[lab]
+        k = len(order)
+    _, first = np.unique(lab.ravel(), return_index=True)
+    rank = np.empty(k, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(k)
+    return rank[lab.ravel()], k
+
+
+@pytest.mark.parametrize("case", ["gray", "rgb", "volume"])
+def test_region_merging_follows_its_rule(case):
+    # merge_regions finds the adjacent pairs once and adds up region sums; the rule is
+    # that of a plain pass over the pixels every round.
+    from meanshift.image import _regions
+
+    rng = np.random.default_rng(11)
+    if case == "volume":
+        img = rng.normal(100, 25, (6, 20, 24))
+        shape = np.array([6, 20, 24])
+    else:
+        img = _blocks(shape=(40, 50), noise=18.0, seed=2)[0]
+        if case == "rgb":
+            img = np.stack([img, img[::-1], rng.uniform(0, 255, img.shape)], axis=-1)
+        shape = np.array([1, 40, 50])
+    values = img.reshape(int(np.prod(shape)), -1) / 30.0
+    labels, k = _regions.fuse_regions(values, shape, 0.5)
+    assert k > 50
+    for min_size, radius in ((20, 0.5), (5, 0.9), (60, 0.2)):
+        got, got_k = _regions.merge_regions(labels, k, values, shape, min_size, radius)
+        want, want_k = _merge_by_pixels(labels, k, values, shape, min_size, radius)
+        assert got_k == want_k
+        np.testing.assert_array_equal(got, want)

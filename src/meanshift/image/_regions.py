@@ -138,50 +138,109 @@ def fuse_regions(values, shape, radius):
 
 
 @njit(cache=True)
+def _adjacent_pairs(lab, shape):
+    """``(a, b)``: every pair of different labels of face-adjacent pixels, once each
+    (an open-addressing set of the keys ``a * k + b``, grown as it fills)."""
+    D, H, W = shape[0], shape[1], shape[2]
+    k = lab.max() + 1
+    cap = 1 << 12
+    keys = np.full(cap, -1, dtype=np.int64)
+    count = 0
+    for z in range(D):
+        for y in range(H):
+            for x in range(W):
+                p = (z * H + y) * W + x
+                for axis in range(3):
+                    q = _next_along(axis, p, z, y, x, D, H, W)
+                    if q < 0 or lab[p] == lab[q]:
+                        continue
+                    a = min(lab[p], lab[q])
+                    key = a * k + max(lab[p], lab[q])
+                    slot = (key * 0x9E3779B97F4A7C15) & (cap - 1)
+                    while keys[slot] >= 0 and keys[slot] != key:
+                        slot = (slot + 1) & (cap - 1)
+                    if keys[slot] == key:
+                        continue
+                    keys[slot] = key
+                    count += 1
+                    if 2 * count > cap:  # grow: rehash into twice the table
+                        old = keys
+                        cap *= 2
+                        keys = np.full(cap, -1, dtype=np.int64)
+                        for o in old:
+                            if o >= 0:
+                                t = (o * 0x9E3779B97F4A7C15) & (cap - 1)
+                                while keys[t] >= 0:
+                                    t = (t + 1) & (cap - 1)
+                                keys[t] = o
+    ea = np.empty(count, dtype=np.int64)
+    eb = np.empty(count, dtype=np.int64)
+    m = 0
+    for key in keys:
+        if key >= 0:
+            ea[m] = key // k
+            eb[m] = key % k
+            m += 1
+    return ea, eb
+
+
+@njit(cache=True)
 def merge_regions(labels, k, values, shape, min_size, radius):
     """Fuse adjacent regions: every region merges into its adjacent region of nearest
     mean value (ties: the lower label) when it has fewer than ``min_size`` pixels or that
     nearest mean is closer than ``radius``; repeated, with the means recomputed, until
     nothing merges.  Returns consecutive labels (raster order of first pixel) and their
-    count."""
-    D, H, W = shape[0], shape[1], shape[2]
+    count.
+
+    One pass over the pixels sums the values of the regions given; after it every round
+    works on regions only: a region's mean adds the sums of the regions it is made of
+    (in their order), and the pairs of adjacent regions, found once, are carried through
+    the merges.  (Passes over the pixels in every round cost 15 ms of 0.15 s on a
+    512 x 512 photo, 6-8 rounds.)"""
     n, K = values.shape
     lab = labels.copy()
     r2 = radius * radius
+    k0 = k
+    size0 = np.zeros(k0, dtype=np.int64)
+    sum0 = np.zeros((k0, K), dtype=np.float64)
+    for i in range(n):
+        size0[lab[i]] += 1
+        for c in range(K):
+            sum0[lab[i], c] += values[i, c]
+    comp = np.arange(k0)  # the current region of each region given
+    if k > 1:
+        ea, eb = _adjacent_pairs(lab, shape)
+    else:
+        ea = np.empty(0, dtype=np.int64)
+        eb = np.empty(0, dtype=np.int64)
     while k > 1:
         size = np.zeros(k, dtype=np.int64)
         mean = np.zeros((k, K), dtype=np.float64)
-        for i in range(n):
-            size[lab[i]] += 1
+        for j0 in range(k0):
+            j = comp[j0]
+            size[j] += size0[j0]
             for c in range(K):
-                mean[lab[i], c] += values[i, c]
+                mean[j, c] += sum0[j0, c]
         for j in range(k):
             for c in range(K):
                 mean[j, c] /= size[j]
         best = np.full(k, -1, dtype=np.int64)
         best_d = np.full(k, np.inf)
-        for z in range(D):
-            for y in range(H):
-                for x in range(W):
-                    p = (z * H + y) * W + x
-                    for axis in range(3):
-                        q = _next_along(axis, p, z, y, x, D, H, W)
-                        if q < 0:
-                            continue
-                        a = lab[p]
-                        b = lab[q]
-                        if a == b:
-                            continue
-                        d2 = 0.0
-                        for c in range(K):
-                            d = mean[a, c] - mean[b, c]
-                            d2 += d * d
-                        if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
-                            best_d[a] = d2
-                            best[a] = b
-                        if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
-                            best_d[b] = d2
-                            best[b] = a
+        # The nearest adjacent region of each (ties: the lower label): the same for any
+        # order of the pairs.
+        for e in range(ea.shape[0]):
+            a = ea[e]
+            b = eb[e]
+            d2 = 0.0
+            for c in range(K):
+                d = mean[a, c] - mean[b, c]
+                d2 += d * d
+            if d2 < best_d[a] or (d2 == best_d[a] and b < best[a]):
+                best_d[a] = d2
+                best[a] = b
+            if d2 < best_d[b] or (d2 == best_d[b] and a < best[b]):
+                best_d[b] = d2
+                best[b] = a
         parent = np.arange(k)
         merged = 0
         for j in range(k):
@@ -192,15 +251,27 @@ def merge_regions(labels, k, values, shape, min_size, radius):
         if merged == 0:
             break
         region, k = relabel(parent)
-        for i in range(n):
-            lab[i] = region[lab[i]]
+        for j0 in range(k0):
+            comp[j0] = region[comp[j0]]
+        # The pairs in the new labels; pairs inside one region leave.
+        m = 0
+        for e in range(ea.shape[0]):
+            a = region[ea[e]]
+            b = region[eb[e]]
+            if a != b:
+                ea[m] = a
+                eb[m] = b
+                m += 1
+        ea = ea[:m]
+        eb = eb[:m]
     # Consecutive labels in raster order of first pixel.
     first = np.full(k, -1, dtype=np.int64)
     out = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
-        if first[lab[i]] < 0:
-            first[lab[i]] = m
+        j = comp[lab[i]]
+        if first[j] < 0:
+            first[j] = m
             m += 1
-        out[i] = first[lab[i]]
+        out[i] = first[j]
     return out, m
