@@ -268,6 +268,20 @@ def test_colour_conversion_matches_scikit_image():
         np.testing.assert_allclose(to_rgb(space, rgb_to(space, rgb)), rgb, atol=1e-10)
 
 
+def test_eight_bit_colours_by_table_equal_the_formula():
+    # segment() converts uint8 images through a table of the 256 linear values: the same
+    # numbers as the formula on value / 255, for every value of each channel.
+    from meanshift.image._color import rgb8_to
+
+    grid = np.stack(np.meshgrid(np.arange(256), np.arange(0, 256, 5), np.arange(0, 256, 7),
+                                indexing="ij"), axis=-1).reshape(-1, 3).astype(np.uint8)
+    for space in ("lab", "luv"):
+        np.testing.assert_array_equal(rgb8_to(space, grid),
+                                      rgb_to(space, grid.astype(np.float64) / 255.0))
+        np.testing.assert_array_equal(rgb8_to(space, grid[:, ::-1]),
+                                      rgb_to(space, grid[:, ::-1] / 255.0))
+
+
 # -- real images shipped inside packages -----------------------------------------------------
 @pytest.mark.parametrize("name", ["astronaut", "coffee", "camera"])
 def test_bundled_skimage_images(name):

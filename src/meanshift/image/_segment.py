@@ -23,7 +23,7 @@ import numpy as np
 
 from .._engines._threads import check_n_jobs
 from .._kernels import get_kernel
-from ._color import COLOR_SPACES, rgb_to, to_rgb
+from ._color import COLOR_SPACES, rgb8_to, rgb_to, to_rgb
 
 __all__ = ["segment", "Segmentation", "find_boundaries", "mark_boundaries"]
 
@@ -347,7 +347,8 @@ def segment(
                 f"channel(s) (image shape {image.shape}, channel_axis={channel_axis!r}). Pass "
                 "color_space='none' for other channel counts."
             )
-        values = rgb_to(space, _unit_rgb(work))
+        values = (rgb8_to(space, work) if work.dtype == np.uint8
+                  else rgb_to(space, _unit_rgb(work)))
     else:
         values = work.astype(np.float64)
 
