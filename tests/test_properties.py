@@ -149,9 +149,9 @@ def test_duplicated_rows_are_weights_on_lattices_too(p):
 @given(st.integers(1, 200), st.integers(1, 4), st.integers(0, 2**32 - 1),
        st.sampled_from([1.0, 0.5, 1e-9]))
 def test_merge_unique_rows_is_numpys(n, d, seed, scale):
-    # The merge's distinct end points: np.unique(axis=0)'s rows and inverse, by lexsort;
-    # -0.0 and 0.0 are one row, as there.
-    from meanshift._stages.merge import _unique_rows
+    # The distinct rows of the merge's end points (and of grid cells too wide to number):
+    # np.unique(axis=0)'s rows and inverse, by lexsort; -0.0 and 0.0 are one row, as there.
+    from meanshift._arrays import unique_rows as _unique_rows
 
     rng = np.random.default_rng(seed)
     P = rng.integers(-3, 3, (n, d)).astype(float) * scale

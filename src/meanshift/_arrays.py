@@ -7,7 +7,8 @@ import numpy as np
 from ._kernels import EDGE, reach2
 
 __all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
-           "sq_dist", "first_nearest", "TREE_MIN_PAIRS", "mix64", "row_hashes", "hash_column"]
+           "sq_dist", "first_nearest", "TREE_MIN_PAIRS", "mix64", "row_hashes", "hash_column",
+           "unique_rows"]
 
 
 def is_dask(obj) -> bool:
@@ -33,6 +34,22 @@ def column_bounds(a):
 #: Points x centres below which the exact all-pairs comparison is used (it is cheap).
 TREE_MIN_PAIRS = 2**22
 _K = 8
+
+
+def unique_rows(points):
+    """``(rows, inverse)``: the distinct rows of a 2-D array (sorted lexicographically;
+    -0.0 equals 0.0) and, per row, the index of its distinct row: the answer of
+    ``np.unique(points, axis=0, return_inverse=True)`` by one lexsort (its sort of
+    structured rows took 0.2 ms for 600 rows, which the merge of every trial fit of the
+    automatic bandwidth paid)."""
+    points = np.asarray(points)
+    order = np.lexsort(points.T[::-1])
+    ranked = points[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ranked[new], inverse
 
 
 def sq_dist(a, b):

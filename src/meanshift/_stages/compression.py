@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import _arrays
 from .._arrays import column_bounds
 from .._data._memory import raise_if_invalid
 
@@ -68,11 +69,11 @@ def unique_rows(keys):
     """``(uniq, inverse)`` of the rows of an int64 array, as
     ``np.unique(keys, axis=0, return_inverse=True)`` gives them (rows sorted
     lexicographically) at a fraction of its cost: cells are numbered along one integer
-    axis (a dense count when the cells' bounding box is small, a 1-D sort otherwise)."""
+    axis (a dense count when the cells' bounding box is small, a 1-D sort otherwise; a
+    lexsort of the rows when the box is too large to number)."""
     lin = _linear_keys(keys) if keys.shape[0] else None
     if lin is None:
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-        return uniq, inverse.reshape(-1)
+        return _arrays.unique_rows(keys)
     lin, lo, dims = lin
     n_cells = float(np.prod(dims.astype(np.float64)))
     if n_cells <= 4 * keys.shape[0] + 1024:

@@ -32,15 +32,14 @@ def content_seed(random_state) -> int:
     return int(random_state.randint(2**31)) if hasattr(random_state, "randint") else 0
 
 
-def _sharing(hashes, rows, end):
-    """The ``rows`` whose bucket of hash bits shares with another of ``hashes`` (about
-    4 buckets per hash: a table of at most 4 M, cache-sized as booleans), the buckets
-    being the bits just below bit ``end`` (64: the top bits, 0: the low bits)."""
-    n = hashes.shape[0]
-    bits = int(min(22, max(8, n.bit_length() + 2)))
+def _sharing(hashes, end):
+    """Which ``hashes`` share their bucket of hash bits with another (about 4 buckets
+    per hash: a table of at most 4 M, cache-sized as booleans), the buckets being the
+    bits just below bit ``end`` (64: the top bits, 0: the low bits)."""
+    bits = int(min(22, max(8, hashes.shape[0].bit_length() + 2)))
     shift = np.uint64(end - bits) if end else np.uint64(0)
     bucket = ((hashes >> shift) & np.uint64((1 << bits) - 1)).astype(np.intp)
-    return rows[np.take(np.bincount(bucket, minlength=1 << bits) > 1, bucket)]
+    return np.take(np.bincount(bucket, minlength=1 << bits) > 1, bucket)
 
 
 def _uniforms(hashes, seed):
@@ -53,8 +52,8 @@ def _uniforms(hashes, seed):
     # those only rows that also share a bucket of the low bits with another of them (a
     # few percent more).  A sort of their hashes says whether any repeats; only then a
     # stable sort (rows in row order, slower) ranks every copy within its group.
-    candidates = _sharing(hashes, np.arange(n), 64)
-    candidates = candidates[_sharing(hashes[candidates], np.arange(candidates.size), 0)]
+    candidates = np.flatnonzero(_sharing(hashes, 64))
+    candidates = candidates[_sharing(hashes[candidates], 0)]
     hc = hashes[candidates]
     sh = np.sort(hc)
     if (sh[1:] == sh[:-1]).any():

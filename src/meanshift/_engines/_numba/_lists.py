@@ -170,26 +170,21 @@ class NeighbourLists:
         self.count = np.zeros(n_seeds, dtype=np.int64)
         self.cand = np.empty((n_seeds, 0), dtype=np.int32)
         self.rel = 4.0 * (d + 4) * 2.0**-52  # a reordered sum's error bound, with margin
-        self.on = True
-        self.first = True
+        self.on: bool | None = None  # lists in use; None until the first step decides
         self.pairs = 0
 
     def __call__(self, ids, positions):
         P = np.ascontiguousarray(positions, dtype=np.float64)
         ids = np.asarray(ids, dtype=np.int64)
-        if not self.on:
-            self.pairs = len(ids) * self.blas.X.shape[0]
-            return self.blas.sums(P)
-        if self.first:
-            self.first = False
+        if self.on is None:  # the climb's first step: a pilot decides
             self.on = self._pay(P)
-            if not self.on:
-                return self(ids, P)
-        moved2 = ((P - self.anchor[ids]) ** 2).sum(axis=1)
-        stale = ~(moved2 <= self.keep2)  # NaN anchors (no list yet) are stale too
-        if stale.any() and not self._rescan(ids[stale], P[stale]):
-            self.on = False
-            self.cand = np.empty((0, 0), dtype=np.int32)
+        if self.on:
+            moved2 = ((P - self.anchor[ids]) ** 2).sum(axis=1)
+            stale = ~(moved2 <= self.keep2)  # NaN anchors (no list yet) are stale too
+            if stale.any() and not self._rescan(ids[stale], P[stale]):
+                self.on = False
+                self.cand = np.empty((0, 0), dtype=np.int32)
+        if not self.on:  # plain products, over all of the data
             self.pairs = len(ids) * self.blas.X.shape[0]
             return self.blas.sums(P)
         num = np.zeros(P.shape)
