@@ -37,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import alternate  # noqa: E402
 
 
-def _ours(X, h, matmul, **kw):
+def _ours(X, h, matmul, lists="auto", **kw):
     from meanshift import MeanShift
 
-    return lambda: MeanShift(bandwidth=h, engine_options={"matmul": matmul}, **kw).fit(X)
+    options = {"matmul": matmul, "neighbour_lists": lists}
+    return lambda: MeanShift(bandwidth=h, engine_options=options, **kw).fit(X)
 
 
 def _sklearn(X, h, seeds=None):
@@ -77,6 +78,7 @@ def digits_case(repeat):
     runs = {"scikit-learn": _sklearn(X, 25.0)}
     for mm in ("never", "always", "auto"):
         runs[f"meanshift matmul={mm}"] = _ours(X, 25.0, mm)
+    runs["meanshift matmul=auto, neighbour_lists=never"] = _ours(X, 25.0, "auto", "never")
     best = alternate(runs, repeat)
     _table("digits (1797 x 64), flat, bandwidth 25, every point a seed", best,
            "scikit-learn", len(X))
@@ -113,9 +115,13 @@ def wide_case(n, repeat):
     from meanshift.datasets import make_vmf
 
     X, y, _ = make_vmf(n, 128, centers=20, kappa=256.0, random_state=0)
-    runs = {f"meanshift matmul={mm}": (lambda mm=mm: MeanShift(
-        metric="cosine", seeds=1000, engine_options={"matmul": mm}).fit(X))
-        for mm in ("auto", "never")}
+    def fit(matmul, lists="auto"):
+        options = {"matmul": matmul, "neighbour_lists": lists}
+        return lambda: MeanShift(metric="cosine", seeds=1000, engine_options=options).fit(X)
+
+    runs = {"meanshift matmul=auto": fit("auto"),
+            "meanshift matmul=auto, neighbour_lists=never": fit("auto", "never"),
+            "meanshift matmul=never": fit("never")}
     best = alternate(runs, repeat)
     from sklearn.metrics import adjusted_rand_score
 
