@@ -111,7 +111,8 @@ def ours(X, h, engine="auto", **params):
 def _warm_up():
     """Compile (or load) what the cases run, so that no timed run includes a compile:
     every kernel in 2-D, the flat kernel's k-d tiles (8-D) and matrix products (64-D),
-    shared paths (flat, 3000 seeds), basin in 8-D, the fully automatic compressed fit,
+    shared paths (flat, 3000 seeds), basin in 8-D, the fully automatic compressed and
+    checked (8-D) fits,
     the walk-through's six blobs."""
     X, _, _ = make_blobs(300, 2, centers=2, random_state=0)
     for k in KERNELS:
@@ -126,6 +127,8 @@ def _warm_up():
     # compressed pipeline (weighted bin means)
     MeanShift(bandwidth=4.0, algorithm="basin").fit(rng.normal(size=(2000, 8)))
     MeanShift().fit(make_blobs(60_000, 2, centers=3, random_state=0)[0])
+    # the checked pipeline and the automatic bandwidth in 8-D
+    MeanShift().fit(make_blobs(50_000, 8, centers=3, random_state=0)[0])
     # The walk-through's data themselves: their index (cell lists at this density) is not
     # the one the small blobs above get, and a run after a change of the compiled
     # sources timed its compile (3.3 s) once.
@@ -250,9 +253,24 @@ def case_default_paths(quick):
     return _speedups(rows)
 
 
+def _vs_exact(fit, exact, h):
+    """How a fit's clusters compare with the exact every-point fit's."""
+    from scipy.spatial import cKDTree
+
+    if len(fit.cluster_centers_) != len(exact.cluster_centers_):
+        return (f"vs every point: {len(fit.cluster_centers_)} clusters, not "
+                f"{len(exact.cluster_centers_)}")
+    dist = cKDTree(exact.cluster_centers_).query(fit.cluster_centers_)[0].max()
+    same = np.array_equal(fit.labels_, exact.labels_)
+    labels = "same labels" if same else f"ARI {_ari(exact.labels_, fit.labels_):.4f}"
+    return f"vs every point: {labels}, centres within {dist / h:.1e} h"
+
+
 def case_mid_dimensions(quick):
     """10^5 x 8-D blobs (10 clusters) at a fixed bandwidth: scikit-learn's fastest
-    setting (bin seeding), our default (every point a seed, exact), basin, bin seeding."""
+    setting (bin seeding); our default (algorithm="auto": checked bin seeds), the exact
+    every-point fit (``algorithm="standard"``), basin and bin seeding; then the fully
+    automatic fit (bandwidth too) against the exact fit at the bandwidth it chose."""
     n = 10**4 if quick else 10**5
     X, y, _ = make_blobs(n, 8, centers=10, cluster_std=1.0, random_state=0)
     h = 3.0
@@ -262,12 +280,28 @@ def case_mid_dimensions(quick):
     sk = m.result.labels_
     rows.append(_row(case, "sklearn MeanShift bin_seeding", X, h, m, sk,
                      len(m.result.cluster_centers_), y, sk))
-    for name, params in (("defaults", {}), ("basin", {"algorithm": "basin"}),
+    exact = measure("exact", ours, X, h, algorithm="standard")
+    for name, params in (("defaults", {}), ("every point", {"algorithm": "standard"}),
+                         ("basin", {"algorithm": "basin"}),
                          ("bin_seeding", {"bin_seeding": True})):
-        m = measure(name, ours, X, h, **params)
+        m = exact if name == "every point" else measure(name, ours, X, h, **params)
+        notes = "" if name == "every point" else _vs_exact(m.result, exact.result, h)
         rows.append(_row(case, f"meanshift {name} (algorithm={m.result.algorithm_})", X, h,
-                         m, m.result.labels_, len(m.result.cluster_centers_), y, sk))
-    return _speedups(rows)
+                         m, m.result.labels_, len(m.result.cluster_centers_), y, sk,
+                         notes=notes))
+    rows = _speedups(rows)
+    auto = measure("auto", lambda: MeanShift().fit(X))
+    h_auto = float(auto.result.bandwidth_)
+    exact = measure("exact", ours, X, h_auto, algorithm="standard")
+    case = f"{n} 8-D blobs (10 clusters), all automatic"
+    more = [_row(case, "meanshift exact every point at that bandwidth (algorithm=standard)",
+                 X, h_auto, exact, exact.result.labels_, len(exact.result.cluster_centers_),
+                 y, sk),
+            _row(case, f"meanshift MeanShift() (auto bandwidth, algorithm="
+                 f"{auto.result.algorithm_})", X, h_auto, auto, auto.result.labels_,
+                 len(auto.result.cluster_centers_), y, sk,
+                 notes=_vs_exact(auto.result, exact.result, h_auto))]
+    return rows + _speedups(more)
 
 
 def compile_times():

@@ -108,7 +108,8 @@ def test_auto_choices_are_stored_and_logged(caplog):
     assert ms.engine_ == "numba" and ms.algorithm_ == "standard"
     assert "engine=numba" in caplog.text and "algorithm=standard" in caplog.text
     assert resolve_algorithm("auto", 10**6, 2)[0] == "compressed"
-    assert resolve_algorithm("auto", 10**6, 8)[0] == "standard"
+    assert resolve_algorithm("auto", 10**6, 8)[0] == "checked"
+    assert resolve_algorithm("auto", 10**6, 8, every_point=False)[0] == "standard"
     assert resolve_algorithm("auto", 1000, 2)[0] == "standard"
     assert resolve_algorithm("standard", 10**6, 2) == ("standard", "requested")
 

@@ -124,12 +124,19 @@ default=None
     label_by : {"nearest", "mode"}, default="nearest"
         "nearest": the nearest cluster centre (scikit-learn).  "mode": the cluster that
         the point's own climb reached (LPCM, MeanShift++); every point climbs.
-    algorithm : {"auto", "standard", "compressed", "basin", "blurring"}, default="auto"
+    algorithm : {"auto", "standard", "compressed", "checked", "basin", "blurring"}, default="auto"
         "standard" mean shift moves seeds over fixed data.  "compressed" runs it on the
         weighted means of bins of side ``bandwidth / 16`` and labels the original points
         (large n in low dimension; each point moves by at most ``sqrt(n_features) / 16``
-        bandwidths, see :mod:`meanshift._pipeline.compressed`).  "auto" picks "compressed" for at
-        least 50000 samples in at most 3 features (stored in ``algorithm_``).  "basin"
+        bandwidths, see :mod:`meanshift._pipeline.compressed`).  "checked" seeds from
+        the weighted mean of every occupied bin of side ``bandwidth``, then climbs 1024
+        random points as every-point seeding would; if one of them ends more than
+        ``0.1 * bandwidth`` from every centre found, every point climbs ("standard")
+        (see :mod:`meanshift._pipeline.checked`).  "auto" picks "compressed" for at
+        least 50000 samples in at most 3 features, "checked" for as many samples in more
+        features when every point would be a seed (no ``seeds``, no ``bin_seeding``,
+        ``label_by="nearest"``, data in memory), else "standard" (stored in
+        ``algorithm_``).  "basin"
         is "standard" where a seed stops once it is within ``0.1 * bandwidth`` of a mode
         already found by a pilot seed (the same labels on clustered data, far fewer
         steps; see :mod:`meanshift._pipeline.basin`).
@@ -176,7 +183,8 @@ default=None
         Returning ``False`` cancels the fit (``meanshift.FitCancelled`` is raised).
         The automatic bandwidth's search reports as stage "bandwidth" (trial bandwidths
         of the grid); ``label_by="mode"`` as "labels"; the compressed algorithm's pass
-        over the data as "stream" (chunks of rows done, of all).
+        over the data as "stream" (chunks of rows done, of all); the "checked" algorithm's
+        sampled climbs as "check".
     progress : bool, default=False
         Show the fit's progress on standard error while it runs (tqdm when installed,
         else a plain line): one line per stage with a meaningful total, redrawn at least

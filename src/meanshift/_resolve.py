@@ -67,19 +67,26 @@ def resolve_engine(engine, X=None, device="auto", lazy=None):
     return "numpy", "fallback"
 
 
-def resolve_algorithm(algorithm, n_samples, n_features):
+def resolve_algorithm(algorithm, n_samples, n_features, every_point=True):
     """Name of the algorithm to use and why.
 
     ``"auto"`` picks ``"compressed"`` (mean shift on weighted bin means, see
     :mod:`meanshift._pipeline.compressed`) for at least ``COMPRESS_MIN_SAMPLES`` samples
     in at most ``COMPRESS_MAX_FEATURES`` dimensions, where bins of a fraction of the
-    bandwidth hold many points each; otherwise exact ``"standard"`` mean shift.
+    bandwidth hold many points each; in more dimensions, ``"checked"`` (bin seeds checked
+    against a sample of every-point climbs, :mod:`meanshift._pipeline.checked`) for as
+    many samples when ``every_point``: every point would be a seed (no ``seeds``, no bin
+    seeding), points are labelled by the nearest centre and the rows are in memory;
+    otherwise exact ``"standard"`` mean shift.
     """
     if algorithm != "auto":
         return algorithm, "requested"
     if n_samples >= COMPRESS_MIN_SAMPLES and n_features <= COMPRESS_MAX_FEATURES:
         return "compressed", (f"{n_samples} samples >= {COMPRESS_MIN_SAMPLES} in "
                               f"{n_features} <= {COMPRESS_MAX_FEATURES} dimensions")
+    if n_samples >= COMPRESS_MIN_SAMPLES and every_point:
+        return "checked", (f"{n_samples} samples >= {COMPRESS_MIN_SAMPLES}, every point a "
+                           "seed: bin seeds checked against a sample of every-point climbs")
     if n_features > COMPRESS_MAX_FEATURES:
         return "standard", f"{n_features} dimensions > {COMPRESS_MAX_FEATURES}: exact"
     return "standard", f"{n_samples} samples < {COMPRESS_MIN_SAMPLES}: exact"
@@ -91,7 +98,7 @@ def resolve_seeds(seeds, bin_seeding, rows, algorithm):
         return seeds, "requested"
     if bin_seeding:
         return "bins", "bin_seeding=True"
-    if rows.lazy and algorithm in ("standard", "basin") and rows.n > DASK_ALL_SEEDS_MAX:
+    if rows.lazy and algorithm in ("standard", "basin", "checked") and rows.n > DASK_ALL_SEEDS_MAX:
         return "bins", (f"dask input of {rows.n} > {DASK_ALL_SEEDS_MAX} rows: bin seeding "
                         "(every point as a seed needs them all in memory)")
     return None, "every point (scikit-learn's default)"
@@ -127,8 +134,11 @@ def make_plan(model, rows, X_in, scale, callback=None):
     if device == "auto" and is_tensor(X_in) and X_in.device.type != "cpu":
         device = str(X_in.device)
     engine = _engine(model, engine_name, device)
-    algorithm, algorithm_why = resolve_algorithm(model.algorithm, rows.n, rows.d)
-    rows.prepare(persist_data=algorithm in ("standard", "basin"))
+    every_point = (model.seeds is None and not model.bin_seeding and not rows.lazy
+                   and model.label_by == "nearest")
+    algorithm, algorithm_why = resolve_algorithm(model.algorithm, rows.n, rows.d,
+                                                 every_point)
+    rows.prepare(persist_data=algorithm in ("standard", "basin", "checked"))
     bandwidth, bandwidth_why = choose_bandwidth(
         model.bandwidth, rows, kernel=kernel, engine=engine,
         random_state=model.random_state, n_jobs=model.n_jobs, callback=callback,

@@ -85,7 +85,7 @@ class ClimbResult(NamedTuple):
 
 class Progress(NamedTuple):
     """Where long work stands: ``done`` of ``total`` in ``stage`` ("bandwidth", "stream",
-    "climb", "labels", "blur")."""
+    "climb", "check", "labels", "blur")."""
 
     stage: str
     done: int

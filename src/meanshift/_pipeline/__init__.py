@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._plan import FitResult, Plan
 from .basin import run_basin
 from .blurring import run_blurring
+from .checked import run_checked
 from .compressed import run_compressed
 from .standard import run_standard
 
@@ -22,6 +23,7 @@ ALGORITHMS = {
     "compressed": run_compressed,
     "basin": run_basin,
     "blurring": run_blurring,
+    "checked": run_checked,
 }
 
 

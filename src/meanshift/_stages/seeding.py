@@ -17,8 +17,8 @@ from sklearn.utils import check_random_state
 from .._warnings import MeanShiftWarning
 from .compression import unique_rows
 
-__all__ = ["bin_seeds", "cell_counts", "add_cell_counts", "make_seeds", "NoSeedError", "Seeds",
-           "check_seed_array"]
+__all__ = ["bin_seeds", "cell_counts", "cell_means", "add_cell_counts", "make_seeds",
+           "NoSeedError", "Seeds", "check_seed_array"]
 
 
 class NoSeedError(ValueError):
@@ -51,12 +51,8 @@ def bin_seeds(X, bin_size, min_bin_freq=1, sample_weight=None, at="centre", unit
     if keep is None:
         return _weighted_rows(X, sample_weight), True
     if at == "mean":
-        w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-        sums = np.stack([np.bincount(inverse, weights=w * X[:, j], minlength=len(uniq))
-                         for j in range(X.shape[1])], axis=1)
-        total = np.bincount(inverse, weights=w, minlength=len(uniq))
-        keep &= total > 0
-        return sums[keep] / total[keep, None], False
+        means, total = _means(X, sample_weight, inverse, len(uniq))
+        return means[keep & (total > 0)], False
     return uniq[keep].astype(np.float32) * np.float32(bin_size), False
 
 
@@ -75,6 +71,25 @@ def _cells(X, sample_weight, bin_size):
     else:
         freq = np.bincount(inverse, weights=sample_weight, minlength=len(uniq))
     return uniq.astype(np.float64), freq, inverse
+
+
+def _means(X, sample_weight, inverse, n_cells):
+    """``(means, total)``: the weighted mean of each cell's rows (``inverse``: each row's
+    cell) and the cell's total weight; a cell of weight 0 has mean 0."""
+    w = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    total = np.bincount(inverse, weights=w, minlength=n_cells)
+    sums = np.stack([np.bincount(inverse, weights=w * X[:, j], minlength=n_cells)
+                     for j in range(X.shape[1])], axis=1)
+    return sums / np.where(total > 0, total, 1.0)[:, None], total
+
+
+def cell_means(X, sample_weight, bin_size):
+    """The weighted means of the rows of X in each bin ``round(x / bin_size)`` that
+    carries weight, in lexicographic order of the bins (so independent of the order of
+    the rows, up to the order of the sums)."""
+    uniq, _, inverse = _cells(X, sample_weight, bin_size)
+    means, total = _means(np.asarray(X, dtype=np.float64), sample_weight, inverse, len(uniq))
+    return means[total > 0]
 
 
 def cell_counts(X, sample_weight, bin_size):
