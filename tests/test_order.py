@@ -140,3 +140,32 @@ def test_copy_ranks_are_those_of_a_full_stable_sort():
     z = mix64(unique ^ mix64(np.zeros(1000, np.uint64) ^ mix64(np.full(1000, 7, np.uint64))))
     np.testing.assert_array_equal(_uniforms(unique, 7),
                                   ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53)
+
+
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.0, -2.5, 1e300, 5e-324, np.inf]),
+                min_size=6, max_size=60), st.integers(1, 3), st.booleans())
+def test_compiled_row_hashes_are_the_column_by_column_hash(values, d, weighted):
+    from meanshift._arrays import hash_column
+
+    X = np.array(values[: len(values) // d * d]).reshape(-1, d)
+    w = np.abs(X[:, 0]) * -1.0 if weighted else None  # -0.0 weights hash as 0.0 too
+    expected = np.zeros(len(X), dtype=np.uint64)
+    for j in range(d):
+        expected = hash_column(expected, X[:, j])
+    if weighted:
+        expected = hash_column(expected, w)
+    np.testing.assert_array_equal(row_hashes(X, w), expected)
+    np.testing.assert_array_equal(row_hashes(np.asfortranarray(X), w), expected)
+    # A strided view hashes like its copy.
+    np.testing.assert_array_equal(row_hashes(X[::2]), row_hashes(X[::2].copy()))
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=300), st.integers(0, 56),
+       st.integers(1, 8))
+def test_shared_buckets_is_a_bucket_count(values, shift, bits):
+    from meanshift._arrays import shared_buckets
+
+    h = np.array(values + values[: len(values) // 3], dtype=np.uint64)
+    bucket = ((h >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.intp)
+    expected = (np.bincount(bucket, minlength=1 << bits) > 1)[bucket]
+    np.testing.assert_array_equal(shared_buckets(h, shift, bits), expected)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._compile import njit
 from ._kernels import EDGE, reach2
 
 __all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
            "sq_dist", "first_nearest", "TREE_MIN_PAIRS", "mix64", "row_hashes", "hash_column",
-           "unique_rows"]
+           "shared_buckets", "unique_rows"]
 
 
 def is_dask(obj) -> bool:
@@ -147,15 +148,74 @@ def mix64(z):
 def row_hashes(X, weights=None):
     """A 64-bit hash of every row's contents (its float64 values, and its weight when
     given): equal rows hash equal wherever they sit, so that samples keyed by it do not
-    depend on the order of the rows.  (-0.0 hashes as 0.0.)"""
-    X = np.asarray(X, dtype=np.float64)
-    h = np.zeros(X.shape[0], dtype=np.uint64)
-    for j in range(X.shape[1]):
-        h = hash_column(h, X[:, j])
-    return h if weights is None else hash_column(h, weights)
+    depend on the order of the rows.  (-0.0 hashes as 0.0.)
+
+    The value is ``hash_column`` applied column by column (then to the weights), in one
+    compiled pass over the rows: 10^6 x 2 rows in about 4 ms instead of 15."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] == 0:
+        h = np.zeros(X.shape[0], dtype=np.uint64)
+        for j in range(X.shape[1] if X.ndim == 2 else 0):
+            h = hash_column(h, X[:, j])
+        return h if weights is None else hash_column(h, weights)
+    w = (np.zeros((X.shape[0], 0)) if weights is None else
+         np.ascontiguousarray(weights, dtype=np.float64).reshape(-1, 1))
+    out = np.empty(X.shape[0], dtype=np.uint64)
+    _hash_rows(X.view(np.uint64), w.view(np.uint64), out)
+    return out
 
 
 def hash_column(h, values):
     """``h`` (uint64 per row) extended by one float column."""
     bits = np.ascontiguousarray(np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64)
     return mix64(h ^ bits)
+
+
+_SIGN = np.uint64(1 << 63)  # the bits of -0.0
+
+
+@njit(cache=True, inline="always")
+def _mix_one(z):
+    """:func:`mix64` of one uint64."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def shared_buckets(hashes, shift, bits):
+    """Which ``hashes`` share their bucket ``(hash >> shift) & (2**bits - 1)`` with
+    another: one compiled pass that counts into a table of 2**bits bytes (saturating at
+    2), one that reads it (at 10^6 hashes and 4 M buckets, 4 ms instead of a 13 ms
+    ``bincount``)."""
+    out = np.empty(hashes.shape[0], dtype=np.bool_)
+    _shared_buckets(np.ascontiguousarray(hashes, dtype=np.uint64), np.uint64(shift),
+                    np.uint64((1 << bits) - 1), 1 << bits, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _shared_buckets(hashes, shift, mask, size, out):
+    count = np.zeros(size, dtype=np.uint8)
+    for i in range(hashes.shape[0]):
+        b = (hashes[i] >> shift) & mask
+        if count[b] < 2:
+            count[b] += 1
+    for i in range(hashes.shape[0]):
+        out[i] = count[(hashes[i] >> shift) & mask] > 1
+
+
+@njit(cache=True, nogil=True)
+def _hash_rows(bits, wbits, out):
+    """:func:`row_hashes` of the float64 rows given as their bits (and the weights', an
+    empty column when there are none)."""
+    zero = np.uint64(0)
+    for i in range(bits.shape[0]):
+        h = zero
+        for j in range(bits.shape[1]):
+            b = bits[i, j]
+            h = _mix_one(h ^ (zero if b == _SIGN else b))
+        for j in range(wbits.shape[1]):
+            b = wbits[i, j]
+            h = _mix_one(h ^ (zero if b == _SIGN else b))
+        out[i] = h

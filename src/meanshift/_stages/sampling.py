@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._arrays import mix64
+from .._arrays import mix64, shared_buckets
 
 __all__ = ["sample_by_content", "content_seed"]
 
@@ -37,9 +37,7 @@ def _sharing(hashes, end):
     per hash: a table of at most 4 M, cache-sized as booleans), the buckets being the
     bits just below bit ``end`` (64: the top bits, 0: the low bits)."""
     bits = int(min(22, max(8, hashes.shape[0].bit_length() + 2)))
-    shift = np.uint64(end - bits) if end else np.uint64(0)
-    bucket = ((hashes >> shift) & np.uint64((1 << bits) - 1)).astype(np.intp)
-    return np.take(np.bincount(bucket, minlength=1 << bits) > 1, bucket)
+    return shared_buckets(hashes, end - bits if end else 0, bits)
 
 
 def _uniforms(hashes, seed):

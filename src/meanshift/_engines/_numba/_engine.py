@@ -202,34 +202,29 @@ def _specialised(code, mode):
     return _SPECIALISED[key]
 
 
-@njit(cache=True, inline="always")
-def _d2(X, i, centers, j, d):
-    d2 = 0.0
-    for k in range(d):
-        t = X[i, k] - centers[j, k]
-        d2 += t * t
-    return d2
-
-
 @njit(cache=True, nogil=True)
 def _nearest(a, b, X, centers, idx, dist):
     """Nearest centre of rows ``a:b`` (ties within EDGE to the lowest index: the
-    boundary rule of :mod:`meanshift._kernels`) and its distance."""
+    boundary rule of :mod:`meanshift._kernels`) and its distance: each distance once,
+    kept in a buffer for the tie scan."""
     d = X.shape[1]
     m = centers.shape[0]
+    d2 = np.empty(m)
     for i in range(a, b):
         best = np.inf
         for j in range(m):
-            best = min(best, _d2(X, i, centers, j, d))
-        # Second pass (no per-row buffer): the first centre within the tie slack.
+            s = 0.0
+            for k in range(d):
+                t = X[i, k] - centers[j, k]
+                s += t * t
+            d2[j] = s
+            best = min(best, s)
         tie = best * EDGE
         arg = 0
-        d2 = _d2(X, i, centers, 0, d)
-        while d2 > tie:
+        while d2[arg] > tie:
             arg += 1
-            d2 = _d2(X, i, centers, arg, d)
         idx[i] = arg
-        dist[i] = math.sqrt(d2)
+        dist[i] = math.sqrt(d2[arg])
 
 
 #: Points x centres above which ``nearest`` goes through a k-d tree of the centres (the
