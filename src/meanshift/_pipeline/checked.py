@@ -39,7 +39,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._stages.metric import project
-from .._stages.seeding import cell_means, make_seeds
+from .._stages.seeding import cell_count, cell_means, make_seeds
 from ._plan import FitResult, Plan
 from .standard import run_standard
 
@@ -67,12 +67,13 @@ def run_checked(rows, plan: Plan) -> FitResult:
     n_mass = rows.n if w is None else int(np.count_nonzero(w > 0))
     if plan.seeds is not None or plan.bin_seeding:
         return run_standard(rows, plan)  # seeds were chosen: nothing to check
-    seeds = cell_means(X, w, h)
-    if len(seeds) > SEED_SHARE * n_mass or n_mass <= CHECK_SEEDS:
-        logger.info("checked: %d bins of side %g hold %d points (more than %g of them "
-                    "per bin): every point climbs", len(seeds), plan.data_bandwidth, n_mass,
+    bins = cell_count(X if w is None else X[w > 0], h)
+    if bins > SEED_SHARE * n_mass or n_mass <= CHECK_SEEDS:
+        logger.info("checked: %d points in %d bins of side %g (more than %g of a bin "
+                    "per point): every point climbs", n_mass, bins, plan.data_bandwidth,
                     SEED_SHARE)
         return run_standard(rows, plan)
+    seeds = cell_means(X, w, h)
     fit = run_standard(rows, plan.but(seeds=seeds))
     sample = make_seeds(rows, seeds=CHECK_SEEDS, bin_seeding=False, min_bin_freq=1,
                         bandwidth=h, random_state=plan.random_state, unit=plan.unit)

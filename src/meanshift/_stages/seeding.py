@@ -14,11 +14,12 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._arrays import row_hashes
 from .._warnings import MeanShiftWarning
 from .compression import unique_rows
 
-__all__ = ["bin_seeds", "cell_counts", "cell_means", "add_cell_counts", "make_seeds",
-           "NoSeedError", "Seeds", "check_seed_array"]
+__all__ = ["bin_seeds", "cell_count", "cell_counts", "cell_means", "add_cell_counts",
+           "make_seeds", "NoSeedError", "Seeds", "check_seed_array"]
 
 
 class NoSeedError(ValueError):
@@ -90,6 +91,15 @@ def cell_means(X, sample_weight, bin_size):
     uniq, _, inverse = _cells(X, sample_weight, bin_size)
     means, total = _means(np.asarray(X, dtype=np.float64), sample_weight, inverse, len(uniq))
     return means[total > 0]
+
+
+def cell_count(X, bin_size):
+    """How many distinct bins ``round(x / bin_size)`` the rows of X fall in, counted by
+    64-bit hashes of the bins (a collision could only lower the count): a compiled pass,
+    where sorting the bins themselves takes seconds in many dimensions (10^5 x 128:
+    1.9 s)."""
+    cells = np.round(np.asarray(X, dtype=np.float64) / bin_size)
+    return int(np.unique(row_hashes(cells)).size)
 
 
 def cell_counts(X, sample_weight, bin_size):
