@@ -149,3 +149,16 @@ def test_auto_picks_checked_only_for_every_point_seeds_in_many_dimensions(caplog
         ms = MeanShift(bandwidth=3.0, **params).fit(X[:50_000:5] if params.get(
             "label_by") else X)
         assert ms.algorithm_ == "standard", params
+
+
+def test_a_small_merge_radius_is_checked_too():
+    # The gaussian's end points of one mode lie within about tol * h of each other: with
+    # a merge radius below that, every point a seed gives many centres, and the check
+    # (within the merge radius) sends the fit to every point instead of keeping the few
+    # centres of the bin seeds.
+    X = _blobs(3000, 4)
+    kw = {"bandwidth": 3.0, "kernel": "gaussian", "merge_radius": 3e-4}
+    fast = MeanShift(algorithm="checked", **kw).fit(X)
+    exact = MeanShift(algorithm="standard", **kw).fit(X)
+    assert len(exact.cluster_centers_) > 6
+    np.testing.assert_array_equal(fast.cluster_centers_, exact.cluster_centers_)

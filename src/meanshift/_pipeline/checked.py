@@ -16,7 +16,8 @@ the every-point climbs would have found nothing else:
 2. **Standard mean shift** from those seeds on all the data: climb, merge, centres.
 3. **The check.**  ``CHECK_SEEDS`` points drawn at random (``random_state``) climb as
    they would with every point a seed.  If every one ends within ``CHECK_RADIUS * h`` of
-   a centre of step 2, that is the fit.  Otherwise the every-point fit runs (logged at
+   a centre of step 2 (and within the merge radius, when that is smaller), that is the
+   fit.  Otherwise the every-point fit runs (logged at
    INFO with the count), so the outcome is never a cluster short of what a sampled climb
    found.
 4. Labels: the nearest centre (the default ``label_by``).
@@ -80,14 +81,16 @@ def run_checked(rows, plan: Plan) -> FitResult:
     starts = project(sample.array) if plan.sphere else sample.array
     res = fit.bound.climb(starts, tol=plan.tol, max_iter=plan.max_iter,
                           callback=_check_progress(plan.callback))
+    # Within the merge radius too: end points farther apart than it are distinct centres.
+    radius = min(CHECK_RADIUS * h, plan.merge_radius)
     dist, _ = cKDTree(fit.centers).query(res.modes)
-    missed = int(np.count_nonzero(dist > CHECK_RADIUS * h))
+    missed = int(np.count_nonzero(dist > radius))
     if missed:
         logger.info("checked: %d of %d sampled every-point climbs ended more than %g "
                     "bandwidths from the %d centres of %d bin seeds: every point climbs",
-                    missed, len(starts), CHECK_RADIUS, len(fit.centers), len(seeds))
+                    missed, len(starts), radius / h, len(fit.centers), len(seeds))
         return run_standard(rows, plan)
     logger.info("checked: %d bin seeds found %d centres; all %d sampled every-point "
                 "climbs ended within %g bandwidths of one", len(seeds), len(fit.centers),
-                len(starts), CHECK_RADIUS)
+                len(starts), radius / h)
     return fit
