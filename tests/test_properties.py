@@ -160,3 +160,30 @@ def test_merge_unique_rows_is_numpys(n, d, seed, scale):
     expected, expected_inverse = np.unique(P, axis=0, return_inverse=True)
     np.testing.assert_array_equal(rows, expected)
     np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+
+
+@given(st.integers(1, 400), st.integers(1, 3), st.integers(0, 2**32 - 1),
+       st.sampled_from([0.05, 0.5, 3.0]))
+def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius):
+    # The merge's walk over candidates in order, written plainly: a candidate no kept one
+    # suppressed is kept and suppresses every later free one within the radius.  Tight
+    # clusters (long neighbour lists: one candidate at a time, skipping suppressed runs)
+    # and scattered points (short lists: batches) both occur.
+    from meanshift._kernels import reach2
+    from meanshift._stages.merge import _suppress
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-5, 5, (rng.integers(1, 8), d))
+    cand = centres[rng.integers(0, len(centres), n)] + rng.normal(0, 0.2, (n, d))
+    scattered = rng.random(n) < 0.3
+    cand[scattered] = rng.uniform(-5, 5, (int(scattered.sum()), d))
+    owner = np.full(n, -1)
+    r2 = reach2(radius)
+    for j in range(n):
+        if owner[j] >= 0:
+            continue
+        owner[j] = j
+        for k in range(j + 1, n):
+            if owner[k] < 0 and ((cand[k] - cand[j]) ** 2).sum() <= r2:
+                owner[k] = j
+    np.testing.assert_array_equal(_suppress(cand, radius), owner)
