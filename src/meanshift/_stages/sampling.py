@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._arrays import mix64, shared_buckets
+from .._arrays import copy_ranks, mix64, shared_buckets
 
 __all__ = ["sample_by_content", "content_seed"]
 
@@ -45,23 +45,14 @@ def _uniforms(hashes, seed):
     and the seed."""
     n = hashes.shape[0]
     rank = np.zeros(n, dtype=np.uint64)
-    # Copies are rare: only rows that share a bucket of the hashes' top bits with another
-    # row can repeat (about 4 buckets per row, so about a fifth of the rows), and of
-    # those only rows that also share a bucket of the low bits with another of them (a
-    # few percent more).  A sort of their hashes says whether any repeats; only then a
-    # stable sort (rows in row order, slower) ranks every copy within its group.
+    # Only rows that share a bucket of the hashes' top bits with another row can repeat
+    # (about 4 buckets per row, so about a fifth of distinct rows), and of those only
+    # rows that also share a bucket of the low bits with another of them (a few percent
+    # of distinct rows).  Their ranks among copies come from one pass over a hash table
+    # (copy_ranks), whose size is twice theirs: small unless the data repeat rows.
     candidates = np.flatnonzero(_sharing(hashes, 64))
     candidates = candidates[_sharing(hashes[candidates], 0)]
-    hc = hashes[candidates]
-    sh = np.sort(hc)
-    if (sh[1:] == sh[:-1]).any():
-        order = np.argsort(hc, kind="stable")
-        so = hc[order]
-        first = np.ones(so.size, dtype=bool)
-        first[1:] = so[1:] != so[:-1]
-        at = np.arange(so.size)
-        start = np.maximum.accumulate(np.where(first, at, 0))
-        rank[candidates[order]] = (at - start).astype(np.uint64)
+    rank[candidates] = copy_ranks(hashes[candidates])
     # mix64(hashes ^ mix64(rank ^ mix64(seed))), with the seed's and rank 0's mixes
     # computed once: only repeated rows have another rank.
     mixed_seed = mix64(np.array([seed], dtype=np.uint64))  # arrays: wrapping, no warning
