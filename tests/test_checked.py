@@ -162,3 +162,16 @@ def test_a_small_merge_radius_is_checked_too():
     exact = MeanShift(algorithm="standard", **kw).fit(X)
     assert len(exact.cluster_centers_) > 6
     np.testing.assert_array_equal(fast.cluster_centers_, exact.cluster_centers_)
+
+
+def test_dask_rows_keep_their_rule():
+    # Asked for on a dask array, "checked" follows the dask rule of every-point seeding
+    # (bins above 10 000 rows), so it is the standard fit.  ("auto" never picks it for
+    # dask input: resolve_algorithm's every_point is False for lazy rows.)
+    da = pytest.importorskip("dask.array")
+    X = _blobs(12_000, 4)
+    D = da.from_array(X, chunks=4000)
+    standard = MeanShift(bandwidth=3.0, algorithm="standard").fit(D)
+    asked = MeanShift(bandwidth=3.0, algorithm="checked").fit(D)
+    assert asked.algorithm_ == "checked"
+    np.testing.assert_array_equal(asked.cluster_centers_, standard.cluster_centers_)

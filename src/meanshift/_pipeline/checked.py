@@ -63,11 +63,11 @@ def _check_progress(callback):
 
 def run_checked(rows, plan: Plan) -> FitResult:
     """Bin seeds, checked by a sample of every-point climbs (module notes)."""
+    if plan.seeds is not None or plan.bin_seeding:
+        return run_standard(rows, plan)  # seeds were chosen: nothing to check
     h = plan.bandwidth
     X, w = rows.values()
     n_mass = rows.n if w is None else int(np.count_nonzero(w > 0))
-    if plan.seeds is not None or plan.bin_seeding:
-        return run_standard(rows, plan)  # seeds were chosen: nothing to check
     bins = cell_count(X if w is None else X[w > 0], h)
     if bins > SEED_SHARE * n_mass or n_mass <= CHECK_SEEDS:
         logger.info("checked: %d points in %d bins of side %g (more than %g of a bin "
