@@ -6,6 +6,7 @@ the reference's decisions exactly (tests below would fail without that recomputa
 """
 
 import logging
+import math
 
 import numpy as np
 import pytest
@@ -186,3 +187,37 @@ def test_neighbour_lists_option_is_checked():
     with pytest.raises(ValueError, match="'neighbour_lists' option must be 'auto' or "
                                          "'never'; got 'yes'"):
         get_engine("numba", neighbour_lists="yes")
+
+
+def test_neighbour_lists_hold_every_point_within_their_radius():
+    # Lists are made by float32 products: their error bound must keep every point whose
+    # exact distance is within the list radius, even on the radius itself.  Points on a
+    # large sphere about the data's mean make float32 rounding large (about 0.05 in d2
+    # here); pairs placed exactly on the radius, with coordinates float32 cannot hold,
+    # would be dropped without the bound (gamma32 = 0 loses them).
+    from meanshift._engines._numba._lists import NeighbourLists
+    from meanshift._engines._numba._matmul import BlasSums
+    from meanshift._kernels import get_kernel
+
+    rng = np.random.default_rng(3)
+    d, n, h = 24, 600, 30.0
+    U = rng.normal(size=(n, d))
+    X = 150.0 * U / np.linalg.norm(U, axis=1, keepdims=True) + rng.normal(0, 1e-3, (n, d))
+    blas = BlasSums(X, None, h, get_kernel("flat"))
+    lists = NeighbourLists(blas, n)
+    radius = math.sqrt(lists.limit2)
+    P = X[:40] + 0.1234567891 * rng.normal(size=(40, d))
+    # Put one point of the data exactly on the list radius of each position.
+    for i in range(40):
+        e = rng.normal(size=d)
+        X[100 + i] = P[i] + radius * (1.0 - 1e-15) * e / np.linalg.norm(e)
+    blas = BlasSums(X, None, h, get_kernel("flat"))
+    lists = NeighbourLists(blas, n)
+    Pc = P - blas.origin
+    counts, cols = lists._candidates(Pc, np.einsum("ij,ij->i", Pc, Pc))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    d2 = ((P[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    for i in range(40):
+        within = np.flatnonzero(d2[i] <= lists.limit2)
+        assert 100 + i in within
+        assert np.isin(within, cols[starts[i]:starts[i + 1]]).all()
