@@ -162,6 +162,11 @@ def test_neighbour_lists_by_column_chunks(monkeypatch):
     chunked = _climbs(X, None, 25.0, "flat", X[::3])
     np.testing.assert_array_equal(chunked.modes, whole.modes)
     np.testing.assert_array_equal(chunked.n_iter, whole.n_iter)
+    # The float32 copy of the data made chunk by chunk instead of kept.
+    monkeypatch.setattr(_lists, "COPY_BYTES", 0)
+    uncopied = _climbs(X, None, 25.0, "flat", X[::3])
+    np.testing.assert_array_equal(uncopied.modes, whole.modes)
+    np.testing.assert_array_equal(uncopied.n_iter, whole.n_iter)
 
 
 @pytest.mark.parametrize("setting, message", [("MAX_SHARE", "no neighbour lists"),

@@ -54,6 +54,8 @@ MAX_SHARE = 0.1
 PILOT = 64
 #: Most memory for the lists of one climb (int32 indices).
 LIST_BYTES = 128 << 20
+#: Most memory for the float32 copy of the data that the lists' products read.
+COPY_BYTES = 128 << 20
 
 _FAST = {"reassoc", "nsz", "contract"}
 
@@ -237,17 +239,20 @@ class NeighbourLists:
         error, inputs rounded to float32 included, is at most ``(d + 3) u |p| |x|``
         with ``u = 2**-24``, so ``d2`` is off by at most ``gamma32 * (|p|^2 + |x|^2)``
         with ``gamma32 = (d + 4) u / (1 - (d + 4) u)``; :func:`_collect` widens the
-        radius by twice that."""
+        radius by twice that.  The float32 copy of the data is kept while it takes at
+        most :data:`COPY_BYTES` (10^5 x 128: 49 MiB), else made chunk by chunk."""
         blas = self.blas
         n = blas.Xc.shape[0]
-        if self.Xc32 is None:
-            self.Xc32 = blas.Xc.astype(np.float32)
+        if self.Xc32 is None and blas.Xc.nbytes // 2 <= COPY_BYTES:
+            self.Xc32 = blas.Xc.astype(np.float32)  # kept (else converted chunk by chunk)
         xmax = float(blas.xsq.max())
         P32 = Pc.astype(np.float32)
         parts = []
         for c0 in range(0, n, COLUMNS):
             c1 = min(n, c0 + COLUMNS)
-            G = (P32 @ self.Xc32[c0:c1].T).astype(np.float64)
+            X32 = (self.Xc32[c0:c1] if self.Xc32 is not None
+                   else blas.Xc[c0:c1].astype(np.float32))
+            G = (P32 @ X32.T).astype(np.float64)
             counts, cols = _collect(G, psq, blas.xsq[c0:c1], self.limit2, self.gamma32,
                                     xmax)
             parts.append((counts, cols + np.int32(c0)))
