@@ -151,7 +151,7 @@ def row_hashes(X, weights=None):
     depend on the order of the rows.  (-0.0 hashes as 0.0.)
 
     The value is ``hash_column`` applied column by column (then to the weights), in one
-    compiled pass over the rows: 10^6 x 2 rows in about 4 ms instead of 15."""
+    compiled pass over the rows: 10^6 x 2 rows in 3.6 ms where the columns took 10.5."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] == 0:
         h = np.zeros(X.shape[0], dtype=np.uint64)
@@ -186,8 +186,8 @@ def _mix_one(z):
 def copy_ranks(hashes):
     """For every hash, how many earlier entries hold the same hash (0 for the first of
     each value): what a stable sort of the hashes gives, in one compiled pass over an
-    open-addressing table of twice as many slots (10^6 hashes with 5 000 values: 9 ms
-    where the stable sort took 100)."""
+    open-addressing table of twice as many slots (10^6 hashes with 5 002 values: 7.7 ms
+    where the stable sort and its ranking took 72)."""
     hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
     slots = 2 << max(1, int(hashes.shape[0])).bit_length()
     rank = np.empty(hashes.shape[0], dtype=np.uint64)
@@ -213,8 +213,8 @@ def _copy_ranks(hashes, keys, counts, rank):
 def shared_buckets(hashes, shift, bits):
     """Which ``hashes`` share their bucket ``(hash >> shift) & (2**bits - 1)`` with
     another: one compiled pass that counts into a table of 2**bits bytes (saturating at
-    2), one that reads it (at 10^6 hashes and 4 M buckets, 4 ms instead of a 13 ms
-    ``bincount``)."""
+    2), one that reads it (at 10^6 hashes and 4 M buckets, 2.9 ms where the
+    ``bincount`` and its lookup took 16)."""
     out = np.empty(hashes.shape[0], dtype=np.bool_)
     _shared_buckets(np.ascontiguousarray(hashes, dtype=np.uint64), np.uint64(shift),
                     np.uint64((1 << bits) - 1), 1 << bits, out)
