@@ -9,7 +9,7 @@ from ._kernels import EDGE, reach2
 
 __all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
            "sq_dist", "first_nearest", "TREE_MIN_PAIRS", "mix64", "row_hashes", "hash_column",
-           "shared_buckets", "copy_ranks", "unique_rows"]
+           "shared_buckets", "copy_ranks", "mix_one", "unique_rows"]
 
 
 def is_dask(obj) -> bool:
@@ -175,8 +175,9 @@ _SIGN = np.uint64(1 << 63)  # the bits of -0.0
 
 
 @njit(cache=True, inline="always")
-def _mix_one(z):
-    """:func:`mix64` of one uint64."""
+def mix_one(z):
+    """:func:`mix64` of one uint64 (compiled code: row hashes, copy ranks, the shared
+    paths' table)."""
     z = z + _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _M1
     z = (z ^ (z >> np.uint64(27))) * _M2
@@ -202,7 +203,7 @@ def _copy_ranks(hashes, keys, counts, rank):
     one = np.uint64(1)
     for i in range(hashes.shape[0]):
         h = hashes[i]
-        slot = _mix_one(h) & mask  # the hashes' own bits may share a few slots
+        slot = mix_one(h) & mask  # the hashes' own bits may share a few slots
         while counts[slot] != 0 and keys[slot] != h:
             slot = (slot + one) & mask
         rank[i] = counts[slot]
@@ -241,8 +242,8 @@ def _hash_rows(bits, wbits, out):
         h = zero
         for j in range(bits.shape[1]):
             b = bits[i, j]
-            h = _mix_one(h ^ (zero if b == _SIGN else b))
+            h = mix_one(h ^ (zero if b == _SIGN else b))
         for j in range(wbits.shape[1]):
             b = wbits[i, j]
-            h = _mix_one(h ^ (zero if b == _SIGN else b))
+            h = mix_one(h ^ (zero if b == _SIGN else b))
         out[i] = h

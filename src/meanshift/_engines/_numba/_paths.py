@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._arrays import mix_one
 from ..._compile import njit
 
 __all__ = ["PathTable", "climb_in_waves", "no_sharing", "probe", "waves", "FIRST_WAVE",
@@ -63,10 +64,6 @@ MIN_SEEDS = 2048
 #: other seeds climb in one wave without the table (its upkeep costs more).
 MIN_SAVED = 0.25
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
 
 @njit(cache=True, nogil=True)
 def probe(keys, ebits, bits):
@@ -80,12 +77,9 @@ def probe(keys, ebits, bits):
         return -1
     mask = np.uint64(keys.shape[0] - 1)
     d = bits.shape[0]
-    h = _GOLDEN
+    h = np.uint64(0)
     for k in range(d):
-        z = h ^ np.uint64(bits[k])
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        h = (z ^ (z >> np.uint64(31))) + _GOLDEN
+        h = mix_one(h ^ np.uint64(bits[k]))
     slot = np.int64(h & mask)
     while True:
         e = keys[slot] - 1
