@@ -153,11 +153,6 @@ def row_hashes(X, weights=None):
     The value is ``hash_column`` applied column by column (then to the weights), in one
     compiled pass over the rows: 10^6 x 2 rows in 3.6 ms where the columns took 10.5."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] == 0:
-        h = np.zeros(X.shape[0], dtype=np.uint64)
-        for j in range(X.shape[1] if X.ndim == 2 else 0):
-            h = hash_column(h, X[:, j])
-        return h if weights is None else hash_column(h, weights)
     w = (np.zeros((X.shape[0], 0)) if weights is None else
          np.ascontiguousarray(weights, dtype=np.float64).reshape(-1, 1))
     out = np.empty(X.shape[0], dtype=np.uint64)

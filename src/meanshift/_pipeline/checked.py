@@ -28,7 +28,7 @@ under 0.6 % for ``p = 0.5 %``.  Rarer climbs to a missed mode are not caught by 
 check; the bin seeds cover them instead (every point is within one bin, ``h`` per
 feature, of a seed).  Centres can differ from the every-point fit's by the spread of one
 mode's end points (a centre is the densest end point found, among fewer of them): on
-10^5 8-D blobs by at most 0.002 ``h``, with the same labels (``benchmarks/bench.py``).
+10^5 8-D blobs by at most 9.3e-4 ``h``, with the same labels (``benchmarks/bench.py``).
 ``algorithm="standard"`` is the exact every-point fit.
 """
 

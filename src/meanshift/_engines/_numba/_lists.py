@@ -234,8 +234,9 @@ class NeighbourLists:
         time (bounded memory); each row's points in index order.
 
         A list only has to hold every point within ``R + skin`` (it may hold more: the
-        steps test each point exactly), so its products can be float32 (half the time
-        of float64 ones; on digits the fit went 83 -> 77 ms, the same result).  Their
+        steps test each point exactly), so its products can be float32 (twice the
+        numbers per SIMD instruction; digits in ``benchmarks/bench_highd.py``: 0.083 s with float64
+        products at 20:53, 0.078 s with these at 22:21, the same labels).  Their
         error, inputs rounded to float32 included, is at most ``(d + 3) u |p| |x|``
         with ``u = 2**-24``, so ``d2`` is off by at most ``gamma32 * (|p|^2 + |x|^2)``
         with ``gamma32 = (d + 4) u / (1 - (d + 4) u)``; :func:`_collect` widens the
