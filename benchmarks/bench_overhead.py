@@ -1,5 +1,6 @@
 """Orchestration costs around the engines: import, first-call compile, per-fit overhead,
-basin against standard, and the progress callback.
+basin against standard, a fully automatic fit of data with many repeated rows, and the
+progress callback.
 
 Uses only what every version of the package has (``MeanShift``, ``get_engine``), so that
 two source trees can be compared in one session, alternating::
@@ -101,6 +102,12 @@ def rows(label, quick=False):
         note = "" if len(times) < 2 else (
             f"growth exponent {np.log(times[-1] / times[-2]) / np.log(2):.2f}")
         add(f"{n} uniform 2-D points, bandwidth 1e-4 (every point a cluster)", t, note)
+
+    # A fully automatic fit of data with many repeated rows: the bandwidth's
+    # content-keyed sample ranks the copies of each row (5 000 distinct rows here).
+    R = np.round(np.random.default_rng(1).normal(size=(10**6, 2)), 1)
+    MeanShift().fit(R[:100000])
+    add("10^6 2-D rows rounded to 0.1, fully automatic", _best(lambda: MeanShift().fit(R), 3))
 
     if "callback" in MeanShift().get_params():
         X, _, _ = make_blobs(100000, 2, centers=8, random_state=1)
