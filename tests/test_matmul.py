@@ -163,7 +163,9 @@ def test_neighbour_lists_by_column_chunks(monkeypatch):
     np.testing.assert_array_equal(chunked.modes, whole.modes)
     np.testing.assert_array_equal(chunked.n_iter, whole.n_iter)
     # The float32 copy of the data made chunk by chunk instead of kept.
-    monkeypatch.setattr(_lists, "COPY_BYTES", 0)
+    from meanshift._engines._numba import _matmul
+
+    monkeypatch.setattr(_matmul, "COPY_BYTES", 0)
     uncopied = _climbs(X, None, 25.0, "flat", X[::3])
     np.testing.assert_array_equal(uncopied.modes, whole.modes)
     np.testing.assert_array_equal(uncopied.n_iter, whole.n_iter)
@@ -226,3 +228,137 @@ def test_neighbour_lists_hold_every_point_within_their_radius():
         within = np.flatnonzero(d2[i] <= lists.limit2)
         assert 100 + i in within
         assert np.isin(within, cols[starts[i]:starts[i + 1]]).all()
+
+
+# -- tiles: a cover of the data prunes the products (clustered data, many features) -----
+def _separated(n=3000, d=40, centers=6, seed=0, offset=50.0):
+    X, y, _ = make_blobs(n, d, centers=centers, cluster_std=1.0, random_state=seed)
+    return X + offset, y
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tiles_hold_every_point_within_reach(seed):
+    """The blocks' tiles hold every row within the support radius of each of their
+    positions: data rows, rows moved by up to a bandwidth, far positions, and rows
+    placed exactly on the radius of a position."""
+    from meanshift._engines._numba._matmul import BlasSums
+
+    rng = np.random.default_rng(seed)
+    X, _ = _separated(2000, 40, centers=5, seed=seed)
+    h = 1.1 * math.sqrt(2 * 40) * rng.uniform(0.5, 1.5)
+    P = np.concatenate([X[::9], X[::13] + rng.normal(0, h / 6, (len(X[::13]), 40)),
+                        rng.uniform(X.min(), X.max(), (20, 40))])
+    for i in range(30):  # a row of the data exactly on the radius of position i
+        e = rng.normal(size=40)
+        X[1000 + i] = P[i] + h * (1.0 - 1e-16) * e / np.linalg.norm(e)
+    blas = BlasSums(X, None, h, get_kernel("flat"))
+    assert blas.use_tiles() < 0.7 and blas.tiles is not None
+    Pc = P - blas.origin
+    d2 = ((P[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    seen = np.zeros(len(P), dtype=int)
+    for ids, tiles in blas.tiles.blocks(Pc, np.einsum("ij,ij->i", Pc, Pc), 16):
+        rows = blas.tiles.rows(tiles)
+        for i in ids:
+            within = np.flatnonzero(d2[i] <= h * h * (1 + 1e-12))
+            assert np.isin(within, rows).all()
+            seen[i] += 1
+    np.testing.assert_array_equal(seen, 1)  # every position in exactly one block
+    assert (d2[:30, 1000:1030].diagonal() <= h * h * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize("kernel", ["flat", "epanechnikov", "triangular"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tiled_sums_match_the_reference(kernel, weighted, dtype):
+    X, _ = _separated()
+    X = X.astype(dtype)
+    w = np.random.default_rng(0).uniform(0.2, 3.0, len(X)) if weighted else None
+    h = 1.1 * math.sqrt(2 * 40)
+    rng = np.random.default_rng(1)
+    P = np.concatenate([X[::11], X[::11] + rng.normal(0, 2.0, X[::11].shape)]).astype(
+        np.float64)
+    P[5] = P[4]  # coinciding positions are computed once
+    (num, den), (num2, den2) = _pair(kernel, X, w, h, P)
+    mm = get_engine("numba", matmul="always").bind(X, w, bandwidth=h, kernel=get_kernel(kernel))
+    mm.partial_sums(P[:3])
+    assert mm.blas.tiles is not None and mm.blas.pairs < 3 * len(X) * 0.5
+    np.testing.assert_allclose(den2, den, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(num2, num, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("h", [0.1, 0.2])
+def test_tiled_flat_lattice_decided_as_the_reference(h):
+    """Lattices of step 0.1 in 32-D about far apart centres: at radius 0.1 (0.2) every
+    neighbour one (four) steps away lies exactly on the flat kernel's boundary, where
+    the float32 products alone would decide either way."""
+    rng = np.random.default_rng(4)
+    centres = rng.choice([-0.2, 0.2], (4, 32))  # 1.6 apart (the products' error bound
+    # against the bandwidth keeps the data near the origin)
+    steps = np.zeros((400, 32))
+    X = []
+    for c in centres:  # each about its centre, on 8 of the axes (256 lattice points)
+        steps[:, :8] = rng.integers(0, 2, size=(400, 8))
+        X.append(c + 0.1 * steps)
+    X = np.concatenate(X)
+    ref = get_engine("numpy").bind(X, None, bandwidth=h, kernel=get_kernel("flat"))
+    mm = get_engine("numba", matmul="always").bind(X, None, bandwidth=h,
+                                                   kernel=get_kernel("flat"))
+    assert mm.blas.flat32
+    num, den = ref.partial_sums(X[::2])
+    num2, den2 = mm.partial_sums(X[::2])
+    assert mm.blas.tiles is not None
+    assert (den > 1).mean() > 0.3  # neighbours on the boundary, not just itself
+    np.testing.assert_array_equal(den2, den)
+    np.testing.assert_allclose(num2, num, rtol=1e-13)
+
+
+def test_auto_takes_tiles_on_separated_clusters_only(caplog):
+    X, _ = _separated(6000, 64, centers=5)
+    h = 1.1 * math.sqrt(2 * 64)
+    eng = get_engine("numba")
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        b = eng.bind(X, None, bandwidth=h, kernel=get_kernel("flat"))
+        b.partial_sums(X[:10])
+    assert b.blas is not None and b.blas.tiles is not None
+    assert "matrix products" in caplog.text and "tiles of the data cut" in caplog.text
+    # Small neighbourhoods (many modes): the index's fused climb.
+    assert eng.bind(X, None, bandwidth=h / 3, kernel=get_kernel("flat")).blas is None
+    # The gaussian reaches every point: never tiles.
+    g = eng.bind(X, None, bandwidth=h, kernel=get_kernel("gaussian"))
+    g.partial_sums(X[:10])
+    assert g.blas is None or g.blas.tiles is None
+    # Fewer features: tiles are never chosen over the index.
+    eng.bind(X[:, :24], None, bandwidth=h, kernel=get_kernel("flat"))
+    assert "tiles" not in eng.last_index[1]
+
+
+@pytest.mark.parametrize("kernel", ["flat", "epanechnikov"])
+def test_tiled_fits_equal_the_index_and_the_reference(kernel):
+    X, y = _separated(5000, 64, centers=5, seed=3)
+    h = 1.1 * math.sqrt(2 * 64)
+    fit = MeanShift(bandwidth=h, kernel=kernel).fit(X)
+    index = MeanShift(bandwidth=h, kernel=kernel, engine_options={"matmul": "never"}).fit(X)
+    np.testing.assert_array_equal(fit.labels_, index.labels_)
+    np.testing.assert_allclose(fit.cluster_centers_, index.cluster_centers_, atol=1e-9)
+    ref = MeanShift(bandwidth=h, kernel=kernel, engine="numpy", seeds=X[::25]).fit(X)
+    ours = MeanShift(bandwidth=h, kernel=kernel, seeds=X[::25]).fit(X)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-9)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_distinct_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
+    from meanshift._engines._numba import _matmul
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(7, 5))
+    P = base[rng.integers(0, 7, 60)]
+    P[3] = -0.0 * P[3]  # -0.0 and 0.0 rows are one row
+    P[4] = 0.0 * P[4]
+    for collide in (False, True):
+        if collide:
+            monkeypatch.setattr(_matmul, "row_hashes", lambda A: np.zeros(len(A), np.uint64))
+        first, inverse = _matmul._distinct_rows(P)
+        np.testing.assert_array_equal(P[first][inverse], P)  # each row its own values
+        distinct = len(np.unique(P + 0.0, axis=0))
+        # Collisions only cost repeated rows (never merge different ones).
+        assert len(first) == distinct if not collide else distinct <= len(first) <= len(P)

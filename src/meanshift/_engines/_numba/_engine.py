@@ -240,6 +240,15 @@ PROGRESS_SECONDS = 0.25
 #: from a visited share of about 0.75 (flat) or 0.1-0.55 (gaussian), so at a share
 #: between 0.5 and 0.75 the flat kernel's index could be up to 1.5x faster.
 MATMUL_MIN_SHARE = 0.5
+#: Below that, a compact kernel still takes the products when a cover of the data by
+#: tiles (:mod:`._tiles`) cuts them to at most this many times the index's share (a
+#: product's pair costs less than the index's: see the note above).
+TILE_PAIR_RATIO = 2.0
+#: ... from this many features on, and where at least this share of the tiles' pairs
+#: lie within reach (else neighbourhoods are small, there are many modes, and the
+#: index's fused climb, whose seeds share paths, does better).
+TILE_MIN_FEATURES = 32
+TILE_MIN_FILL = 0.25
 PILOT_SEEDS = 64
 PILOT_ROWS = 8192
 SMALL_ROWS = 4096
@@ -262,11 +271,22 @@ class _NumbaBound(Bound):
         self.radius = cutoff_radius(kernel, bandwidth, engine.gaussian_radius)
         if usable and engine.matmul == "auto":
             share = self._visited_share(data)
+            d = np.shape(data)[1]
             if share >= MATMUL_MIN_SHARE:
                 self._use_matmul(data, weights, (
-                    f"{np.shape(data)[1]} features >= {BLAS_MIN_FEATURES} and an index "
+                    f"{d} features >= {BLAS_MIN_FEATURES} and an index "
                     f"would visit {share:.0%} of all pairs, {why}"))
                 return
+            if np.isfinite(kernel.support) and d >= TILE_MIN_FEATURES:
+                blas = BlasSums(data, weights, self.bandwidth, kernel, engine.n_jobs)
+                tiled = blas.use_tiles()
+                fill = blas.tiles.fill if blas.tiles is not None else 0.0
+                if tiled <= TILE_PAIR_RATIO * share and fill >= TILE_MIN_FILL:
+                    self._use_matmul(data, weights, (
+                        f"{d} features >= {TILE_MIN_FEATURES}: tiles of the data cut "
+                        f"the products to {tiled:.0%} of all pairs ({fill:.0%} of them "
+                        f"within reach), an index would visit {share:.0%}, {why}"), blas)
+                    return
         self.index = Index(data, weights, self.radius, cell_sums=kernel.code == 0)
         if engine.last_index != (self.index.kind, self.index.why):
             logger.debug("numba engine: neighbours by %s (%s)", self.index.kind,
@@ -295,8 +315,10 @@ class _NumbaBound(Bound):
         probe.partial_sums(pilot)
         return self.engine.pairs / max(1, len(pilot) * len(sub))
 
-    def _use_matmul(self, data, weights, why):
-        self.blas = BlasSums(data, weights, self.bandwidth, self.kernel, self.engine.n_jobs)
+    def _use_matmul(self, data, weights, why, blas=None):
+        if blas is None:
+            blas = BlasSums(data, weights, self.bandwidth, self.kernel, self.engine.n_jobs)
+        self.blas = blas
         if self.engine.last_index != ("matmul", why):
             logger.info("numba engine: kernel sums by matrix products (%s)", why)
         self.engine.last_index = ("matmul", why)
@@ -313,7 +335,7 @@ class _NumbaBound(Bound):
     def partial_sums(self, positions):
         if self.blas is not None:
             num, den = self.blas.sums(positions)
-            self.engine.pairs = int(np.shape(positions)[0]) * self.blas.Xc.shape[0]
+            self.engine.pairs = self.blas.pairs
             return num, den
         positions = np.ascontiguousarray(positions, dtype=np.float64)
         k, d = positions.shape

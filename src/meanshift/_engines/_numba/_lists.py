@@ -54,8 +54,6 @@ MAX_SHARE = 0.1
 PILOT = 64
 #: Most memory for the lists of one climb (int32 indices).
 LIST_BYTES = 128 << 20
-#: Most memory for the float32 copy of the data that the lists' products read.
-COPY_BYTES = 128 << 20
 
 _FAST = {"reassoc", "nsz", "contract"}
 
@@ -173,8 +171,7 @@ class NeighbourLists:
         self.cand = np.empty((n_seeds, 0), dtype=np.int32)
         self.rel = 4.0 * (d + 4) * 2.0**-52  # a reordered sum's error bound, with margin
         # The float32 products that make the lists (see _candidates).
-        self.Xc32: np.ndarray | None = None
-        self.gamma32 = (d + 4) * 2.0**-24 / (1.0 - (d + 4) * 2.0**-24)
+        self.gamma32 = blas.gamma32
         self.on: bool | None = None  # lists in use; None until the first step decides
         self.pairs = 0
 
@@ -190,8 +187,9 @@ class NeighbourLists:
                 self.on = False
                 self.cand = np.empty((0, 0), dtype=np.int32)
         if not self.on:  # plain products, over all of the data
-            self.pairs = len(ids) * self.blas.X.shape[0]
-            return self.blas.sums(P)
+            out = self.blas.sums(P)
+            self.pairs = self.blas.pairs
+            return out
         num = np.zeros(P.shape)
         den = np.zeros(len(ids))
         pairs: list[int] = []  # one count per range (list.append is atomic)
@@ -241,19 +239,15 @@ class NeighbourLists:
         with ``u = 2**-24``, so ``d2`` is off by at most ``gamma32 * (|p|^2 + |x|^2)``
         with ``gamma32 = (d + 4) u / (1 - (d + 4) u)``; :func:`_collect` widens the
         radius by twice that.  The float32 copy of the data is kept while it takes at
-        most :data:`COPY_BYTES` (10^5 x 128: 49 MiB), else made chunk by chunk."""
+        most ``_matmul.COPY_BYTES`` (10^5 x 128: 49 MiB), else made chunk by chunk."""
         blas = self.blas
         n = blas.Xc.shape[0]
-        if self.Xc32 is None and blas.Xc.nbytes // 2 <= COPY_BYTES:
-            self.Xc32 = blas.Xc.astype(np.float32)  # kept (else converted chunk by chunk)
         xmax = float(blas.xsq.max())
         P32 = Pc.astype(np.float32)
         parts = []
         for c0 in range(0, n, COLUMNS):
             c1 = min(n, c0 + COLUMNS)
-            X32 = (self.Xc32[c0:c1] if self.Xc32 is not None
-                   else blas.Xc[c0:c1].astype(np.float32))
-            G = (P32 @ X32.T).astype(np.float64)
+            G = (P32 @ blas.float32_rows(slice(c0, c1)).T).astype(np.float64)
             counts, cols = _collect(G, psq, blas.xsq[c0:c1], self.limit2, self.gamma32,
                                     xmax)
             parts.append((counts, cols + np.int32(c0)))

@@ -1,0 +1,190 @@
+"""A cover of the data by tiles: the matrix-product path's pruning.
+
+Clustered data in many features (embeddings, image descriptors, the blobs of the
+benchmarks) leave most points far outside a seed's support, yet a k-d tree or a grid
+on a few axes prunes little there and runs far below the BLAS's rate.  Here the data
+are covered once by :data:`TILES` tiles: pivots chosen farthest-first (Gonzalez's
+2-approximation of the k-center cover) among at most :data:`SAMPLE` rows spread over
+the data, every row in the tile of its nearest pivot, each tile with the radius of its
+farthest row.  At a step the positions are grouped the same way (nearest pivot, a
+block of at most ``ROWS`` positions at a time with its own radius ``rho``) and a block
+is multiplied only by the tiles that can reach it: by the triangle inequality a row
+``x`` of tile ``t`` within the support radius ``R`` of a position ``p`` of group ``g``
+needs ``|c_g - c_t| <= rho + R + r_t``.  A block's candidates are gathered into one
+contiguous array (once per distinct set of tiles), and the products, the weights and
+the boundary rule are those of :class:`._matmul.BlasSums`: the weights are the ones
+the plain products compute, pairs left out have weight zero.
+
+Every radius is an upper bound (the products' error bound, as in :mod:`._matmul`,
+is added before the square root) and the pivot distances are computed from
+coordinate differences, with a relative margin on the test, so no point within reach
+is ever left out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._compile import njit
+
+__all__ = ["TileCover", "TILES", "SAMPLE", "MAX_SHARE"]
+
+#: Pivots of the cover.
+TILES = 64
+#: Rows (spread over the data) among which the pivots are chosen.
+SAMPLE = 4096
+#: The cover is used when the data, as positions, would multiply at most this share of
+#: all pairs (else the plain products: the gathers would cost without pruning).
+MAX_SHARE = 0.7
+#: Rows of the pilot that measures the cover's fill (:meth:`TileCover._fill`).
+PILOT = 64
+#: Relative margin on the triangle-inequality test (the square roots' rounding).
+MARGIN = 1e-9
+
+
+@njit(cache=True, nogil=True)
+def _farthest_first(S, k):
+    """Indices of at most ``k`` rows of ``S`` chosen farthest-first from row 0 (stops
+    early when every row coincides with a pivot); distances from coordinate
+    differences."""
+    m, d = S.shape
+    best = np.full(m, np.inf)
+    piv = np.empty(k, dtype=np.int64)
+    j = 0
+    count = 0
+    for _ in range(k):
+        piv[count] = j
+        count += 1
+        far = -1.0
+        nxt = 0
+        for i in range(m):
+            d2 = 0.0
+            for c in range(d):
+                t = S[i, c] - S[j, c]
+                d2 += t * t
+            if d2 < best[i]:
+                best[i] = d2
+            if best[i] > far:
+                far = best[i]
+                nxt = i
+        if far <= 0.0:
+            break
+        j = nxt
+    return piv[:count]
+
+
+@njit(cache=True, nogil=True)
+def _nearest_pivot(G, psq, csq, gamma, group, bound2):
+    """Per row of the block ``G = P C^T``: the nearest pivot (``group``) and an upper
+    bound of the squared distance to it (``bound2``: the product's value plus its
+    error bound)."""
+    m, k = G.shape
+    for i in range(m):
+        arg = 0
+        low = np.inf
+        for t in range(k):
+            v = psq[i] + csq[t] - 2.0 * G[i, t]
+            if v < low:
+                low = v
+                arg = t
+        group[i] = arg
+        bound2[i] = max(low, 0.0) + 2.0 * gamma * (psq[i] + csq[arg])
+
+
+class TileCover:
+    """The tiles of the centred data ``Xc`` (module notes): ``order`` (the rows, tile
+    after tile), ``starts`` (tile ``t``'s rows are ``order[starts[t]:starts[t+1]]``),
+    ``radius`` per tile, the pivots ``C`` and their distances ``between``."""
+
+    def __init__(self, Xc, xsq, gamma: float, reach: float):
+        n = Xc.shape[0]
+        self.gamma = gamma
+        self.reach = reach
+        step = max(1, n // SAMPLE)
+        sample = np.ascontiguousarray(Xc[::step][:SAMPLE])
+        piv = _farthest_first(sample, TILES)
+        self.C = np.ascontiguousarray(sample[piv])
+        self.csq = np.einsum("ij,ij->i", self.C, self.C)
+        k = len(piv)
+        group, bound2 = self.assign(Xc, xsq)
+        self.order = np.argsort(group, kind="stable")
+        self.starts = np.searchsorted(group[self.order], np.arange(k + 1))
+        ranked = bound2[self.order]
+        full = self.starts[:-1] < self.starts[1:]
+        r2 = np.zeros(k)
+        r2[full] = np.maximum.reduceat(ranked, self.starts[:-1][full])
+        self.radius = np.sqrt(r2)
+        diff = self.C[:, None, :] - self.C[None, :, :]
+        self.between = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        self.sizes = np.diff(self.starts)
+        self.share = self._share(group, bound2, n)
+        self.fill = self._fill(Xc, xsq, group, bound2)
+
+    def assign(self, Pc, psq):
+        """``(group, bound2)`` of the centred positions ``Pc``: their nearest pivot and
+        an upper bound of the squared distance to it."""
+        m = Pc.shape[0]
+        group = np.empty(m, dtype=np.int64)
+        bound2 = np.empty(m)
+        for r0 in range(0, m, 8192):
+            r1 = min(m, r0 + 8192)
+            _nearest_pivot(Pc[r0:r1] @ self.C.T, psq[r0:r1], self.csq, self.gamma,
+                           group[r0:r1], bound2[r0:r1])
+        return group, bound2
+
+    def tiles_near(self, g: int, rho: float):
+        """The tiles a block of group ``g`` with radius ``rho`` can reach (a bool per
+        tile)."""
+        return self.between[g] <= (rho + self.reach + self.radius) * (1.0 + MARGIN)
+
+    def rows(self, tiles) -> np.ndarray:
+        """The rows of the ``tiles`` (a bool mask), tile after tile."""
+        runs = [self.order[self.starts[t]:self.starts[t + 1]] for t in np.flatnonzero(tiles)]
+        return np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
+
+    def _share(self, group, bound2, n):
+        """The share of all pairs the data, as positions in blocks by tile, would
+        multiply (each tile's rows as one group of its radius)."""
+        total = 0
+        for g in range(len(self.C)):
+            size = int(self.sizes[g])
+            if size:
+                total += size * int(self.sizes[self.tiles_near(g, self.radius[g])].sum())
+        return total / max(1, n * n)
+
+    def _fill(self, Xc, xsq, group, bound2):
+        """The share of a pilot's candidates (:data:`PILOT` rows spread over the data,
+        each with the tiles it reaches) within the support radius: low where
+        neighbourhoods are small against the tiles (many modes), where an index's
+        fused climb does better."""
+        n = Xc.shape[0]
+        reach2 = self.reach * self.reach
+        inside = total = 0
+        for i in range(0, n, max(1, n // PILOT))[:PILOT]:
+            rows = self.rows(self.tiles_near(int(group[i]), math.sqrt(float(bound2[i]))))
+            d2 = xsq[i] + xsq[rows] - 2.0 * (Xc[rows] @ Xc[i])
+            inside += int(np.count_nonzero(d2 <= reach2))
+            total += len(rows)
+        return inside / max(1, total)
+
+    def blocks(self, Pc, psq, rows: int):
+        """``[(ids, tiles), ...]``: the positions in blocks of at most ``rows``, each
+        block with the tiles it reaches: the positions are grouped by nearest pivot, a
+        group reaches the tiles its farthest position can, and groups that reach the
+        same tiles are cut into blocks together (full blocks run the products at the
+        BLAS's rate)."""
+        group, bound2 = self.assign(Pc, psq)
+        order = np.argsort(group, kind="stable")
+        cuts = np.flatnonzero(np.diff(group[order])) + 1
+        sets: dict[bytes, tuple[np.ndarray, list]] = {}
+        for part in np.split(order, cuts):
+            g = int(group[part[0]])
+            tiles = self.tiles_near(g, math.sqrt(float(bound2[part].max())))
+            sets.setdefault(tiles.tobytes(), (tiles, []))[1].append(part)
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        for tiles, parts in sets.values():
+            ids = np.concatenate(parts)
+            out.extend((ids[b0:b0 + rows], tiles) for b0 in range(0, len(ids), rows))
+        return out
