@@ -38,17 +38,18 @@ SAMPLE = 4096
 #: The cover is used when the data, as positions, would multiply at most this share of
 #: all pairs (else the plain products: the gathers would cost without pruning).
 MAX_SHARE = 0.7
-#: Rows of the pilot that measures the cover's fill (:meth:`TileCover._fill`).
+#: Rows of the pilot that measures the cover's fill (``TileCover._fill``).
 PILOT = 64
 #: Relative margin on the triangle-inequality test (the square roots' rounding).
 MARGIN = 1e-9
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "nsz", "contract"})
 def _farthest_first(S, k):
     """Indices of at most ``k`` rows of ``S`` chosen farthest-first from row 0 (stops
     early when every row coincides with a pivot); distances from coordinate
-    differences."""
+    differences, summed in any order (vectorised: the choice of pivots needs no exact
+    distances, the tiles' radii are computed afterwards with their error bound)."""
     m, d = S.shape
     best = np.full(m, np.inf)
     piv = np.empty(k, dtype=np.int64)
@@ -99,28 +100,38 @@ class TileCover:
     ``radius`` per tile, the pivots ``C`` and their distances ``between``."""
 
     def __init__(self, Xc, xsq, gamma: float, reach: float):
-        n = Xc.shape[0]
         self.gamma = gamma
         self.reach = reach
-        step = max(1, n // SAMPLE)
-        sample = np.ascontiguousarray(Xc[::step][:SAMPLE])
+        step = max(1, Xc.shape[0] // SAMPLE)
+        rows = np.arange(0, Xc.shape[0], step)[:SAMPLE]
+        sample = np.ascontiguousarray(Xc[rows])
         piv = _farthest_first(sample, TILES)
         self.C = np.ascontiguousarray(sample[piv])
         self.csq = np.einsum("ij,ij->i", self.C, self.C)
-        k = len(piv)
+        diff = self.C[:, None, :] - self.C[None, :, :]
+        self.between = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        # First the sample alone: where its tiles do not prune (overlapping clusters,
+        # uniform data), the cover stops before the pass over all of the data.
+        self._tile(sample, xsq[rows])
+        self.share = self._share()
+        self.fill = self._fill(sample, xsq[rows])
+        if self.share <= MAX_SHARE and len(rows) < Xc.shape[0]:
+            self._tile(Xc, xsq)
+            self.share = self._share()
+
+    def _tile(self, Xc, xsq):
+        """Every row of ``Xc`` into the tile of its nearest pivot; the tiles' radii."""
+        k = len(self.C)
         group, bound2 = self.assign(Xc, xsq)
         self.order = np.argsort(group, kind="stable")
         self.starts = np.searchsorted(group[self.order], np.arange(k + 1))
+        self.sizes = np.diff(self.starts)
         ranked = bound2[self.order]
-        full = self.starts[:-1] < self.starts[1:]
+        full = self.sizes > 0
         r2 = np.zeros(k)
         r2[full] = np.maximum.reduceat(ranked, self.starts[:-1][full])
         self.radius = np.sqrt(r2)
-        diff = self.C[:, None, :] - self.C[None, :, :]
-        self.between = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-        self.sizes = np.diff(self.starts)
-        self.share = self._share(group, bound2, n)
-        self.fill = self._fill(Xc, xsq, group, bound2)
+        self.group, self.bound2 = group, bound2
 
     def assign(self, Pc, psq):
         """``(group, bound2)`` of the centred positions ``Pc``: their nearest pivot and
@@ -144,29 +155,25 @@ class TileCover:
         runs = [self.order[self.starts[t]:self.starts[t + 1]] for t in np.flatnonzero(tiles)]
         return np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
 
-    def _share(self, group, bound2, n):
-        """The share of all pairs the data, as positions in blocks by tile, would
-        multiply (each tile's rows as one group of its radius)."""
-        total = 0
-        for g in range(len(self.C)):
-            size = int(self.sizes[g])
-            if size:
-                total += size * int(self.sizes[self.tiles_near(g, self.radius[g])].sum())
-        return total / max(1, n * n)
+    def _share(self):
+        """The share of all pairs the tiled rows would multiply as positions (each
+        tile's rows a group of the tile's radius)."""
+        n = int(self.sizes.sum())
+        return sum(int(self.sizes[g]) * int(self.sizes[self.tiles_near(g, r)].sum())
+                   for g, r in enumerate(self.radius)) / max(1, n * n)
 
-    def _fill(self, Xc, xsq, group, bound2):
-        """The share of a pilot's candidates (:data:`PILOT` rows spread over the data,
-        each with the tiles it reaches) within the support radius: low where
-        neighbourhoods are small against the tiles (many modes), where an index's
+    def _fill(self, Xc, xsq):
+        """The share of a pilot's candidates within the support radius: :data:`PILOT`
+        of the tiled rows ``Xc``, spread over them, each with the tiles it reaches.  Low
+        where neighbourhoods are small against the tiles (many modes), where an index's
         fused climb does better."""
         n = Xc.shape[0]
-        reach2 = self.reach * self.reach
-        inside = total = 0
-        for i in range(0, n, max(1, n // PILOT))[:PILOT]:
-            rows = self.rows(self.tiles_near(int(group[i]), math.sqrt(float(bound2[i]))))
-            d2 = xsq[i] + xsq[rows] - 2.0 * (Xc[rows] @ Xc[i])
-            inside += int(np.count_nonzero(d2 <= reach2))
-            total += len(rows)
+        pilot = np.arange(0, n, max(1, n // PILOT))[:PILOT]
+        d2 = xsq[pilot][:, None] + xsq[None, :] - 2.0 * (Xc[pilot] @ Xc.T)
+        inside = int(np.count_nonzero(d2 <= self.reach * self.reach))
+        total = sum(int(self.sizes[self.tiles_near(int(self.group[i]),
+                                                   math.sqrt(float(self.bound2[i])))].sum())
+                    for i in pilot)
         return inside / max(1, total)
 
     def blocks(self, Pc, psq, rows: int):
