@@ -244,10 +244,12 @@ def test_tiles_hold_every_point_within_reach(seed):
     from meanshift._engines._numba._matmul import BlasSums
 
     rng = np.random.default_rng(seed)
-    X, _ = _separated(2000, 40, centers=5, seed=seed)
-    h = 1.1 * math.sqrt(2 * 40) * rng.uniform(0.5, 1.5)
+    X, y = _separated(2000, 40, centers=5, seed=seed)
+    h = 1.1 * math.sqrt(2 * 40) * (0.8 + 0.2 * seed)
+    modes = np.array([X[y == c].mean(axis=0) for c in range(5)])
     P = np.concatenate([X[::9], X[::13] + rng.normal(0, h / 6, (len(X[::13]), 40)),
-                        rng.uniform(X.min(), X.max(), (20, 40))])
+                        rng.uniform(X.min(), X.max(), (20, 40)),
+                        np.repeat(modes, 40, axis=0) + rng.normal(0, 0.1, (200, 40))])
     for i in range(30):  # a row of the data exactly on the radius of position i
         e = rng.normal(size=40)
         X[1000 + i] = P[i] + h * (1.0 - 1e-16) * e / np.linalg.norm(e)
@@ -255,14 +257,22 @@ def test_tiles_hold_every_point_within_reach(seed):
     assert blas.use_tiles() < 0.7 and blas.tiles is not None
     Pc = P - blas.origin
     d2 = ((P[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
-    seen = np.zeros(len(P), dtype=int)
-    for ids, tiles in blas.tiles.blocks(Pc, np.einsum("ij,ij->i", Pc, Pc), 16):
-        rows = blas.tiles.rows(tiles)
-        for i in ids:
-            within = np.flatnonzero(d2[i] <= h * h * (1 + 1e-12))
-            assert np.isin(within, rows).all()
-            seen[i] += 1
-    np.testing.assert_array_equal(seen, 1)  # every position in exactly one block
+    blas.tiles.inner_sums(blas.Xc, None)
+    wholes = 0
+    for inside in (None, h):
+        seen = np.zeros(len(P), dtype=int)
+        for ids, tiles, whole in blas.tiles.blocks(Pc, np.einsum("ij,ij->i", Pc, Pc), 16,
+                                                   inside):
+            rows, inner = blas.tiles.rows(tiles), blas.tiles.rows(whole)
+            assert not np.isin(rows, inner).any()
+            wholes += len(inner)
+            for i in ids:
+                within = np.flatnonzero(d2[i] <= h * h * (1 + 1e-12))
+                assert np.isin(within, np.concatenate([rows, inner])).all()
+                assert (d2[i, inner] <= h * h).all()  # whole tiles: every row within h
+                seen[i] += 1
+        np.testing.assert_array_equal(seen, 1)  # every position in exactly one block
+    assert wholes > 0 or seed == 0  # at h = 7.9 no tile lies within h of a mode
     assert (d2[:30, 1000:1030].diagonal() <= h * h * (1 + 1e-12)).all()
 
 

@@ -176,12 +176,36 @@ class TileCover:
                     for i in pilot)
         return inside / max(1, total)
 
-    def blocks(self, Pc, psq, rows: int):
-        """``[(ids, tiles), ...]``: the positions in blocks of at most ``rows``, each
-        block with the tiles it reaches: the positions are grouped by nearest pivot, a
-        group reaches the tiles its farthest position can, and groups that reach the
-        same tiles are cut into blocks together (full blocks run the products at the
-        BLAS's rate)."""
+    def inner_sums(self, Xc, w):
+        """For whole-tile sums (the flat kernel): each tile's centroid ``mid``, an upper
+        bound ``spread`` of its rows' distance from it, and the (weighted) sum of its
+        rows ``total`` and of their weights ``mass``."""
+        ranked = Xc[self.order]
+        full = self.sizes > 0
+        at = self.starts[:-1][full]
+        weights = np.ones(len(ranked)) if w is None else np.asarray(w)[self.order]
+        k, d = self.C.shape
+        self.total = np.zeros((k, d))
+        self.mass = np.zeros(k)
+        self.mid = self.C.copy()  # an empty tile's: never used (it holds no rows)
+        self.total[full] = np.add.reduceat(ranked * weights[:, None], at)
+        self.mass[full] = np.add.reduceat(weights, at)
+        self.mid[full] = np.add.reduceat(ranked, at) / self.sizes[full][:, None]
+        self.mid_sq = np.einsum("ij,ij->i", self.mid, self.mid)
+        diff = ranked - np.repeat(self.mid, self.sizes, axis=0)
+        far2 = np.einsum("ij,ij->i", diff, diff)
+        spread2 = np.zeros(k)
+        spread2[full] = np.maximum.reduceat(far2, at)
+        self.spread = np.sqrt(spread2) * (1.0 + MARGIN)  # the sums' rounding
+
+    def blocks(self, Pc, psq, rows: int, inside: float | None = None):
+        """``[(ids, tiles, whole), ...]``: the positions in blocks of at most ``rows``,
+        each block with the tiles it reaches: the positions are grouped by nearest
+        pivot, a group reaches the tiles its farthest position can, and groups that
+        reach the same tiles are cut into blocks together (full blocks run the
+        products at the BLAS's rate).  With ``inside`` (a radius; :meth:`inner_sums`
+        made), a reached tile that lies within ``inside`` of every position of a block
+        goes to ``whole`` instead of ``tiles`` (its rows need no distances)."""
         group, bound2 = self.assign(Pc, psq)
         order = np.argsort(group, kind="stable")
         cuts = np.flatnonzero(np.diff(group[order])) + 1
@@ -190,8 +214,20 @@ class TileCover:
             g = int(group[part[0]])
             tiles = self.tiles_near(g, math.sqrt(float(bound2[part].max())))
             sets.setdefault(tiles.tobytes(), (tiles, []))[1].append(part)
-        out: list[tuple[np.ndarray, np.ndarray]] = []
+        far = None
+        if inside is not None:  # upper bounds of the distances to the centroids
+            G = Pc @ self.mid.T
+            far = np.sqrt(np.maximum(psq[:, None] + self.mid_sq - 2.0 * G, 0.0)
+                          + 2.0 * self.gamma * (psq[:, None] + self.mid_sq))
+        none = np.zeros(len(self.C), dtype=bool)
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for tiles, parts in sets.values():
             ids = np.concatenate(parts)
-            out.extend((ids[b0:b0 + rows], tiles) for b0 in range(0, len(ids), rows))
+            for b0 in range(0, len(ids), rows):
+                block = ids[b0:b0 + rows]
+                whole = none
+                if far is not None:
+                    whole = tiles & (far[block].max(axis=0) + self.spread
+                                     <= inside * (1.0 - MARGIN))
+                out.append((block, tiles & ~whole, whole))
         return out
