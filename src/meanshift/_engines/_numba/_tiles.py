@@ -226,7 +226,7 @@ class TileCover:
             for b0 in range(0, len(ids), rows):
                 block = ids[b0:b0 + rows]
                 whole = none
-                if far is not None:
+                if far is not None and inside is not None:
                     whole = tiles & (far[block].max(axis=0) + self.spread
                                      <= inside * (1.0 - MARGIN))
                 out.append((block, tiles & ~whole, whole))
