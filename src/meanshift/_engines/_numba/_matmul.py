@@ -388,13 +388,15 @@ def _tile_blocks(blocks, cols, weights, num, den, a, b):
 
 def _distinct_rows(P):
     """``(first, inverse)``: one row index per distinct row of ``P`` and, per row, the
-    index (into ``first``) of its distinct row; rows are grouped by a hash of their
-    contents, then compared (a collision only costs a repeated row)."""
+    index (into ``first``) of its distinct row.  Rows are grouped by a hash of their
+    contents; only rows whose hash equals their neighbour's (in hash order) are
+    compared (a collision only costs a repeated row)."""
     h = row_hashes(P)
     order = np.argsort(h, kind="stable")
-    Ps = P[order]
+    hs = h[order]
     new = np.ones(len(order), dtype=bool)
-    new[1:] = (h[order][1:] != h[order][:-1]) | (Ps[1:] != Ps[:-1]).any(axis=1)
+    same = np.flatnonzero(hs[1:] == hs[:-1])
+    new[same + 1] = (P[order[same + 1]] != P[order[same]]).any(axis=1)
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return order[new], inverse
