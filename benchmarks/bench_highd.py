@@ -9,7 +9,8 @@ Cases, each in one process, methods alternating, best of ``--repeat``:
   Labels are compared with scikit-learn's (identical = ARI 1 and the same centres).
 * ``blobs64``: 10^4 x 64-D blobs (5 centres), bandwidth ``1.1 sqrt(2 d)`` as in
   ``bench.py``, every point a seed; scikit-learn timed on every 10th seed and scaled
-  (seeds climb independently).
+  (seeds climb independently); ours also with products over all of the data
+  (``tiles="never"``).
 * ``wide128``: 10^5 x 128-D von Mises-Fisher directions (20 clusters), cosine metric,
   1000 seeds: time and memory of ours (no peer: scikit-learn's 10^5 x 128 climb from
   1000 seeds is shown in ``bench_metrics.py`` for 384-D).
@@ -37,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import alternate  # noqa: E402
 
 
-def _ours(X, h, matmul, lists="auto", **kw):
+def _ours(X, h, matmul, lists="auto", tiles="auto", **kw):
     from meanshift import MeanShift
 
-    options = {"matmul": matmul, "neighbour_lists": lists}
+    options = {"matmul": matmul, "neighbour_lists": lists, "tiles": tiles}
     return lambda: MeanShift(bandwidth=h, engine_options=options, **kw).fit(X)
 
 
@@ -103,6 +104,7 @@ def blobs_case(n, repeat):
     runs = {"scikit-learn": _sklearn(X, h, seeds=X[::10])}
     for mm in ("never", "always", "auto"):
         runs[f"meanshift matmul={mm}"] = _ours(X, h, mm)
+    runs["meanshift matmul=always, tiles=never"] = _ours(X, h, "always", tiles="never")
     best = alternate(runs, repeat)
     _table(f"{n} x 64-D blobs (5), flat, bandwidth {h:.1f}, every point a seed", best,
            "scikit-learn", n, scale=10,

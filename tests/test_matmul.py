@@ -356,6 +356,23 @@ def test_tiled_fits_equal_the_index_and_the_reference(kernel):
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
+def test_tiles_option(caplog):
+    X, _ = _separated(3000, 40)
+    h = 1.1 * math.sqrt(2 * 40)
+    with pytest.raises(ValueError, match="'tiles' option must be 'auto' or 'never'; got 'on'"):
+        get_engine("numba", tiles="on")
+    plain = get_engine("numba", matmul="always", tiles="never").bind(
+        X, None, bandwidth=h, kernel=get_kernel("flat"))
+    num, den = plain.partial_sums(X[::7])
+    assert plain.blas.tiles is None and plain.blas.pairs == len(X[::7]) * len(X)
+    tiled = get_engine("numba", matmul="always").bind(X, None, bandwidth=h,
+                                                      kernel=get_kernel("flat"))
+    num2, den2 = tiled.partial_sums(X[::7])
+    assert tiled.blas.tiles is not None and tiled.blas.pairs < plain.blas.pairs / 2
+    np.testing.assert_array_equal(den2, den)
+    np.testing.assert_allclose(num2, num, rtol=1e-12)
+
+
 def test_distinct_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
     from meanshift._engines._numba import _matmul
 

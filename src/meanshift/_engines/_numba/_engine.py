@@ -24,6 +24,13 @@
   data, the cells entirely inside the ball add precomputed sums), a k-d tree of tiles
   with bounding balls above three dimensions, or a full pass; :func:`choose_index` picks
   which and the engine logs it (``last_index``).
+* **Many features.**  From 16 features on, where an index would still visit half of
+  all pairs, the kernel sums go by blocks of BLAS products (:mod:`._matmul`), over the
+  tiles of a cover of the data that can reach each block (:mod:`._tiles`; from 32
+  features these are chosen over an index on separated clusters, and the flat kernel
+  adds a tile wholly within reach by its sums), or over neighbour lists
+  (:mod:`._lists`) where neighbourhoods are small.  The binding runs with the BLAS on
+  one thread (its spinning threads would slow the climb's).
 * **Vectorised.**  The data are stored feature by feature, and the loops over points
   have no branches (a point beyond the cutoff gets weight zero by a select) and the
   kernels' compiled forms inline (the gaussian with the polynomial
@@ -285,7 +292,8 @@ class _NumbaBound(Bound):
                     f"{d} features >= {BLAS_MIN_FEATURES} and an index "
                     f"would visit {share:.0%} of all pairs, {why}"))
                 return
-            if np.isfinite(kernel.support) and d >= TILE_MIN_FEATURES:
+            if (np.isfinite(kernel.support) and d >= TILE_MIN_FEATURES
+                    and engine.tiles == "auto"):
                 blas = BlasSums(data, weights, self.bandwidth, kernel, engine.n_jobs)
                 tiled = blas.use_tiles()
                 fill = blas.tiles.fill if blas.tiles is not None else 0.0
@@ -326,6 +334,8 @@ class _NumbaBound(Bound):
     def _use_matmul(self, data, weights, why, blas=None):
         if blas is None:
             blas = BlasSums(data, weights, self.bandwidth, self.kernel, self.engine.n_jobs)
+            if self.engine.tiles == "never":
+                blas.tile_share = 1.0  # decided: no cover
         self.blas = blas
         if self.engine.last_index != ("matmul", why):
             logger.info("numba engine: kernel sums by matrix products (%s)", why)
@@ -443,6 +453,15 @@ class NumbaEngine(Engine):
         climb's outcome (:mod:`meanshift._engines._numba._paths`: exact, the plain
         climb's results bit for bit).  "auto" for the flat kernel and at least 2048
         seeds, where positions repeat; "never" climbs every seed on its own.
+    tiles : {"auto", "never"}, default="auto"
+        On the matrix-product path with a compact kernel, a cover of the data by 64
+        tiles lets each block of positions multiply only the tiles within its reach,
+        and the flat kernel adds a tile that lies wholly within reach by its sums
+        (:mod:`meanshift._engines._numba._tiles`: the same weights).  "auto" keeps the
+        cover where it cuts the products to at most 70 % of all pairs, and from 32
+        features takes the products with tiles over an index where they multiply at
+        most twice the pairs the index visits and a quarter of them lie within reach;
+        "never" multiplies by all of the data.
     neighbour_lists : {"auto", "never"}, default="auto"
         On the matrix-product path with a compact kernel, each seed of a climb steps
         over a list of the points near it, remade when it moves a quarter bandwidth
@@ -455,14 +474,16 @@ class NumbaEngine(Engine):
     kernel_form = "compiled"
 
     def __init__(self, n_jobs=None, gaussian_radius=GAUSSIAN_RADIUS, matmul="auto",
-                 share_paths="auto", neighbour_lists="auto"):
+                 share_paths="auto", neighbour_lists="auto", tiles="auto"):
         for name, value in (("matmul", matmul), ("share_paths", share_paths)):
             if value not in ("auto", "always", "never"):
                 raise ValueError(f"The {name!r} option must be 'auto', 'always' or 'never'; "
                                  f"got {value!r}.")
-        if neighbour_lists not in ("auto", "never"):
-            raise ValueError("The 'neighbour_lists' option must be 'auto' or 'never'; got "
-                             f"{neighbour_lists!r}.")
+        for name, value in (("neighbour_lists", neighbour_lists), ("tiles", tiles)):
+            if value not in ("auto", "never"):
+                raise ValueError(f"The {name!r} option must be 'auto' or 'never'; got "
+                                 f"{value!r}.")
+        self.tiles = tiles
         self.matmul = matmul
         self.share_paths = share_paths
         self.neighbour_lists = neighbour_lists
