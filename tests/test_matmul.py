@@ -280,20 +280,27 @@ def test_tiles_hold_every_point_within_reach(seed):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_tiled_sums_match_the_reference(kernel, weighted, dtype):
-    X, _ = _separated()
+    X, y = _separated()
     X = X.astype(dtype)
     w = np.random.default_rng(0).uniform(0.2, 3.0, len(X)) if weighted else None
-    h = 1.1 * math.sqrt(2 * 40)
+    h = 1.3 * math.sqrt(2 * 40)
     rng = np.random.default_rng(1)
-    P = np.concatenate([X[::11], X[::11] + rng.normal(0, 2.0, X[::11].shape)]).astype(
-        np.float64)
+    modes = np.array([X[y == c].mean(axis=0) for c in range(6)])
+    P = np.concatenate([X[::11], X[::11] + rng.normal(0, 2.0, X[::11].shape),
+                        np.repeat(modes, 150, axis=0) + rng.normal(0, 0.05, (900, 40))])
+    P = P.astype(np.float64)
     P[5] = P[4]  # coinciding positions are computed once
-    (num, den), (num2, den2) = _pair(kernel, X, w, h, P)
     mm = get_engine("numba", matmul="always").bind(X, w, bandwidth=h, kernel=get_kernel(kernel))
-    mm.partial_sums(P[:3])
-    assert mm.blas.tiles is not None and mm.blas.pairs < 3 * len(X) * 0.5
-    np.testing.assert_allclose(den2, den, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(num2, num, rtol=1e-9, atol=1e-9)
+    mm.partial_sums(P)
+    assert mm.blas.tiles is not None and mm.blas.pairs < len(P) * len(X) * 0.5
+    if kernel == "flat":  # near the modes, whole tiles are added by their sums
+        Pc = P[-900:] - mm.blas.origin
+        blocks = mm.blas.tiles.blocks(Pc, np.einsum("ij,ij->i", Pc, Pc), 128, h)
+        assert sum(whole.sum() for _, _, whole in blocks) > 0
+    for part in (P, P[-900:]):  # the positions near the modes on their own too
+        (num, den), (num2, den2) = _pair(kernel, X, w, h, part)
+        np.testing.assert_allclose(den2, den, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(num2, num, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("h", [0.1, 0.2])
