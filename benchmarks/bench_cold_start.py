@@ -37,6 +37,21 @@ t2 = time.perf_counter()
 print(t1 - t0, t2 - t1)
 """
 
+# Many features, separated clusters: the matrix products with tiles (and the index's
+# pilot that the choice measures).
+_FIT_WIDE = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+from meanshift import MeanShift
+t1 = time.perf_counter()
+rng = np.random.default_rng(0)
+X = rng.normal(size=(6000, 64)) + rng.integers(0, 4, 6000)[:, None] * 6.0
+MeanShift(bandwidth=12.4, kernel={kernel!r}).fit(X)
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
 _SEGMENT = """
 import time
 t0 = time.perf_counter()
@@ -68,12 +83,15 @@ def main(argv=None):
                     help="the src folder of the tree to measure")
     ap.add_argument("--label", default="this tree")
     ap.add_argument("--quick", action="store_true", help="flat and gaussian in 2-D only")
+    ap.add_argument("--case", default="", help="only the cases whose name holds this")
     args = ap.parse_args(argv)
     cases = [(f"{k}, {d}-D", _FIT.format(d=d, kernel=k))
              for d in (2, 8) for k in ("flat", "gaussian", "epanechnikov", "triangular")]
+    cases.append(("flat, 64-D clusters (products, tiles)", _FIT_WIDE.format(kernel="flat")))
     cases.append(("segment 64 x 64 RGB", _SEGMENT))
     if args.quick:
         cases = cases[:2]
+    cases = [(name, code) for name, code in cases if args.case in name]
     load = os.getloadavg()
     print(f"# {args.label}: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}")
