@@ -443,7 +443,7 @@ class NumbaEngine(Engine):
     gaussian_radius : float, default=7.0
         Truncation radius of the gaussian kernel, in bandwidths.
     matmul : {"auto", "always", "never"}, default="auto"
-        Kernel sums by blocks of matrix products (:mod:`meanshift._engines._blas`):
+        Kernel sums by blocks of matrix products (:mod:`meanshift._engines._numba._matmul`):
         "auto" from ``BLAS_MIN_FEATURES`` (16) features on when the neighbour index
         would visit at least half of all pairs (a pilot of 64 rows on an index of at
         most 8192 rows spread over the data decides; logged at INFO), and for data of

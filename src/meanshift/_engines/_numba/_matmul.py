@@ -26,6 +26,20 @@ is then off by at most ``GAMMA * (|p|^2 + |x|^2)`` with ``GAMMA = (d + 4) * 2**-
 
 The gaussian is not truncated here (every pair is computed anyway).
 
+The flat kernel.  Its weights are 0 or 1 (times the sample weight), so only the
+support's decision needs the products, and it takes them in float32 (twice the numbers
+per instruction): the products' error, the inputs' rounding to float32 included, is at
+most ``gamma32 * (|p|^2 + |x|^2)`` with ``gamma32 = (d + 4) 2**-24 / (1 - (d + 4)
+2**-24)``, and the pairs within that bound of the boundary are recomputed exactly, as
+above (:func:`_flat_rows`).  The sums ``W X`` stay float64.  Used while the data's
+squared norms stay within ``FLAT32_LOW .. FLAT32_HIGH`` (far from float32's under- and
+overflow).
+
+Pruning.  Where the data are clustered, a cover by tiles (:mod:`._tiles`) lets each
+block of positions multiply only the tiles within its reach, and lets the flat kernel
+add a tile wholly within reach by its sums.  Positions that coincide bit for bit (the
+flat kernel's seeds meeting on a mode) are computed once.
+
 Speed.  The two products run in the BLAS (its threads limited to the engine's
 ``n_jobs``); everything between them (distances, boundary checks, weights) is one
 compiled pass over the block (:func:`_weigh`), spread over the engine's threads by
