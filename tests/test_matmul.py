@@ -363,6 +363,15 @@ def test_tiled_fits_equal_the_index_and_the_reference(kernel):
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
+def test_tiled_fits_do_not_depend_on_threads():
+    X, _ = _separated(5000, 64, centers=5, seed=1)
+    h = 1.1 * math.sqrt(2 * 64)
+    fits = [MeanShift(bandwidth=h, n_jobs=j).fit(X) for j in (1, 2)]
+    assert fits[0].engine_ == "numba"
+    np.testing.assert_array_equal(fits[0].seed_modes_, fits[1].seed_modes_)
+    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+
+
 def test_tiles_option(caplog):
     X, _ = _separated(3000, 40)
     h = 1.1 * math.sqrt(2 * 40)
