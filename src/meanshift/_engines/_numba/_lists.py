@@ -114,27 +114,22 @@ def _list_sums(a, b, ids, P, cand, count, X, w, has_w, code, inv_h2, edge, rel, 
 
 @njit(cache=True, nogil=True)
 def _collect(G, psq, xsq, limit2, gamma, xmax):
-    """``(counts, cols)``: per row of the block ``G = P_c X_c^T``, the points whose
-    distance from the product, ``psq + xsq - 2 G``, is within ``limit2`` plus the
-    products' error bound (as in :mod:`._matmul`): their count, and their indices
-    row after row, each row's in order."""
+    """``(counts, cols)``: per row of the block ``G = P_c X_c^T`` (float32 products),
+    the points whose distance from the product, ``psq + xsq - 2 G`` (in float64), is
+    within ``limit2`` plus the products' error bound (as in :mod:`._matmul`): their
+    count, and their indices row after row, each row's in order.  One pass."""
     m, n = G.shape
     counts = np.zeros(m, dtype=np.int64)
-    for i in range(m):
-        lim = limit2 + 2.0 * gamma * (psq[i] + xmax)
-        c = 0
-        for j in range(n):
-            c += psq[i] + xsq[j] - 2.0 * G[i, j] <= lim
-        counts[i] = c
-    cols = np.empty(counts.sum(), dtype=np.int32)
+    cols = np.empty(m * n, dtype=np.int32)
     at = 0
     for i in range(m):
         lim = limit2 + 2.0 * gamma * (psq[i] + xmax)
+        start = at
         for j in range(n):
-            if psq[i] + xsq[j] - 2.0 * G[i, j] <= lim:
-                cols[at] = j
-                at += 1
-    return counts, cols
+            cols[at] = j
+            at += psq[i] + xsq[j] - 2.0 * np.float64(G[i, j]) <= lim
+        counts[i] = at - start
+    return counts, cols[:at].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -247,7 +242,7 @@ class NeighbourLists:
         parts = []
         for c0 in range(0, n, COLUMNS):
             c1 = min(n, c0 + COLUMNS)
-            G = (P32 @ blas.float32_rows(slice(c0, c1)).T).astype(np.float64)
+            G = P32 @ blas.float32_rows(slice(c0, c1)).T
             counts, cols = _collect(G, psq, blas.xsq[c0:c1], self.limit2, self.gamma32,
                                     xmax)
             parts.append((counts, cols + np.int32(c0)))
