@@ -14,6 +14,9 @@ Cases, each in one process, methods alternating, best of ``--repeat``:
 * ``wide128``: 10^5 x 128-D von Mises-Fisher directions (20 clusters), cosine metric,
   1000 seeds: time and memory of ours (no peer: scikit-learn's 10^5 x 128 climb from
   1000 seeds is shown in ``bench_metrics.py`` for 384-D).
+* ``choice``: where ``matmul="auto"`` takes the products with tiles over the index:
+  blobs at six sizes, feature counts and bandwidths, timed as auto chooses and with the
+  index.
 * ``rates``: pair rates of the two paths on 10^4 points, 1000 positions, uniform data
   (no pruning possible), 16 to 384 features, flat and gaussian.
 
@@ -21,6 +24,7 @@ Run::
 
     python benchmarks/bench_highd.py            # every case
     python benchmarks/bench_highd.py --quick    # smaller
+    python benchmarks/bench_highd.py --case choice   # one case
 """
 
 from __future__ import annotations
@@ -137,6 +141,36 @@ def wide_case(n, repeat):
     print()
 
 
+def choice_case(repeat, quick):
+    """Where "auto" takes the products with tiles over the index (the engine's
+    TILE_* rule): blobs at several sizes, features and bandwidths, each timed as "auto"
+    chooses and with the index (``matmul="never"``), alternating."""
+    from meanshift._engines import get_engine
+    from meanshift._kernels import get_kernel
+    from meanshift.datasets import make_blobs
+
+    print("## The choice of tiles: products with tiles against the index\n")
+    print("| data | bandwidth | clusters | auto's path | auto s | index s | index / auto |")
+    print("|---|---|---|---|---|---|---|")
+    configs = [(6000, 32, 10, 3.0), (20000, 16, 10, None), (10000, 32, 5, None),
+               (10000, 128, 5, None), (20000, 64, 20, 0.8), (10000, 32, 5, 0.6)]
+    for n, d, c, h in configs:
+        n = n // 4 if quick else n
+        X, _, _ = make_blobs(n, d, centers=c, random_state=0)
+        bw = h if h is not None and h > 1 else (h or 1.1) * np.sqrt(2.0 * d)
+        eng = get_engine("numba")
+        eng.bind(X, None, bandwidth=bw, kernel=get_kernel("flat"))
+        path = "tiles" if "tiles of the data" in eng.last_index[1] else (
+            "products" if eng.last_index[0] == "matmul" else eng.last_index[0])
+        best = alternate({"auto": _ours(X, bw, "auto"), "index": _ours(X, bw, "never")},
+                         repeat)
+        a, i = best["auto"].seconds, best["index"].seconds
+        print(f"| {n} x {d}-D, {c} blobs | {bw:.2f} | "
+              f"{len(best['auto'].result.cluster_centers_)} | {path} | {a:.3f} | {i:.3f} | "
+              f"{i / a:.2f} |")
+    print()
+
+
 def rates(quick):
     from meanshift._engines import get_engine
     from meanshift._kernels import get_kernel
@@ -168,6 +202,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--case", default="", help="only the cases whose name holds this: "
+                    "digits, blobs64, wide128, choice, rates")
     args = ap.parse_args(argv)
     from sklearn.datasets import load_digits
 
@@ -181,10 +217,14 @@ def main(argv=None):
            ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
     print(f"# bench_highd ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load "
           f"average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {env})\n")
-    digits_case(args.repeat)
-    blobs_case(2000 if args.quick else 10000, args.repeat)
-    wide_case(10000 if args.quick else 100000, args.repeat)
-    rates(args.quick)
+    cases = {"digits": lambda: digits_case(args.repeat),
+             "blobs64": lambda: blobs_case(2000 if args.quick else 10000, args.repeat),
+             "wide128": lambda: wide_case(10000 if args.quick else 100000, args.repeat),
+             "choice": lambda: choice_case(args.repeat, args.quick),
+             "rates": lambda: rates(args.quick)}
+    for name, case in cases.items():
+        if args.case in name:
+            case()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
