@@ -349,11 +349,19 @@ def test_auto_takes_tiles_on_separated_clusters_only(caplog):
     assert "tiles" not in eng.last_index[1]
 
 
+def _used_tiles(caplog):
+    """Whether a fit logged a cover of tiles that it kept."""
+    return any("tiles of the data cut" in r.getMessage() and "not used" not in
+               r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("kernel", ["flat", "epanechnikov"])
-def test_tiled_fits_equal_the_index_and_the_reference(kernel):
+def test_tiled_fits_equal_the_index_and_the_reference(kernel, caplog):
     X, y = _separated(5000, 64, centers=5, seed=3)
     h = 1.1 * math.sqrt(2 * 64)
-    fit = MeanShift(bandwidth=h, kernel=kernel).fit(X)
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        fit = MeanShift(bandwidth=h, kernel=kernel).fit(X)
+    assert _used_tiles(caplog)
     index = MeanShift(bandwidth=h, kernel=kernel, engine_options={"matmul": "never"}).fit(X)
     np.testing.assert_array_equal(fit.labels_, index.labels_)
     np.testing.assert_allclose(fit.cluster_centers_, index.cluster_centers_, atol=1e-9)
@@ -363,11 +371,12 @@ def test_tiled_fits_equal_the_index_and_the_reference(kernel):
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
 
 
-def test_tiled_fits_do_not_depend_on_threads():
+def test_tiled_fits_do_not_depend_on_threads(caplog):
     X, _ = _separated(5000, 64, centers=5, seed=1)
     h = 1.1 * math.sqrt(2 * 64)
-    fits = [MeanShift(bandwidth=h, n_jobs=j).fit(X) for j in (1, 2)]
-    assert fits[0].engine_ == "numba"
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        fits = [MeanShift(bandwidth=h, n_jobs=j).fit(X) for j in (1, 2)]
+    assert _used_tiles(caplog)
     np.testing.assert_array_equal(fits[0].seed_modes_, fits[1].seed_modes_)
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
 

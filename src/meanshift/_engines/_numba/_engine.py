@@ -256,7 +256,7 @@ TILE_PAIR_RATIO = 2.0
 #: index's fused climb, whose seeds share paths, does better).  ``python
 #: benchmarks/bench_highd.py --case choice`` (00:36): tiles 1.45x and 3.61x the index
 #: where taken (32-D and 128-D blobs), 0.93-0.99x where the index is kept (its bind
-#: pays about 30 ms for the rejected cover on 20 000 x 64).
+#: also builds the rejected cover).
 TILE_MIN_FEATURES = 32
 TILE_MIN_FILL = 0.25
 PILOT_SEEDS = 64
@@ -275,8 +275,7 @@ class _NumbaBound(Bound):
         super().__init__(engine, data, weights, bandwidth, kernel)
         self.blas = None
         # The BLAS on one thread while binding: its threads spin for a while after a
-        # threaded product and slow the climb's threads that follow (10^4 x 64-D blobs:
-        # 0.19 -> 0.17 s a fit).
+        # threaded product and slow the climb's threads that follow.
         with _one_blas_thread():
             self._choose(engine, data, weights, bandwidth, kernel)
 
@@ -336,9 +335,8 @@ class _NumbaBound(Bound):
 
     def _use_matmul(self, data, weights, why, blas=None):
         if blas is None:
-            blas = BlasSums(data, weights, self.bandwidth, self.kernel, self.engine.n_jobs)
-            if self.engine.tiles == "never":
-                blas.tile_share = 1.0  # decided: no cover
+            blas = BlasSums(data, weights, self.bandwidth, self.kernel, self.engine.n_jobs,
+                            tiles=self.engine.tiles == "auto")
         self.blas = blas
         if self.engine.last_index != ("matmul", why):
             logger.info("numba engine: kernel sums by matrix products (%s)", why)

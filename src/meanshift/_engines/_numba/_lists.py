@@ -34,7 +34,7 @@ import numpy as np
 from ..._compile import njit
 from ..._kernels import compiled_weight
 from .._threads import run_ranges
-from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread
+from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread, d2_exact
 
 __all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "LIST_BYTES"]
 
@@ -56,16 +56,6 @@ PILOT = 64
 LIST_BYTES = 128 << 20
 
 _FAST = {"reassoc", "nsz", "contract"}
-
-
-@njit(cache=True, nogil=True)
-def _d2_exact(x, p):
-    """Squared distance added feature by feature, in order (the reference's sum)."""
-    d2 = 0.0
-    for k in range(x.shape[0]):
-        t = x[k] - p[k]
-        d2 += t * t
-    return d2
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -98,7 +88,7 @@ def _list_sums(a, b, ids, P, cand, count, X, w, has_w, code, inv_h2, edge, rel, 
             j = row[q]
             if abs(u2 - edge) <= rel * u2:
                 # Within rounding of the boundary: the reference's sum decides.
-                u2 = _d2_exact(X[j], p) * inv_h2
+                u2 = d2_exact(X[j], p) * inv_h2
                 if u2 > edge:
                     continue
             wt = compiled_weight(code, u2, 1.0)

@@ -70,12 +70,22 @@ __all__ = ["BlasSums", "blas_usable", "BLAS_MIN_FEATURES", "MAX_WEIGHT_ERROR"]
 
 
 @njit(cache=True, nogil=True)
+def d2_exact(x, p):
+    """Squared distance added feature by feature, in order (the reference's sum): the
+    recomputation of a pair near the support's boundary, on every product path."""
+    d2 = 0.0
+    for k in range(x.shape[0]):
+        t = x[k] - p[k]
+        d2 += t * t
+    return d2
+
+
+@njit(cache=True, nogil=True)
 def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2, edge,
                 tol, small):
     """Rows ``a:b`` of the block ``G = P_c X_c^T`` become kernel weights, in place
     (module notes: pairs near the support's boundary are recomputed exactly).  Three
     branch-free passes per row, so that the first and the last vectorise."""
-    d = X.shape[1]
     c = G.shape[1]
     for i in range(a, b):
         p2 = psq[i]
@@ -88,11 +98,7 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2
         if compact and near > 0:
             for j in range(c):
                 if abs(G[i, j] - edge) <= tol or G[i, j] <= small:
-                    d2 = 0.0
-                    for k in range(d):
-                        t = P[r0 + i, k] - X[c0 + j, k]
-                        d2 += t * t
-                    G[i, j] = d2 * inv_h2
+                    G[i, j] = d2_exact(P[r0 + i], X[c0 + j]) * inv_h2
         for j in range(c):
             u2 = G[i, j]
             wt = compiled_weight(code, u2, 1.0)
@@ -110,7 +116,6 @@ def _flat_rows(G, W, psq, xsq, w, has_w, P, X, c0, inv_h2, edge, tol):
     differences added in the reference's order for the pairs within ``tol`` of the
     boundary (``tol`` bounds the float32 products' error: module notes).  One pass
     per row, a second only over a row with such pairs."""
-    d = X.shape[1]
     m, c = G.shape
     for i in range(m):
         p2 = psq[i]
@@ -124,11 +129,7 @@ def _flat_rows(G, W, psq, xsq, w, has_w, P, X, c0, inv_h2, edge, tol):
             for j in range(c):
                 u2 = (p2 + xsq[c0 + j] - 2.0 * np.float64(G[i, j])) * inv_h2
                 if abs(u2 - edge) <= tol:
-                    d2 = 0.0
-                    for k in range(d):
-                        t = P[i, k] - X[c0 + j, k]
-                        d2 += t * t
-                    wt = 1.0 if d2 * inv_h2 <= edge else 0.0
+                    wt = 1.0 if d2_exact(P[i], X[c0 + j]) * inv_h2 <= edge else 0.0
                     W[i, j] = wt * w[c0 + j] if has_w else wt
 
 
@@ -222,7 +223,8 @@ def blas_usable(data, bandwidth: float) -> tuple[bool, str]:
 class BlasSums:
     """The data of one fit, centred, for :meth:`sums` by blocks of matrix products."""
 
-    def __init__(self, data, weights, bandwidth: float, kernel: Kernel, n_jobs=None):
+    def __init__(self, data, weights, bandwidth: float, kernel: Kernel, n_jobs=None,
+                 tiles: bool = True):
         self.X = np.ascontiguousarray(data, dtype=np.float64)
         self.origin, _ = _origin(self.X)
         self.Xc = (self.X if not self.origin.any()
@@ -240,7 +242,8 @@ class BlasSums:
         self.edge = EDGE * float(kernel.support) ** 2 if compact else math.inf
         self.gamma = _gamma(self.Xc.shape[1])
         self.tiles: TileCover | None = None
-        self.tile_share: float | None = None  # None: the cover is not decided yet
+        # None: the cover is not decided yet; 1.0 without one (``tiles=False``: none).
+        self.tile_share: float | None = None if tiles else 1.0
         # The flat kernel adds tiles that lie entirely within its support by their sums
         # (a point at most h from a position is within the boundary rule's reach).
         self.inside = float(bandwidth) if kernel.code == 0 else None
@@ -365,9 +368,7 @@ class BlasSums:
         sets: dict[bytes, tuple[np.ndarray, list]] = {}
         pairs = 0
         # Every product here on one BLAS thread, the grouping's too: after a threaded
-        # product the BLAS's threads spin for a while and slow the blocks' threads
-        # (10^4 x 64-D blobs: 0.075 s a step with the grouping on one thread, 0.11 with
-        # it on two).
+        # product the BLAS's threads spin for a while and slow the blocks' threads.
         with _one_blas_thread():
             for ids, tiles, whole in cover.blocks(Pc, psq, ROWS, self.inside):
                 if whole.any():  # tiles entirely within the flat kernel's support

@@ -6,14 +6,18 @@ on a few axes prunes little there and runs far below the BLAS's rate.  Here the 
 are covered once by :data:`TILES` tiles: pivots chosen farthest-first (Gonzalez's
 2-approximation of the k-center cover) among at most :data:`SAMPLE` rows spread over
 the data, every row in the tile of its nearest pivot, each tile with the radius of its
-farthest row.  At a step the positions are grouped the same way (nearest pivot, a
-block of at most ``ROWS`` positions at a time with its own radius ``rho``) and a block
-is multiplied only by the tiles that can reach it: by the triangle inequality a row
-``x`` of tile ``t`` within the support radius ``R`` of a position ``p`` of group ``g``
-needs ``|c_g - c_t| <= rho + R + r_t``.  A block's candidates are gathered into one
+farthest row.  At a step the positions are grouped the same way (nearest pivot; the
+group's radius ``rho`` is its farthest position's) and a group is multiplied only by
+the tiles that can reach it: by the triangle inequality a row ``x`` of tile ``t``
+within the support radius ``R`` of a position ``p`` of group ``g`` needs
+``|c_g - c_t| <= rho + R + r_t``.  Groups that reach the same tiles are cut together
+into blocks of ``ROWS`` positions; a block's candidates are gathered into one
 contiguous array (once per distinct set of tiles), and the products, the weights and
 the boundary rule are those of :class:`._matmul.BlasSums`: the weights are the ones
-the plain products compute, pairs left out have weight zero.
+the plain products compute, pairs left out have weight zero.  For the flat kernel a
+tile that lies within a bandwidth of every position of a block (its centroid's
+distance plus its spread about it) is added by its sums instead
+(:meth:`TileCover.inner_sums`): all of its rows lie within the support.
 
 Every radius is an upper bound (the products' error bound, as in :mod:`._matmul`,
 is added before the square root) and the pivot distances are computed from
