@@ -289,7 +289,7 @@ def test_a_fit_compiles_only_its_kernel_and_index_kind(tmp_path):
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     names = out.stdout.split()
-    assert names.count("_low_d_sums") == 1  # the gaussian's loop only, not four
+    assert names.count("_range_low") == 1  # the gaussian's loop only, not four
     queries = [n for n in names if n in ("_sums_grid", "_sums_tiles", "_sums_brute")]
     assert len(queries) == 1  # the index kind in use only, not three
     assert any(n.startswith("climb_kernel1_index") for n in names)

@@ -71,7 +71,21 @@ def test_grid_covers_its_data_and_caps_cells():
     X = np.random.default_rng(0).normal(size=(5000, 2)) * [100.0, 1.0]
     grid = build_grid(X, 0.01, max_cells=1000)
     assert grid.starts[-1] == len(X) and np.prod(grid.dims) <= 1000
-    assert grid.span >= 1 and sorted(grid.order.tolist()) == list(range(len(X)))
+    assert (grid.span >= 1).all() and sorted(grid.order.tolist()) == list(range(len(X)))
+
+
+@pytest.mark.parametrize("fine", [1, 4])
+def test_grid_cells_cover_the_radius_on_every_axis(fine):
+    # Finer cells along the rows' axis: span cells of every axis still cover the radius,
+    # and every point lies in the cell its coordinates name.
+    X = np.random.default_rng(1).uniform(0, 10, size=(3000, 3))
+    grid = build_grid(X, 1.5, span=2, fine=fine)
+    side = 1.0 / grid.inv_cell
+    assert np.all(grid.span * side >= 1.5)
+    assert grid.span[2] >= fine * grid.span[0]
+    ids = np.repeat(np.arange(np.prod(grid.dims)), np.diff(grid.starts))
+    cells = np.floor((X[grid.order] - grid.lo) * grid.inv_cell).astype(np.int64)
+    np.testing.assert_array_equal(np.ravel_multi_index(cells.T, grid.dims), ids)
 
 
 def test_gaussian_truncation_weight_bound():

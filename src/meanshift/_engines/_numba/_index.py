@@ -51,6 +51,8 @@ __all__ = ["Grid", "Index", "as_data", "build_grid", "choose_index", "choose_spa
 GAUSSIAN_RADIUS = 7.0
 #: Most points in a tile of :func:`tile_order`.
 TILE_POINTS = 128
+#: Cells per radius at least along the last grid axis (a query's rows run along it).
+ROW_CELLS = 4
 
 
 class Grid(NamedTuple):
@@ -62,12 +64,14 @@ class Grid(NamedTuple):
         Data column of each grid axis (-1: unused axis).
     lo : ndarray of shape (3,), float64
         Lower corner of the grid.
-    inv_cell : float
-        One over the cell side.
+    inv_cell : ndarray of shape (3,), float64
+        One over the cell side along each axis (the last axis, along which a query's
+        rows of cells run, may have finer cells: they clip a row to its ball more
+        closely at no extra cost per row).
     dims : ndarray of shape (3,), int64
         Number of cells along each axis.
-    span : int
-        Cells to visit on each side of a query's own cell.
+    span : ndarray of shape (3,), int64
+        Cells to visit on each side of a query's own cell, along each axis.
     starts : ndarray of shape (n_cells + 1,), int64
         Points of cell ``c`` are ``order[starts[c]:starts[c + 1]]``.
     order : ndarray of shape (n,), int64
@@ -76,9 +80,9 @@ class Grid(NamedTuple):
 
     axes: np.ndarray
     lo: np.ndarray
-    inv_cell: float
+    inv_cell: np.ndarray
     dims: np.ndarray
-    span: int
+    span: np.ndarray
     starts: np.ndarray
     order: np.ndarray
 
@@ -185,17 +189,21 @@ def choose_span(data, radius, *, whole_cells=False):
 
 def _cell_ids(data, axes, lo, inv_cell, dims):
     """Row-major number of the grid cell of every row of ``data`` (grid axes ``axes``
-    with lower corner ``lo``, cell side ``1 / inv_cell`` and ``dims`` cells)."""
+    with lower corner ``lo``, cell sides ``1 / inv_cell`` (one, or one per axis) and
+    ``dims`` cells)."""
     ids = np.zeros(data.shape[0], dtype=np.int64)
-    for ax, low, m in zip(axes, lo, dims, strict=True):
-        c = np.floor((data[:, ax] - low) * inv_cell).astype(np.int64)
+    inv = np.broadcast_to(np.asarray(inv_cell, dtype=np.float64), (len(axes),))
+    for ax, low, m, i_c in zip(axes, lo, dims, inv, strict=True):
+        c = np.floor((data[:, ax] - low) * i_c).astype(np.int64)
         np.clip(c, 0, m - 1, out=c)
         ids = ids * m + c
     return ids
 
 
-def build_grid(data, radius, *, span=1, max_cells=None):
-    """Cell lists of ``data`` for queries of radius ``radius`` (see module notes)."""
+def build_grid(data, radius, *, span=1, fine=1, max_cells=None):
+    """Cell lists of ``data`` for queries of radius ``radius`` (see module notes):
+    ``span`` cells per radius along the grid axes, ``span * fine`` along the last (the
+    axis of a query's rows)."""
     data = np.asarray(data)
     n, d = data.shape
     axes, extent = _grid_axes(data, radius)
@@ -204,7 +212,9 @@ def build_grid(data, radius, *, span=1, max_cells=None):
         max_cells = max(4 * n, 4096)
     # A hair wider than radius / span, so that ``span`` cells on each side cover the
     # radius with a margin (1e-6 of a cell) against rounding of the cell numbers.
-    cell = float(radius) / span * (1.0 + 1e-6)
+    per = np.full(g, float(span))
+    per[-1] *= fine
+    cell = float(radius) / per * (1.0 + 1e-6)
     ext = extent[axes].astype(np.float64)
     while True:
         dims_g = np.floor(ext / cell).astype(np.int64) + 1
@@ -212,20 +222,24 @@ def build_grid(data, radius, *, span=1, max_cells=None):
             break
         cell *= 1.25
     inv_cell = 1.0 / cell
-    span = max(1, int(np.ceil(float(radius) * inv_cell * (1.0 + 1e-9))))
+    spans = np.maximum(1, np.ceil(float(radius) * inv_cell * (1.0 + 1e-9))).astype(np.int64)
     lo_g = column_bounds(data[:, axes])[0].astype(np.float64) if n else np.zeros(g)
     axes3 = np.full(3, -1, dtype=np.int64)
     lo3 = np.zeros(3)
     dims3 = np.ones(3, dtype=np.int64)
+    inv3 = np.ones(3)
+    span3 = np.ones(3, dtype=np.int64)
     axes3[3 - g:] = axes
     lo3[3 - g:] = lo_g
     dims3[3 - g:] = dims_g
+    inv3[3 - g:] = inv_cell
+    span3[3 - g:] = spans
     ids = _cell_ids(data, axes, lo_g, inv_cell, dims_g)
     order = np.argsort(ids, kind="stable")
     counts = np.bincount(ids, minlength=int(np.prod(dims3)))
     starts = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
-    return Grid(axes3, lo3, inv_cell, dims3, span, starts, order)
+    return Grid(axes3, lo3, inv3, dims3, span3, starts, order)
 
 
 def as_data(a):
@@ -300,12 +314,13 @@ class Index:
         self.has_w = weights is not None
         w = np.ones(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         no_cells = (np.zeros(1), np.zeros((1, d)), False)
-        unused_grid = (np.full(3, -1, np.int64), np.zeros(3), 1.0, np.ones(3, np.int64), 1)
+        unused_grid = (np.full(3, -1, np.int64), np.zeros(3), np.ones(3), np.ones(3, np.int64),
+                       np.ones(3, np.int64))
         if self.kind == "grid":
             cell_sums = cell_sums and d <= 3
             span = choose_span(data, radius, whole_cells=cell_sums)
-            g = build_grid(data, radius, span=span)
-            self.why += f", {g.span} cells per radius"
+            g = build_grid(data, radius, span=span, fine=max(1, ROW_CELLS // span))
+            self.why += f", {g.span[0]} cells per radius ({g.span[2]} along the rows)"
             order = g.order
             self.cols = np.ascontiguousarray(data[order].T)
             self.grid = (1, g.axes, g.lo, g.inv_cell, g.dims, g.span, g.starts)

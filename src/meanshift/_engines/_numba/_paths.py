@@ -179,13 +179,23 @@ class PathTable:
         """What the compiled climb reads: ``(keys, entry bits, remaining steps)``."""
         return self.keys, self.ebits, self.erem
 
-    def finish_wave(self, order, hit, buf, own, modes, n_iter, converged, density):
+    def finish_wave(self, order, hit, buf, own, modes, n_iter, converged, density,
+                    waiting=0):
         """Resolve the wave's seeds that followed a recorded path, then record its own
-        paths (up to the cap; ``buf`` is empty once the table is full)."""
-        need = min(self.m + int(own.sum()), self.cap)
+        paths (up to the cap; ``buf`` is empty once the table is full).
+
+        When the arrays must grow, they grow to what the ``waiting`` seeds (those of the
+        later waves) would add at this wave's rate of positions per seed, at least
+        double: later waves follow more and record less, so this is usually the last
+        growth.  Each growth re-inserts every entry at a random slot (a cache miss
+        each); doubling from the first wave's size re-inserted about twice the final
+        entries, a fifth of the fit on ``china.jpg``'s colours."""
+        new = int(own.sum())
+        need = min(self.m + new, self.cap)
         rehash = need > self.epos.shape[0]
         if rehash:
-            self._alloc(max(need, 2 * self.epos.shape[0]))
+            ahead = new / max(1, order.shape[0]) * waiting
+            self._alloc(max(need + ahead, 2 * self.epos.shape[0]))
         self.m = _update(self.keys, self.epos, self.ebits, self.erem, self.eres, self.m,
                          rehash, order, hit, buf, own, modes, n_iter, converged, density)
 
@@ -240,7 +250,7 @@ def climb_in_waves(climb, n, d, max_iter, modes, n_iter, converged, density):
         climb(wave, a, table.lookup_arrays(), buf, own, hit)
         saved = int(table.erem[hit[hit >= 0]].sum())
         steps = int(n_iter[wave].sum())  # the wave's own steps (before it follows)
-        table.finish_wave(wave, hit, buf, own, modes, n_iter, converged, density)
+        table.finish_wave(wave, hit, buf, own, modes, n_iter, converged, density, n - b)
         followed += int((hit >= 0).sum())
         if w > 0 and b < n and saved < MIN_SAVED * (saved + steps):
             # Sharing does not pay: the other seeds climb in one wave, in their order.

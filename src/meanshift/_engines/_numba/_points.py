@@ -17,7 +17,7 @@ from ..._compile import njit
 from ..._kernels import compiled_weight
 from ._index import TILE_POINTS
 
-__all__ = ["range_sums"]
+__all__ = ["range_sums", "run_sums"]
 
 # Loops over the points of a range, written without branches so that LLVM vectorises
 # them: the weight of a point outside the cutoff is selected to zero.  ``reassoc``
@@ -33,36 +33,6 @@ def _cut_weight(code, d2, inv_h2, r2):
     the loops calling it vectorise."""
     wt = compiled_weight(code, d2 * inv_h2, 1.0)
     return wt if d2 <= r2 else 0.0
-
-
-@njit(cache=True, fastmath=_FAST)
-def _low_d_sums(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
-    """(den, num0, num1, num2) of the points with coordinates ``c0, c1, c2`` in ``d``
-    dimensions (for ``d < 3`` pass ``c0`` again for the missing columns: they are read
-    as zeros, as are their ``s1``, ``s2``).  ``r2`` is the cutoff: the support for
-    the compact kernels.  Compiled once per kernel code (a literal), so that the
-    kernel's branch is resolved at compile time."""
-    numba.literally(code)
-    den = 0.0
-    n0 = 0.0
-    n1 = 0.0
-    n2 = 0.0
-    for i in range(c0.shape[0]):
-        x0 = np.float64(c0[i])
-        x1 = np.float64(c1[i]) if d > 1 else 0.0
-        x2 = np.float64(c2[i]) if d > 2 else 0.0
-        t0 = x0 - s0
-        t1 = x1 - s1
-        t2 = x2 - s2
-        d2 = t0 * t0 + t1 * t1 + t2 * t2
-        wt = _cut_weight(code, d2, inv_h2, r2)
-        if has_w:
-            wt *= w[i]
-        den += wt
-        n0 += wt * x0
-        n1 += wt * x1
-        n2 += wt * x2
-    return den, n0, n1, n2
 
 
 #: Points per tile of the loops above three dimensions (as many as a tile of
@@ -120,48 +90,49 @@ def _tile_sums(code, cols, w, has_w, inv_h2, r2, t0, t1, d2, wt, num):
     return den
 
 
-def _low_d_kernel(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
-    """:func:`_low_d_sums` of kernel ``code`` (a compile-time dispatch, see below)."""
-    raise NotImplementedError  # pragma: no cover - only called from compiled code
-
-
-@overload(_low_d_kernel, prefer_literal=True)
-def _low_d_kernel_impl(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
-    # A literal kernel code (the engine's loops pass one, see _engine._specialised)
-    # compiles the loop of that one kernel; Numba would otherwise type every branch of
-    # an ``if code == ...`` chain, four kernel loops, on every first run.
-    if isinstance(code, types.IntegerLiteral):
-        k = code.literal_value
-
-        def one(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
-            return _low_d_sums(k, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
-
-        return one
-
-    def any_kernel(code, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2):
-        if code == 0:
-            return _low_d_sums(0, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
-        if code == 1:
-            return _low_d_sums(1, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
-        if code == 2:
-            return _low_d_sums(2, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
-        return _low_d_sums(3, d, c0, c1, c2, w, has_w, inv_h2, r2, s0, s1, s2)
-
-    return any_kernel
-
-
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop):
-    """:func:`range_sums` in up to three dimensions: one vectorised pass."""
+    """:func:`range_sums` in up to three dimensions: one vectorised pass over the points
+    ``start:stop`` (a missing column is read as zeros).  Compiled once per kernel code
+    (a literal), so that the kernel's branch is resolved at compile time.
+
+    The loop indexes the whole rows with unsigned indices, without slicing them: a
+    slice per run (reference counted) and Numba's wraparound for negative indices
+    (which keeps LLVM from vectorising) cost more than the loop on the short runs of a
+    grid query."""
+    numba.literally(code)
     d = s.shape[0]
-    wv = w[start:stop] if has_w else w
-    c0 = cols[0, start:stop]
-    c1 = cols[1, start:stop] if d > 1 else c0
-    c2 = cols[2, start:stop] if d > 2 else c0
-    s1 = s[1] if d > 1 else 0.0
-    s2 = s[2] if d > 2 else 0.0
+    k1 = 1 if d > 1 else 0
+    k2 = 2 if d > 2 else 0
+    m1 = 1.0 if d > 1 else 0.0
+    m2 = 1.0 if d > 2 else 0.0
+    c0 = cols[0]
+    c1 = cols[k1]
+    c2 = cols[k2]
     s0 = s[0]
-    den, n0, n1, n2 = _low_d_kernel(code, d, c0, c1, c2, wv, has_w, inv_h2, r2, s0, s1, s2)
+    s1 = s[k1] * m1
+    s2 = s[k2] * m2
+    den = 0.0
+    n0 = 0.0
+    n1 = 0.0
+    n2 = 0.0
+    # Unsigned indices: Numba then emits no wraparound for negative ones, which would
+    # keep LLVM from vectorising the loop.  A missing column is read times zero.
+    for i in range(np.uint64(start), np.uint64(stop)):
+        x0 = np.float64(c0[i])
+        x1 = m1 * np.float64(c1[i])
+        x2 = m2 * np.float64(c2[i])
+        t0 = x0 - s0
+        t1 = x1 - s1
+        t2 = x2 - s2
+        d2 = t0 * t0 + t1 * t1 + t2 * t2
+        wt = _cut_weight(code, d2, inv_h2, r2)
+        if has_w:
+            wt *= w[i]
+        den += wt
+        n0 += wt * x0
+        n1 += wt * x1
+        n2 += wt * x2
     num[0] += n0
     if d > 1:
         num[1] += n1
@@ -198,7 +169,7 @@ def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
     raise NotImplementedError  # pragma: no cover - only called from compiled code
 
 
-@overload(range_sums, prefer_literal=True)
+@overload(range_sums, prefer_literal=True, jit_options={"fastmath": _FAST})
 def _range_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
     if isinstance(code, types.IntegerLiteral):
         kernel = code.literal_value % 4
@@ -227,3 +198,25 @@ def _range_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scra
         return _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
 
     return any_kind
+
+
+
+def run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+    """:func:`range_sums` inlined into its caller, which compiles with
+    ``fastmath=_FAST`` and passes a literal ``code``: in up to three dimensions the loop
+    itself (:func:`_range_low`), no call; above, the call to the tiles' loop."""
+    raise NotImplementedError  # pragma: no cover - only called from compiled code
+
+
+@overload(run_sums, prefer_literal=True, inline="always")
+def _run_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+    if isinstance(code, types.IntegerLiteral) and code.literal_value < 4:
+        def low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+            return _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
+
+        return low
+
+    def other(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+        return range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch)
+
+    return other

@@ -11,7 +11,7 @@ from numba import types
 from numba.extending import overload
 
 from ..._compile import njit
-from ._points import range_sums
+from ._points import range_sums, run_sums
 
 __all__ = ["position_sums"]
 
@@ -68,8 +68,11 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
         num[k] = 0.0
     den = 0.0
     visited = 0
-    cell = 1.0 / inv_cell
-    pad = 1e-7 * cell
+    cell0 = 1.0 / inv_cell[0]
+    cell1 = 1.0 / inv_cell[1]
+    pad0 = 1e-7 * cell0
+    pad1 = 1e-7 * cell1
+    pad = 1e-7 / inv_cell[2]
     r2_out = r2 * (1.0 + 1e-12) + 1e-300  # generous: never skip a point on the boundary
     r2_in = r2 * (1.0 - 1e-9)  # strict: a whole cell is inside only with a margin
     a0, b0 = 0, 0
@@ -78,12 +81,12 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
     x1 = 0.0
     if axes[0] >= 0:
         x0 = s[axes[0]]
-        a0, b0 = _cell_range(x0, lo[0], inv_cell, dims[0], span)
+        a0, b0 = _cell_range(x0, lo[0], inv_cell[0], dims[0], span[0])
     if axes[1] >= 0:
         x1 = s[axes[1]]
-        a1, b1 = _cell_range(x1, lo[1], inv_cell, dims[1], span)
+        a1, b1 = _cell_range(x1, lo[1], inv_cell[1], dims[1], span[1])
     x2 = s[axes[2]]
-    a2, b2 = _cell_range(x2, lo[2], inv_cell, dims[2], span)
+    a2, b2 = _cell_range(x2, lo[2], inv_cell[2], dims[2], span[2])
     if a0 > b0 or a1 > b1 or a2 > b2:
         return 0.0, 0
     d = num.shape[0]
@@ -91,18 +94,18 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
         n0 = 0.0
         f0 = 0.0
         if axes[0] >= 0:
-            n0, f0 = _slab(x0, lo[0], cell, c0, pad)
+            n0, f0 = _slab(x0, lo[0], cell0, c0, pad0)
         for c1 in range(a1, b1 + 1):
             n1 = 0.0
             f1 = 0.0
             if axes[1] >= 0:
-                n1, f1 = _slab(x1, lo[1], cell, c1, pad)
+                n1, f1 = _slab(x1, lo[1], cell1, c1, pad1)
             near2 = n0 * n0 + n1 * n1
             if near2 > r2_out:
                 continue
             ext = math.sqrt(r2_out - near2) + pad
-            a = max(a2, int(math.floor((x2 - ext - lo[2]) * inv_cell)))
-            b = min(b2, int(math.floor((x2 + ext - lo[2]) * inv_cell)))
+            a = max(a2, int(math.floor((x2 - ext - lo[2]) * inv_cell[2])))
+            b = min(b2, int(math.floor((x2 + ext - lo[2]) * inv_cell[2])))
             if a > b:
                 continue
             row = (c0 * dims[1] + c1) * dims[2]
@@ -112,27 +115,27 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
             if use_cells and far2 < r2_in:
                 # Cells [fa, fb] of this row lie inside the ball.
                 e = math.sqrt(r2_in - far2)
-                fa = max(a, int(math.ceil((x2 - e - lo[2]) * inv_cell + 1e-6)))
-                fb = min(b, int(math.floor((x2 + e - lo[2]) * inv_cell - 1e-6)) - 1)
+                fa = max(a, int(math.ceil((x2 - e - lo[2]) * inv_cell[2] + 1e-6)))
+                fb = min(b, int(math.floor((x2 + e - lo[2]) * inv_cell[2] - 1e-6)) - 1)
                 if fa > fb:
                     fa = b + 1
                     fb = b
+            # The row's points: before the whole cells, then after them (one loop in
+            # the code, so that it is inlined once).
             start = starts[row + a]
             stop = starts[row + fa]
-            visited += stop - start
-            den += range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
-                               scratch)
-            if fa <= fb:
-                for c in range(row + fa, row + fb + 1):
-                    den += cell_w[c]
-                    for k in range(d):
-                        num[k] += cell_s[c, k]
-                visited += fb - fa + 1
-                start = starts[row + fb + 1]
-                stop = starts[row + b + 1]
+            for piece in range(2 if fa <= fb else 1):
+                if piece == 1:
+                    for c in range(row + fa, row + fb + 1):
+                        den += cell_w[c]
+                        for k in range(d):
+                            num[k] += cell_s[c, k]
+                    visited += fb - fa + 1
+                    start = starts[row + fb + 1]
+                    stop = starts[row + b + 1]
                 visited += stop - start
-                den += range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
-                                   scratch)
+                den += run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
+                                scratch)
     return den, visited
 
 
