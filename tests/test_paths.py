@@ -162,3 +162,33 @@ def test_waves_cover_every_seed_once():
 def test_invalid_option():
     with pytest.raises(ValueError, match="share_paths"):
         get_engine("numba", share_paths="sometimes")
+
+
+def test_path_table_keeps_every_distinct_position_once_over_waves():
+    # Many repeats, within a seed's own positions and across seeds and waves: every
+    # distinct position is found, once, with the remaining steps of its first recorder;
+    # the seeds that did not converge record nothing.
+    rng = np.random.default_rng(11)
+    table = _paths.PathTable(3)
+    first = {}
+    m_total = 0
+    for wave in range(3):
+        n, steps = 400, 6
+        buf = rng.integers(0, 9, (n, steps, 3)).astype(float)
+        own = rng.integers(0, steps + 1, n)
+        n_iter = np.full(n, 20) + wave
+        converged = rng.random(n) < 0.8
+        table.finish_wave(np.arange(n), np.full(n, -1), buf, own, np.zeros((n, 3)), n_iter,
+                          converged, np.zeros(n), waiting=(2 - wave) * n)
+        for q in range(n):
+            if converged[q]:
+                for i in range(own[q]):
+                    first.setdefault(tuple(buf[q, i]), n_iter[q] - i)
+        m_total = len(first)
+        assert table.m == m_total
+    keys, ebits, erem = table.lookup_arrays()
+    for pos, rem in first.items():
+        e = _paths.probe(keys, ebits, np.array(pos).view(np.int64))
+        assert e >= 0 and erem[e] == rem
+        np.testing.assert_array_equal(table.epos[e], pos)
+    assert len({tuple(p) for p in table.epos[:table.m]}) == table.m

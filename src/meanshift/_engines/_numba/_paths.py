@@ -65,6 +65,15 @@ MIN_SEEDS = 2048
 MIN_SAVED = 0.25
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _slot(keys, bits):
+    """The first slot :func:`probe` tries for a position (``keys`` not empty)."""
+    h = np.uint64(0)
+    for k in range(bits.shape[0]):
+        h = mix_one(h ^ np.uint64(bits[k]))
+    return np.int64(h & np.uint64(keys.shape[0] - 1))
+
+
 @njit(cache=True, nogil=True)
 def probe(keys, ebits, bits):
     """The entry holding the position with these 64-bit words, or ``-2 - slot`` (the
@@ -77,10 +86,7 @@ def probe(keys, ebits, bits):
         return -1
     mask = np.uint64(keys.shape[0] - 1)
     d = bits.shape[0]
-    h = np.uint64(0)
-    for k in range(d):
-        h = mix_one(h ^ np.uint64(bits[k]))
-    slot = np.int64(h & mask)
+    slot = _slot(keys, bits)
     while True:
         e = keys[slot] - 1
         if e < 0:
@@ -106,7 +112,8 @@ def _update(keys, epos, ebits, erem, eres, m, rehash, order, hit, buf, own, mode
     3. Record the positions each converged seed ``order[j]`` stepped from
        (its first ``own[j]``, at most ``buf.shape[1]``) as entries from ``m`` on, up to
        the arrays' size.
-    Returns the new number of entries."""
+    Returns the new number of entries (and a sum of the slots read ahead, which only
+    keeps the compiler from dropping those reads)."""
     if rehash:
         for e in range(m):
             keys[-2 - probe(keys, ebits, ebits[e])] = e + 1
@@ -120,22 +127,36 @@ def _update(keys, epos, ebits, erem, eres, m, rehash, order, hit, buf, own, mode
             converged[q] = True
             n_iter[q] += erem[e]
     cap = epos.shape[0]
+    touched = 0
     for j in range(order.shape[0]):
         q = order[j]
         if not converged[q]:
             continue
-        for i in range(own[j]):
-            if m >= cap:
-                return m
+        # The seed's positions go to the free entries; their first slots are read
+        # first, all of them, so that their cache misses overlap (each read depends on
+        # no other), then each is probed and kept if new (entries compacted).
+        count = min(own[j], cap - m)
+        for i in range(count):
             for k in range(epos.shape[1]):
-                epos[m, k] = buf[j, i, k]
-            slot = probe(keys, ebits, ebits[m])
+                epos[m + i, k] = buf[j, i, k]
+        if keys.shape[0] > 0:
+            for i in range(count):
+                touched += keys[_slot(keys, ebits[m + i])]
+        top = m
+        for i in range(count):
+            if top < m + i:
+                for k in range(epos.shape[1]):
+                    epos[top, k] = epos[m + i, k]
+            slot = probe(keys, ebits, ebits[top])
             if slot < 0:  # a new position (else the first to record it keeps it)
-                keys[-2 - slot] = m + 1
-                erem[m] = n_iter[q] - i
-                eres[m] = q
-                m += 1
-    return m
+                keys[-2 - slot] = top + 1
+                erem[top] = n_iter[q] - i
+                eres[top] = q
+                top += 1
+        m = top
+        if m >= cap:
+            break
+    return m, touched
 
 
 class PathTable:
@@ -197,7 +218,7 @@ class PathTable:
             ahead = new / max(1, order.shape[0]) * waiting
             self._alloc(max(need + ahead, 2 * self.epos.shape[0]))
         self.m = _update(self.keys, self.epos, self.ebits, self.erem, self.eres, self.m,
-                         rehash, order, hit, buf, own, modes, n_iter, converged, density)
+                         rehash, order, hit, buf, own, modes, n_iter, converged, density)[0]
 
 
 def spread_order(n: int) -> np.ndarray:
