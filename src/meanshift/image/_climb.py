@@ -134,12 +134,18 @@ def _row_of_impl(code, nc, P0, P1, P2, base, m, f0, fx, f2, r0, r1, r2, fs):
 @njit(cache=True, inline="always")
 def _x_span(z, y, pz, py, px, sz, sy, sx, sup2, W):
     """``(dzy2, xlo, xhi)``: squared scaled distance from ``(pz, py)`` to window row
-    ``(z, y)`` and the pixels of that row within the support around ``px``
-    (``xlo > xhi`` when there are none)."""
+    ``(z, y)`` and the pixels of that row to visit around ``px`` (``xlo > xhi`` when the
+    row is out of reach).
+
+    Every row in reach is visited over the window's whole width, the pixels within the
+    spatial support of ``px`` along x, not only over its chord of the support's disc:
+    the kernel's weight is zero beyond the support anyway (the float32 test of
+    :func:`_profile` decides), and rows of the same length, with no square root per
+    row, make the climb 1.3-1.7x faster (``benchmarks/bench_image.py``)."""
     dzy2 = ((z - pz) * sz) ** 2 + ((y - py) * sy) ** 2
     if dzy2 > sup2:
         return dzy2, 1, 0
-    half = math.sqrt(sup2 - dzy2) / sx
+    half = math.sqrt(sup2) / sx
     return dzy2, max(int(math.ceil(px - half)), 0), min(int(math.floor(px + half)), W - 1)
 
 
