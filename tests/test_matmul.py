@@ -190,6 +190,32 @@ def test_neighbour_lists_give_way_to_products(setting, message, monkeypatch, cap
     np.testing.assert_array_equal(listed.modes, plain.modes)
 
 
+def test_neighbour_lists_climb_in_batches_that_fit(monkeypatch, caplog):
+    # Where every seed's list together would outgrow the memory limit, the seeds climb
+    # in batches (sized from a pilot, then from the longest list seen): the same climbs,
+    # and the progress counts the seeds of every batch.
+    from sklearn.datasets import load_digits
+
+    from meanshift._engines._numba import _lists
+
+    X = load_digits().data[:600]
+    plain = _climbs(X, None, 25.0, "flat", X, neighbour_lists="never")
+    monkeypatch.setattr(_lists, "LIST_BYTES", 64 * 4 * 600)  # 64 full lists: batches
+    seen = []
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        listed = get_engine("numba", matmul="always").climb(
+            X, X, None, bandwidth=25.0, kernel=get_kernel("flat"), tol=1e-4, max_iter=300,
+            callback=lambda p: seen.append((p.done, p.total)))
+    batches = [line for line in caplog.text.splitlines() if "climb as a batch" in line]
+    assert len(batches) >= 2
+    np.testing.assert_array_equal(listed.n_iter, plain.n_iter)
+    np.testing.assert_array_equal(listed.converged, plain.converged)
+    np.testing.assert_array_equal(listed.density, plain.density)
+    np.testing.assert_allclose(listed.modes, plain.modes, rtol=0, atol=1e-9)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == len(X) and {t for _, t in seen} == {len(X)}
+
+
 def test_neighbour_lists_option_is_checked():
     with pytest.raises(ValueError, match="'neighbour_lists' option must be 'auto' or "
                                          "'never'; got 'yes'"):

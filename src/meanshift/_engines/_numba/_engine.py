@@ -270,6 +270,8 @@ class _NumbaBound(Bound):
     engine: NumbaEngine
     #: (seeds that followed a shared path, waves) of the last climb; None: no sharing.
     shared_paths: tuple[int, int] | None = None
+    #: The neighbour lists of the last climb on the matrix-product path, if any.
+    _lists: NeighbourLists | None = None
 
     def __init__(self, engine, data, weights, bandwidth, kernel):
         super().__init__(engine, data, weights, bandwidth, kernel)
@@ -371,7 +373,7 @@ class _NumbaBound(Bound):
         if (self.blas is None or not self.blas.compact
                 or self.engine.neighbour_lists == "never"):
             return super().steps(n_seeds)
-        lists = NeighbourLists(self.blas, n_seeds, self.engine.n_jobs)
+        lists = self._lists = NeighbourLists(self.blas, n_seeds, self.engine.n_jobs)
 
         def sums(ids, positions):
             out = lists(ids, positions)
@@ -380,10 +382,45 @@ class _NumbaBound(Bound):
 
         return sums
 
+    def _list_batch(self, seeds) -> int:
+        """Seeds per batch of a climb by neighbour lists (:meth:`NeighbourLists.batch`),
+        0 without lists."""
+        if (self.blas is None or not self.blas.compact
+                or self.engine.neighbour_lists == "never"):
+            return 0
+        return NeighbourLists(self.blas, 0, self.engine.n_jobs).batch(seeds)
+
+    def _climb_in_batches(self, seeds, batch, tol, max_iter, callback):
+        """The seeds climb ``batch`` at a time (each seed's climb is its own: the same
+        result as all at once); after each batch, the next is sized to the longest list
+        seen so far, with a quarter more room.  The progress counts the seeds of all
+        batches."""
+        n = len(seeds)
+        parts = []
+        a = 0
+        while a < n:
+            def shifted(p, a=a):
+                return None if callback is None else callback(
+                    p._replace(done=a + p.done, total=n))
+
+            logger.debug("numba engine: seeds %d-%d of %d climb as a batch (their "
+                         "neighbour lists within the memory limit)", a, min(n, a + batch), n)
+            parts.append(super().climb(seeds[a:a + batch], tol=tol, max_iter=max_iter,
+                                       callback=shifted))
+            a += batch
+            lists = self._lists
+            if lists is not None and lists.widest:
+                batch = min(batch, lists.fitting(1.25 * lists.widest))
+        return ClimbResult(*(np.concatenate([getattr(r, f) for r in parts])
+                             for f in ("modes", "n_iter", "converged", "density")), None)
+
     def climb(self, seeds, *, tol, max_iter, record_history=False, callback=None):
         if record_history or self.blas is not None:
             # Positions after every step are needed, or every step is a matrix product:
-            # the step-by-step loop.
+            # the step-by-step loop; with neighbour lists, in batches whose lists fit.
+            batch = 0 if record_history else self._list_batch(seeds)
+            if 0 < batch < len(seeds):
+                return self._climb_in_batches(seeds, batch, tol, max_iter, callback)
             return super().climb(seeds, tol=tol, max_iter=max_iter,
                                  record_history=record_history, callback=callback)
         seeds = np.ascontiguousarray(seeds, dtype=np.float64)

@@ -36,7 +36,7 @@ from ..._kernels import compiled_weight
 from .._threads import run_ranges
 from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread, d2_exact
 
-__all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "LIST_BYTES"]
+__all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "LIST_BYTES", "LIST_ROOM"]
 
 logger = logging.getLogger("meanshift")
 
@@ -54,6 +54,9 @@ MAX_SHARE = 0.1
 PILOT = 64
 #: Most memory for the lists of one climb (int32 indices).
 LIST_BYTES = 128 << 20
+#: Seeds climb in batches with room for lists this many times a pilot's mean length
+#: (lists near the modes, in the densest data, are the longest).
+LIST_ROOM = 4
 
 _FAST = {"reassoc", "nsz", "contract"}
 
@@ -159,6 +162,25 @@ class NeighbourLists:
         self.gamma32 = blas.gamma32
         self.on: bool | None = None  # lists in use; None until the first step decides
         self.pairs = 0
+        self.pilot_count = 0.0  # the pilot's points per list, on average
+        self.widest = 0  # the longest list asked for
+
+    def batch(self, P) -> int:
+        """Seeds per batch whose lists fit in :data:`LIST_BYTES` with room for lists
+        :data:`LIST_ROOM` times as long as a pilot's at the positions ``P`` (the seeds),
+        or 0 when lists do not pay there.  The seeds of one climb are independent, so
+        climbing them in batches changes nothing but the memory the lists take (with
+        every seed at once, a climb's lists may outgrow the limit and the rest of it run
+        by plain products)."""
+        if not self._pay(np.ascontiguousarray(P, dtype=np.float64)):
+            return 0
+        return self.fitting(LIST_ROOM * self.pilot_count)
+
+    def fitting(self, width) -> int:
+        """Seeds whose lists of ``width`` points (at most every point) fit in
+        :data:`LIST_BYTES`, at least :data:`PILOT`."""
+        width = min(self.blas.Xc.shape[0], max(1, int(width)))
+        return max(PILOT, LIST_BYTES // (4 * width))
 
     def __call__(self, ids, positions):
         P = np.ascontiguousarray(positions, dtype=np.float64)
@@ -202,7 +224,8 @@ class NeighbourLists:
         psq = np.einsum("ij,ij->i", pilot, pilot)
         with _one_blas_thread():
             counts, _ = self._candidates(pilot, psq)
-        share = float(counts.mean()) / max(n, 1)
+        self.pilot_count = float(counts.mean())
+        share = self.pilot_count / max(n, 1)
         if share > MAX_SHARE:
             logger.debug("numba engine: no neighbour lists (a pilot's would hold %.0f%% of "
                          "the data)", 100 * share)
@@ -263,6 +286,7 @@ class NeighbourLists:
                        self.n_jobs)
         counts = np.concatenate([c for c, _ in found])
         widest = int(counts.max())
+        self.widest = max(self.widest, widest)
         if widest > self.cand.shape[1]:
             # Room for a quarter more than the widest list so far (at most every point).
             width = min(n, max(widest, (5 * self.cand.shape[1]) // 4, widest + widest // 4))
