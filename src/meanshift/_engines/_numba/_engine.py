@@ -411,8 +411,10 @@ class _NumbaBound(Bound):
             lists = self._lists
             if lists is not None and lists.widest:
                 batch = min(batch, lists.fitting(1.25 * lists.widest))
-        return ClimbResult(*(np.concatenate([getattr(r, f) for r in parts])
-                             for f in ("modes", "n_iter", "converged", "density")), None)
+        return ClimbResult(np.concatenate([r.modes for r in parts]),
+                           np.concatenate([r.n_iter for r in parts]),
+                           np.concatenate([r.converged for r in parts]),
+                           np.concatenate([r.density for r in parts]), None)
 
     def climb(self, seeds, *, tol, max_iter, record_history=False, callback=None):
         if record_history or self.blas is not None:
