@@ -14,6 +14,10 @@ Cases, each in one process, methods alternating, best of ``--repeat``:
 * ``wide128``: 10^5 x 128-D von Mises-Fisher directions (20 clusters), cosine metric,
   1000 seeds: time and memory of ours (no peer: scikit-learn's 10^5 x 128 climb from
   1000 seeds is shown in ``bench_metrics.py`` for 384-D).
+* ``every128``: 2 x 10^4 x 128-D von Mises-Fisher directions (20 clusters, kappa 256),
+  cosine metric, bandwidth 0.488 (what the automatic bandwidth gives on 2000 of them),
+  every point a seed: ours with neighbour lists (the seeds climb in batches whose lists
+  fit in 128 MiB) against plain products (``neighbour_lists="never"``), time and memory.
 * ``choice``: where ``matmul="auto"`` takes the products with tiles over the index:
   blobs at six sizes, feature counts and bandwidths, timed as auto chooses and with the
   index.
@@ -141,6 +145,36 @@ def wide_case(n, repeat):
     print()
 
 
+def every_case(n, repeat):
+    from sklearn.metrics import adjusted_rand_score
+
+    from meanshift import MeanShift
+    from meanshift.datasets import make_vmf
+
+    X, y, _ = make_vmf(n, 128, centers=20, kappa=256.0, random_state=0)
+
+    def fit(lists):
+        options = {"neighbour_lists": lists}
+        return lambda: MeanShift(metric="cosine", bandwidth=0.488,
+                                 engine_options=options).fit(X)
+
+    best = alternate({"meanshift, neighbour lists in batches (auto)": fit("auto"),
+                      "meanshift, plain products (neighbour_lists=never)": fit("never")},
+                     repeat)
+    print(f"## {n} x 128 directions (20 vMF clusters), cosine, bandwidth 0.488, every point "
+          "a seed\n")
+    print("| method | seconds | extra peak MiB | clusters | ARI vs truth |")
+    print("|---|---|---|---|---|")
+    for name, m in best.items():
+        print(f"| {name} | {m.seconds:.2f} | {m.peak_bytes / 2**20:.0f} | "
+              f"{len(m.result.cluster_centers_)} | "
+              f"{adjusted_rand_score(y, m.result.labels_):.3f} |")
+    a, b = best.values()
+    same = np.array_equal(a.result.labels_, b.result.labels_)
+    print(f"\nLabels {'identical' if same else 'DIFFER'}; largest centre difference "
+          f"{np.abs(a.result.cluster_centers_ - b.result.cluster_centers_).max():.1e}.\n")
+
+
 def choice_case(repeat, quick):
     """Where "auto" takes the products with tiles over the index (the engine's
     TILE_* rule): blobs at several sizes, features and bandwidths, each timed as "auto"
@@ -203,7 +237,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--case", default="", help="only the cases whose name holds this: "
-                    "digits, blobs64, wide128, choice, rates")
+                    "digits, blobs64, wide128, every128, choice, rates")
     args = ap.parse_args(argv)
     from sklearn.datasets import load_digits
 
@@ -220,6 +254,7 @@ def main(argv=None):
     cases = {"digits": lambda: digits_case(args.repeat),
              "blobs64": lambda: blobs_case(2000 if args.quick else 10000, args.repeat),
              "wide128": lambda: wide_case(10000 if args.quick else 100000, args.repeat),
+             "every128": lambda: every_case(2000 if args.quick else 20000, min(args.repeat, 2)),
              "choice": lambda: choice_case(args.repeat, args.quick),
              "rates": lambda: rates(args.quick)}
     for name, case in cases.items():
