@@ -120,19 +120,18 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
                 if fa > fb:
                     fa = b + 1
                     fb = b
-            # The row's points: before the whole cells, then after them (one loop in
-            # the code, so that it is inlined once).
             start = starts[row + a]
             stop = starts[row + fa]
-            for piece in range(2 if fa <= fb else 1):
-                if piece == 1:
-                    for c in range(row + fa, row + fb + 1):
-                        den += cell_w[c]
-                        for k in range(d):
-                            num[k] += cell_s[c, k]
-                    visited += fb - fa + 1
-                    start = starts[row + fb + 1]
-                    stop = starts[row + b + 1]
+            visited += stop - start
+            den += run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch)
+            if fa <= fb:
+                for c in range(row + fa, row + fb + 1):
+                    den += cell_w[c]
+                    for k in range(d):
+                        num[k] += cell_s[c, k]
+                visited += fb - fa + 1
+                start = starts[row + fb + 1]
+                stop = starts[row + b + 1]
                 visited += stop - start
                 den += run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
                                 scratch)
