@@ -233,19 +233,20 @@ def case_throughput(quick):
 
 
 def case_default_paths(quick):
-    """Every pixel of china.jpg at the defaults: shared paths (the default) against the
-    same fit with ``share_paths="never"`` (the climb before them); identical answers."""
+    """Every pixel of china.jpg at the defaults: shared paths (the default, best of 3)
+    against the same fit with ``share_paths="never"`` (the climb before them, best of 2);
+    identical answers."""
     from sklearn.datasets import load_sample_image
 
     img = load_sample_image("china.jpg")
     X = (img[::4, ::4] if quick else img).reshape(-1, 3).astype(np.float64)
     case = f"china.jpg, every pixel ({len(X)}), defaults (bandwidth 12)"
     rows = []
-    m = measure("never", ours, X, 12.0, engine_options={"share_paths": "never"})
+    m = measure("never", ours, X, 12.0, engine_options={"share_paths": "never"}, repeat=2)
     ref = m.result
     rows.append(_row(case, f"meanshift share_paths=never (algorithm={ref.algorithm_})", X,
                      12.0, m, ref.labels_, len(ref.cluster_centers_), None, ref.labels_))
-    m = measure("default", ours, X, 12.0)
+    m = measure("default", ours, X, 12.0, repeat=3)
     same = np.array_equal(m.result.cluster_centers_, ref.cluster_centers_)
     rows.append(_row(case, "meanshift defaults (shared paths)", X, 12.0, m,
                      m.result.labels_, len(m.result.cluster_centers_), None, ref.labels_,
