@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import logging
 import math
+import types
 from typing import Any
 
 import numpy as np
@@ -78,11 +79,17 @@ __all__ = ["NumbaEngine"]
 logger = logging.getLogger(__name__)
 
 
-@njit(cache=True, nogil=True)
-def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2, r2, mode,
-                  axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+# The kernel's code and the index kind of the two loops below: constants that
+# :func:`_specialised` sets in each compiled copy (these values are never compiled).
+_CODE = -1
+_MODE = -1
+
+
+def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, inv_h2, r2, axes, lo,
+                  inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     """Kernel sums of ``positions[a:b]`` into ``num``, ``den``, ``pairs`` (one range of
-    a :func:`~meanshift._engines._threads.run_ranges` split)."""
+    a :func:`~meanshift._engines._threads.run_ranges` split); compiled per kernel and
+    index kind by :func:`_specialised`."""
     d = positions.shape[1]
     s = np.empty(d)
     acc = np.empty(d)
@@ -90,17 +97,16 @@ def _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2
     for j in range(a, b):
         for k in range(d):
             s[k] = positions[j, k]
-        den[j], pairs[j] = position_sums(s, acc, cols, w, has_w, code, inv_h2, r2, mode, axes,
-                                         lo, inv_cell, dims, span, starts, cell_w, cell_s,
-                                         use_cells, scratch)
+        den[j], pairs[j] = position_sums(s, acc, cols, w, has_w, _CODE, inv_h2, r2, _MODE,
+                                         axes, lo, inv_cell, dims, span, starts, cell_w,
+                                         cell_s, use_cells, scratch)
         for k in range(d):
             num[j, k] = acc[k]
 
 
-@njit(cache=True, nogil=True)
 def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits, erem,
-           buf, own, hit, s, bits, cols, w, has_w, code, inv_h2, r2, stop, max_iter, sphere, mode,
-           axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
+           buf, own, hit, s, bits, cols, w, has_w, inv_h2, r2, stop, max_iter, sphere, axes,
+           lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
     """Seeds ``order[a:b]`` climb to convergence (shift <= stop) or max_iter steps;
     results into the output arrays.  ``sphere``: every step's mean is projected onto the
     unit sphere (a mean of length zero keeps the position, as ``sphere_step``).
@@ -136,9 +142,9 @@ def _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, e
                 for k in range(d):
                     buf[j, own[j], k] = s[k]
                 own[j] += 1
-            den, v = position_sums(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo,
-                                   inv_cell, dims, span, starts, cell_w, cell_s, use_cells,
-                                   scratch)
+            den, v = position_sums(s, num, cols, w, has_w, _CODE, inv_h2, r2, _MODE, axes,
+                                   lo, inv_cell, dims, span, starts, cell_w, cell_s,
+                                   use_cells, scratch)
             visited += v
             density[q] = den
             if not den > 0.0:
@@ -175,38 +181,34 @@ _SPECIALISED: dict[tuple[int, int], tuple[Any, Any]] = {}
 
 
 def _specialised(code, mode):
-    """``(climb, sums)``: :func:`_climb` and :func:`_partial_sums` for kernel ``code`` (plus
-    4 above three dimensions) and index kind ``mode``, which they receive as constants
-    (literal types).  The kernel's
-    and the index kind's dispatch is then resolved at compile time
-    (:func:`meanshift._engines._numba._points._low_d_kernel`,
-    :func:`meanshift._engines._numba._queries._by_mode`), so a fit compiles one kernel
-    loop and one query, not four and three.  Each wrapper has a name of its own, under
-    which its compiled code is cached on disk."""
+    """``(climb, sums)``: :func:`_climb` and :func:`_partial_sums` compiled for kernel
+    ``code`` (plus 4 above three dimensions) and index kind ``mode``.  Each is a copy of
+    the function whose globals ``_CODE`` and ``_MODE`` hold these values: Numba freezes
+    global integers as constants (literal types), so the kernel's and the index kind's
+    dispatch (:func:`meanshift._engines._numba._queries.position_sums`,
+    :func:`meanshift._engines._numba._points.run_sums`) is resolved at compile time and
+    a fit compiles one kernel loop and one query, not four and three.  Each copy has a
+    name of its own, under which its compiled code is cached on disk.  (Before, a
+    wrapper per kernel passed the constants to one compiled climb: a layer that cost
+    half a second of a first fit's compile time, re-optimising what it linked in.)"""
     key = (int(code), int(mode))
-    if key in _SPECIALISED:
-        return _SPECIALISED[key]
-    code, mode = key
-
-    def climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits,
-              erem, buf, own, hit, s, bits, cols, w, has_w, inv_h2, r2, stop, max_iter,
-              sphere, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
-        _climb(a, b, order, seeds, modes, n_iter, converged, density, pairs, keys, ebits,
-               erem, buf, own, hit, s, bits, cols, w, has_w, code, inv_h2, r2, stop, max_iter,
-               sphere, mode, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
-               use_cells)
-
-    def sums(a, b, positions, num, den, pairs, cols, w, has_w, inv_h2, r2, axes, lo,
-             inv_cell, dims, span, starts, cell_w, cell_s, use_cells):
-        _partial_sums(a, b, positions, num, den, pairs, cols, w, has_w, code, inv_h2, r2,
-                      mode, axes, lo, inv_cell, dims, span, starts, cell_w, cell_s,
-                      use_cells)
-
-    climb.__qualname__ = f"climb_kernel{code}_index{mode}"
-    sums.__qualname__ = f"sums_kernel{code}_index{mode}"
-    _SPECIALISED[key] = (njit(cache=True, nogil=True)(climb),
-                         njit(cache=True, nogil=True)(sums))
+    if key not in _SPECIALISED:
+        _SPECIALISED[key] = (
+            njit(cache=True, nogil=True)(_with_constants(_climb, "climb", *key)),
+            njit(cache=True, nogil=True)(_with_constants(_partial_sums, "sums", *key)))
     return _SPECIALISED[key]
+
+
+def _with_constants(func, name, code, mode):
+    """A copy of ``func`` whose globals ``_CODE``, ``_MODE`` are ``code``, ``mode``,
+    named ``{name}_kernel{code}_index{mode}``."""
+    glob = dict(func.__globals__, _CODE=code, _MODE=mode)
+    copy = types.FunctionType(func.__code__, glob, func.__name__, func.__defaults__,
+                              func.__closure__)
+    copy.__qualname__ = f"{name}_kernel{code}_index{mode}"
+    copy.__doc__ = func.__doc__
+    copy.__module__ = func.__module__
+    return copy
 
 
 @njit(cache=True, nogil=True)
