@@ -216,6 +216,17 @@ def _run_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratc
 
         return low
 
+    if isinstance(code, types.IntegerLiteral):
+        kernel = code.literal_value - 4
+
+        def tiles(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
+            if stop <= start:
+                return 0.0
+            return _range_tiles(s, num, cols, w, has_w, kernel, inv_h2, r2, start, stop,
+                                scratch)
+
+        return tiles
+
     def other(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
         return range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch)
 
