@@ -28,7 +28,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from .._compile import njit
+from .._compile import njit, with_constants
 from .._engines._contract import report
 from .._engines._threads import run_ranges
 from .._kernels import EDGE32, compiled_weight
@@ -246,17 +246,23 @@ def _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz, sy, sx
     return best
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+# The kernel's code and the channel count of the two loops below: constants that
+# :func:`_image_loops` sets in each compiled copy (these values are never compiled).
+_CODE = -1
+_NC = -1
+
+
 def _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry,
-                   code, nc, sup2, tol2, max_iter):
+                   sup2, tol2, max_iter):
     """Phase 1 of :func:`climb_pixels3` for lattice entries ``a:b``: each pixel
-    climbs to its own mode."""
+    climbs to its own mode (compiled per kernel and channel count, :func:`_image_loops`)."""
     for i in range(a, b):
         p = lattice[i]
         z0, y0, x0 = _start(p, H, W)
         pz, py, px, r0, r1, r2, it, done = _climb3(
-            P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, float(z0), float(y0),
-            float(x0), np.float32(P0[p]), np.float32(P1[p]), np.float32(P2[p]), max_iter)
+            P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, _CODE, _NC, sup2, tol2, float(z0),
+            float(y0), float(x0), np.float32(P0[p]), np.float32(P1[p]), np.float32(P2[p]),
+            max_iter)
         modes[p, 0] = pz
         modes[p, 1] = py
         modes[p, 2] = px
@@ -266,9 +272,8 @@ def _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx
         n_iter[p] = it
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, code,
-                  nc, sup2, tol2, share2, max_iter):
+def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, sup2,
+                  tol2, share2, max_iter):
     """Phase 2 of :func:`climb_pixels3` for pixels ``a:b`` off the lattice (they only
     read the lattice pixels' modes)."""
     for p in range(a, b):
@@ -289,7 +294,7 @@ def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, r
                              sup2, share2)
         if best < 0:
             pz, py, px, r0, r1, r2, it, done = _climb3(
-                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, pz, py, px, r0, r1,
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, _CODE, _NC, sup2, tol2, pz, py, px, r0, r1,
                 r2, 1)
             if not done:
                 best = _lattice_mode(modes, s, H, W, z0, y0, x0, pz, py, px, r0, r1, r2, sz,
@@ -301,7 +306,7 @@ def _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, r
             continue
         if not done and max_iter > 1:
             pz, py, px, r0, r1, r2, more, done = _climb3(
-                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, code, nc, sup2, tol2, pz, py, px, r0,
+                P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, _CODE, _NC, sup2, tol2, pz, py, px, r0,
                 r1, r2, max_iter - 1)
             it += more
         modes[p, 0] = pz
@@ -317,29 +322,19 @@ _IMAGE_LOOPS: dict[tuple[int, int], tuple[Any, Any]] = {}
 
 
 def _image_loops(code, nc):
-    """``(lattice, shared)``: :func:`_lattice_climb` and :func:`_shared_climb` with the
-    kernel ``code`` and channel count ``nc`` (1 or 3) as constants (literal types), so
-    that only that row loop is compiled; made once per pair, cached on disk under names
-    of their own."""
+    """``(lattice, shared)``: :func:`_lattice_climb` and :func:`_shared_climb` compiled
+    with the kernel ``code`` and channel count ``nc`` (1 or 3) as constants (copies
+    whose globals hold them, :func:`meanshift._compile.with_constants`), so that only
+    that row loop is compiled; made once per pair, cached on disk under names of their
+    own."""
     key = (int(code), int(nc))
-    if key in _IMAGE_LOOPS:
-        return _IMAGE_LOOPS[key]
-    code, nc = key
-
-    def lattice(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry, sup2,
-                tol2, max_iter):
-        _lattice_climb(a, b, lattice, modes, n_iter, P0, P1, P2, D, H, W, sz, sy, sx, rz, ry,
-                       code, nc, sup2, tol2, max_iter)
-
-    def shared(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, sup2, tol2,
-               share2, max_iter):
-        _shared_climb(a, b, modes, n_iter, P0, P1, P2, D, H, W, s, sz, sy, sx, rz, ry, code,
-                      nc, sup2, tol2, share2, max_iter)
-
-    lattice.__qualname__ = f"lattice_climb_kernel{code}_channels{nc}"
-    shared.__qualname__ = f"shared_climb_kernel{code}_channels{nc}"
-    _IMAGE_LOOPS[key] = (njit(cache=True, nogil=True)(lattice),
-                         njit(cache=True, nogil=True)(shared))
+    if key not in _IMAGE_LOOPS:
+        code, nc = key
+        _IMAGE_LOOPS[key] = tuple(
+            njit(cache=True, nogil=True, fastmath=True)(with_constants(
+                func, f"{name}_kernel{code}_channels{nc}", _CODE=code, _NC=nc))
+            for func, name in ((_lattice_climb, "lattice_climb"),
+                               (_shared_climb, "shared_climb")))
     return _IMAGE_LOOPS[key]
 
 

@@ -57,13 +57,12 @@ from __future__ import annotations
 
 import logging
 import math
-import types
 from typing import Any
 
 import numpy as np
 
 from ..._arrays import nearest_centres
-from ..._compile import njit
+from ..._compile import njit, with_constants
 from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
 from .._threads import check_n_jobs, compiled_threads, run_ranges
@@ -194,21 +193,12 @@ def _specialised(code, mode):
     key = (int(code), int(mode))
     if key not in _SPECIALISED:
         _SPECIALISED[key] = (
-            njit(cache=True, nogil=True)(_with_constants(_climb, "climb", *key)),
-            njit(cache=True, nogil=True)(_with_constants(_partial_sums, "sums", *key)))
+            njit(cache=True, nogil=True)(with_constants(
+                _climb, f"climb_kernel{key[0]}_index{key[1]}", _CODE=key[0], _MODE=key[1])),
+            njit(cache=True, nogil=True)(with_constants(
+                _partial_sums, f"sums_kernel{key[0]}_index{key[1]}", _CODE=key[0],
+                _MODE=key[1])))
     return _SPECIALISED[key]
-
-
-def _with_constants(func, name, code, mode):
-    """A copy of ``func`` whose globals ``_CODE``, ``_MODE`` are ``code``, ``mode``,
-    named ``{name}_kernel{code}_index{mode}``."""
-    glob = dict(func.__globals__, _CODE=code, _MODE=mode)
-    copy = types.FunctionType(func.__code__, glob, func.__name__, func.__defaults__,
-                              func.__closure__)
-    copy.__qualname__ = f"{name}_kernel{code}_index{mode}"
-    copy.__doc__ = func.__doc__
-    copy.__module__ = func.__module__
-    return copy
 
 
 @njit(cache=True, nogil=True)
