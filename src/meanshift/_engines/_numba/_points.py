@@ -17,7 +17,7 @@ from ..._compile import njit
 from ..._kernels import compiled_weight
 from ._index import TILE_POINTS
 
-__all__ = ["range_sums", "run_sums"]
+__all__ = ["range_sums"]
 
 # Loops over the points of a range, written without branches so that LLVM vectorises
 # them: the weight of a point outside the cutoff is selected to zero.  ``reassoc``
@@ -165,11 +165,12 @@ def range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
 
     ``code`` is the kernel's code, plus 4 above three dimensions (the engine's loops
     pass it as a constant: the loop of that one kernel and dimension class is then the
-    only one compiled)."""
+    only one compiled).  The dispatch is inlined into the caller (Numba's IR), which
+    calls the loop directly: no compiled layer in between."""
     raise NotImplementedError  # pragma: no cover - only called from compiled code
 
 
-@overload(range_sums, prefer_literal=True, jit_options={"fastmath": _FAST})
+@overload(range_sums, prefer_literal=True, inline="always")
 def _range_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
     if isinstance(code, types.IntegerLiteral):
         kernel = code.literal_value % 4
@@ -198,36 +199,3 @@ def _range_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scra
         return _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
 
     return any_kind
-
-
-
-def run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
-    """:func:`range_sums` inlined into its caller, which compiles with
-    ``fastmath=_FAST`` and passes a literal ``code``: in up to three dimensions the loop
-    itself (:func:`_range_low`), no call; above, the call to the tiles' loop."""
-    raise NotImplementedError  # pragma: no cover - only called from compiled code
-
-
-@overload(run_sums, prefer_literal=True, inline="always")
-def _run_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
-    if isinstance(code, types.IntegerLiteral) and code.literal_value < 4:
-        def low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
-            return _range_low(s, num, cols, w, has_w, code, inv_h2, r2, start, stop)
-
-        return low
-
-    if isinstance(code, types.IntegerLiteral):
-        kernel = code.literal_value - 4
-
-        def tiles(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
-            if stop <= start:
-                return 0.0
-            return _range_tiles(s, num, cols, w, has_w, kernel, inv_h2, r2, start, stop,
-                                scratch)
-
-        return tiles
-
-    def other(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch):
-        return range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch)
-
-    return other

@@ -11,7 +11,7 @@ from numba import types
 from numba.extending import overload
 
 from ..._compile import njit
-from ._points import range_sums, run_sums
+from ._points import range_sums
 
 __all__ = ["position_sums"]
 
@@ -123,7 +123,7 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
             start = starts[row + a]
             stop = starts[row + fa]
             visited += stop - start
-            den += run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch)
+            den += range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop, scratch)
             if fa <= fb:
                 for c in range(row + fa, row + fb + 1):
                     den += cell_w[c]
@@ -133,8 +133,8 @@ def _sums_grid(s, num, cols, w, has_w, code, inv_h2, r2, axes, lo, inv_cell, dim
                 start = starts[row + fb + 1]
                 stop = starts[row + b + 1]
                 visited += stop - start
-                den += run_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
-                                scratch)
+                den += range_sums(s, num, cols, w, has_w, code, inv_h2, r2, start, stop,
+                                  scratch)
     return den, visited
 
 
