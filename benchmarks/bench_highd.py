@@ -120,6 +120,18 @@ def blobs_case(n, repeat):
                 "column compares labels from that run).")
 
 
+def _fits_table(best, y):
+    """Time, memory, clusters and ARI against the truth ``y`` of each measured fit."""
+    from sklearn.metrics import adjusted_rand_score
+
+    print("| method | seconds | extra peak MiB | clusters | ARI vs truth |")
+    print("|---|---|---|---|---|")
+    for name, m in best.items():
+        print(f"| {name} | {m.seconds:.2f} | {m.peak_bytes / 2**20:.0f} | "
+              f"{len(m.result.cluster_centers_)} | "
+              f"{adjusted_rand_score(y, m.result.labels_):.3f} |")
+
+
 def wide_case(n, repeat):
     from meanshift import MeanShift
     from meanshift.datasets import make_vmf
@@ -133,21 +145,12 @@ def wide_case(n, repeat):
             "meanshift matmul=auto, neighbour_lists=never": fit("auto", "never"),
             "meanshift matmul=never": fit("never")}
     best = alternate(runs, repeat)
-    from sklearn.metrics import adjusted_rand_score
-
     print(f"## {n} x 128 directions (20 vMF clusters), cosine, auto bandwidth, 1000 seeds\n")
-    print("| method | seconds | extra peak MiB | clusters | ARI vs truth |")
-    print("|---|---|---|---|---|")
-    for name, m in best.items():
-        print(f"| {name} | {m.seconds:.2f} | {m.peak_bytes / 2**20:.0f} | "
-              f"{len(m.result.cluster_centers_)} | "
-              f"{adjusted_rand_score(y, m.result.labels_):.3f} |")
+    _fits_table(best, y)
     print()
 
 
 def every_case(n, repeat):
-    from sklearn.metrics import adjusted_rand_score
-
     from meanshift import MeanShift
     from meanshift.datasets import make_vmf
 
@@ -163,12 +166,7 @@ def every_case(n, repeat):
                      repeat)
     print(f"## {n} x 128 directions (20 vMF clusters), cosine, bandwidth 0.488, every point "
           "a seed\n")
-    print("| method | seconds | extra peak MiB | clusters | ARI vs truth |")
-    print("|---|---|---|---|---|")
-    for name, m in best.items():
-        print(f"| {name} | {m.seconds:.2f} | {m.peak_bytes / 2**20:.0f} | "
-              f"{len(m.result.cluster_centers_)} | "
-              f"{adjusted_rand_score(y, m.result.labels_):.3f} |")
+    _fits_table(best, y)
     a, b = best.values()
     same = np.array_equal(a.result.labels_, b.result.labels_)
     print(f"\nLabels {'identical' if same else 'DIFFER'}; largest centre difference "

@@ -122,8 +122,9 @@ def with_constants(func, qualname: str, **constants):
 
     Numba freezes global integers as constants (literal types), so the copy compiled
     with :func:`njit` resolves every dispatch on them at compile time, with no wrapper
-    function in between (a wrapper is a compiled layer of its own: it re-optimises
-    what it links in, half a second of a first fit's compile time)."""
+    function in between: a wrapper is a compiled layer of its own, which re-optimises
+    what it links in (removing the engine's wrappers and one dispatch layer took the
+    first gaussian 2-D fit from 3.5 to 2.3 s, ``benchmarks/results_cold_start.md``)."""
     copy = types.FunctionType(func.__code__, dict(func.__globals__, **constants),
                               func.__name__, func.__defaults__, func.__closure__)
     copy.__qualname__ = qualname

@@ -141,7 +141,8 @@ def _x_span(z, y, pz, py, px, sz, sy, sx, sup2, W):
     spatial support of ``px`` along x, not only over its chord of the support's disc:
     the kernel's weight is zero beyond the support anyway (the float32 test of
     :func:`_profile` decides), and rows of the same length, with no square root per
-    row, make the climb 1.3-1.7x faster (``benchmarks/bench_image.py``)."""
+    row, make the climb faster (the exact default 1.2-1.9x faster in
+    ``benchmarks/bench_image.py``'s 01:58 UTC run than in the one before)."""
     dzy2 = ((z - pz) * sz) ** 2 + ((y - py) * sy) ** 2
     if dzy2 > sup2:
         return dzy2, 1, 0

@@ -181,15 +181,12 @@ _SPECIALISED: dict[tuple[int, int], tuple[Any, Any]] = {}
 
 def _specialised(code, mode):
     """``(climb, sums)``: :func:`_climb` and :func:`_partial_sums` compiled for kernel
-    ``code`` (plus 4 above three dimensions) and index kind ``mode``.  Each is a copy of
-    the function whose globals ``_CODE`` and ``_MODE`` hold these values: Numba freezes
-    global integers as constants (literal types), so the kernel's and the index kind's
+    ``code`` (plus 4 above three dimensions) and index kind ``mode``: copies whose
+    globals ``_CODE`` and ``_MODE`` hold these values
+    (:func:`meanshift._compile.with_constants`), so the kernel's and the index kind's
     dispatch (:func:`meanshift._engines._numba._queries.position_sums`,
-    :func:`meanshift._engines._numba._points.run_sums`) is resolved at compile time and
-    a fit compiles one kernel loop and one query, not four and three.  Each copy has a
-    name of its own, under which its compiled code is cached on disk.  (Before, a
-    wrapper per kernel passed the constants to one compiled climb: a layer that cost
-    half a second of a first fit's compile time, re-optimising what it linked in.)"""
+    :func:`meanshift._engines._numba._points.range_sums`) is resolved at compile time and
+    a fit compiles one kernel loop and one query, not four and three."""
     key = (int(code), int(mode))
     if key not in _SPECIALISED:
         _SPECIALISED[key] = (

@@ -210,7 +210,7 @@ class PathTable:
         double: later waves follow more and record less, so this is usually the last
         growth.  Each growth re-inserts every entry at a random slot (a cache miss
         each); doubling from the first wave's size re-inserted about twice the final
-        entries, a fifth of the fit on ``china.jpg``'s colours."""
+        entries."""
         new = int(own.sum())
         need = min(self.m + new, self.cap)
         rehash = need > self.epos.shape[0]

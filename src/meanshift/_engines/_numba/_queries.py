@@ -194,8 +194,7 @@ def _position_sums_impl(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo
     # A literal index kind (the engine's loops pass one) compiles that kind's query
     # only; an ``if mode == ...`` chain would type all three on every first run.  The
     # dispatch is inlined into the caller (Numba's IR): no layer of its own to compile
-    # (each compiled layer re-optimises what it links in: a wrapper here cost 0.4 s of
-    # a first fit's compile time).
+    # (see meanshift._compile.with_constants).
     m = mode.literal_value if isinstance(mode, types.IntegerLiteral) else -1
 
     def grid(s, num, cols, w, has_w, code, inv_h2, r2, mode, axes, lo, inv_cell, dims, span,
