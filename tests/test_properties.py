@@ -163,14 +163,17 @@ def test_merge_unique_rows_is_numpys(n, d, seed, scale):
 
 
 @given(st.integers(1, 400), st.integers(1, 3), st.integers(0, 2**32 - 1),
-       st.sampled_from([0.05, 0.5, 3.0]))
-def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius):
+       st.sampled_from([0.05, 0.5, 3.0]), st.booleans())
+def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius, all_pairs):
     # The merge's walk over candidates in order, written plainly: a candidate no kept one
     # suppressed is kept and suppresses every later free one within the radius.  Tight
     # clusters (long neighbour lists: one candidate at a time, skipping suppressed runs)
-    # and scattered points (short lists: batches) both occur.
+    # and scattered points (short lists: batches) both occur; the tree's walk and the
+    # compiled walk over all pairs (few candidates) both give it.
+    from unittest import mock
+
     from meanshift._kernels import reach2
-    from meanshift._stages.merge import _suppress
+    from meanshift._stages import merge
 
     rng = np.random.default_rng(seed)
     centres = rng.uniform(-5, 5, (rng.integers(1, 8), d))
@@ -186,4 +189,5 @@ def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius):
         for k in range(j + 1, n):
             if owner[k] < 0 and ((cand[k] - cand[j]) ** 2).sum() <= r2:
                 owner[k] = j
-    np.testing.assert_array_equal(_suppress(cand, radius), owner)
+    with mock.patch.object(merge, "_ALL_PAIRS", 2**62 if all_pairs else 0):
+        np.testing.assert_array_equal(merge._suppress(cand, radius), owner)

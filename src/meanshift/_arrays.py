@@ -68,6 +68,27 @@ def sq_dist(a, b):
     return out
 
 
+@njit(cache=True, nogil=True)
+def greedy_within(points, r2, owner):
+    """The greedy walk over ``points`` in order, all pairs: a point no earlier kept
+    point claimed is kept (``owner[i] = i``) and claims every later unclaimed point
+    within squared distance ``r2`` (``owner[j] = i``), distances as :func:`sq_dist`
+    adds them (feature by feature, in order).  ``owner`` starts at -1."""
+    n, d = points.shape
+    for i in range(n):
+        if owner[i] >= 0:
+            continue
+        owner[i] = i
+        for j in range(i + 1, n):
+            if owner[j] < 0:
+                s = 0.0
+                for k in range(d):
+                    t = points[j, k] - points[i, k]
+                    s += t * t
+                if s <= r2:
+                    owner[j] = i
+
+
 def first_nearest(d2):
     """``(index, squared distance)`` of the nearest column of every row of ``d2``, ties
     (within the boundary rule's :data:`~meanshift._kernels.EDGE`) to the lowest index."""

@@ -127,17 +127,24 @@ def shift_step(bound, modes, active, density, n_iter, stop, sums=None):
     ``(alive, done, new)`` over ``active``: had data in reach, moved by at most
     ``stop``, new positions.
     """
+    old = modes[active]  # one gather of the positions, read below
     if sums is None:
-        num, den = bound.partial_sums(modes[active])
+        num, den = bound.partial_sums(old)
     else:
-        num, den = sums(active, modes[active])
+        num, den = sums(active, old)
     num, den = np.asarray(num), np.asarray(den)
     alive = den > 0
-    new = modes[active].copy()
-    new[alive] = num[alive] / den[alive, None]
-    if bound.sphere:
-        new[alive] = sphere_step(new[alive], modes[active][alive])
-    shift = np.sqrt(((new - modes[active]) ** 2).sum(axis=1))
+    if alive.all():
+        new = num / den[:, None]
+        if bound.sphere:
+            new = sphere_step(new, old)
+    else:
+        new = old.copy()
+        new[alive] = num[alive] / den[alive, None]
+        if bound.sphere:
+            new[alive] = sphere_step(new[alive], old[alive])
+    step = new - old
+    shift = np.sqrt(np.einsum("ij,ij->i", step, step))
     modes[active] = new
     density[active] = den
     n_iter[active] += alive

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._arrays import sq_dist, unique_rows
+from .._arrays import greedy_within, sq_dist, unique_rows
 from .._kernels import reach2
 
 __all__ = ["merge_modes", "snap", "SNAP_BITS"]
@@ -51,6 +51,9 @@ def snap(points, radius):
 #: together, e.g. a tiny bandwidth); one at a time when they are long.
 _BATCH = 1024
 _SHORT = 32
+#: Few candidates (n^2 d at most this): the compiled walk over all pairs, which costs
+#: less than building and asking a tree (digits: 230 candidates in 64-D).
+_ALL_PAIRS = 2**26
 
 
 def _next_free(owner, i):
@@ -79,9 +82,12 @@ def _suppress(cand, radius):
     at once (the lists of those suppressed on the way are not used); when they grow,
     one candidate at a time, so that memory stays bounded."""
     n = len(cand)
-    tree = cKDTree(cand)
     owner = np.full(n, -1, dtype=np.int64)
     r2 = reach2(radius)
+    if n * n * cand.shape[1] <= _ALL_PAIRS:
+        greedy_within(np.ascontiguousarray(cand), r2, owner)
+        return owner
+    tree = cKDTree(cand)
     query_radius = radius * (1 + 1e-6)
     i, batch = 0, 1
     while i < n:

@@ -261,6 +261,8 @@ class _NumbaBound(Bound):
     shared_paths: tuple[int, int] | None = None
     #: The neighbour lists of the last climb on the matrix-product path, if any.
     _lists: NeighbourLists | None = None
+    #: Whether lists pay for the climb about to start (its seeds' pilot), or None.
+    _lists_pay: bool | None = None
 
     def __init__(self, engine, data, weights, bandwidth, kernel):
         super().__init__(engine, data, weights, bandwidth, kernel)
@@ -362,7 +364,9 @@ class _NumbaBound(Bound):
         if (self.blas is None or not self.blas.compact
                 or self.engine.neighbour_lists == "never"):
             return super().steps(n_seeds)
-        lists = self._lists = NeighbourLists(self.blas, n_seeds, self.engine.n_jobs)
+        lists = self._lists = NeighbourLists(self.blas, n_seeds, self.engine.n_jobs,
+                                             on=self._lists_pay)
+        self._lists_pay = None
 
         def sums(ids, positions):
             out = lists(ids, positions)
@@ -373,11 +377,14 @@ class _NumbaBound(Bound):
 
     def _list_batch(self, seeds) -> int:
         """Seeds per batch of a climb by neighbour lists (:meth:`NeighbourLists.batch`),
-        0 without lists."""
+        0 without lists.  Its pilot's decision is kept for the climb's first
+        :meth:`steps` (the same positions: one pilot, not two)."""
         if (self.blas is None or not self.blas.compact
                 or self.engine.neighbour_lists == "never"):
             return 0
-        return NeighbourLists(self.blas, 0, self.engine.n_jobs).batch(seeds)
+        batch = NeighbourLists(self.blas, 0, self.engine.n_jobs).batch(seeds)
+        self._lists_pay = batch > 0
+        return batch
 
     def _climb_in_batches(self, seeds, batch, tol, max_iter, callback):
         """The seeds climb ``batch`` at a time (each seed's climb is its own: the same

@@ -143,7 +143,7 @@ class NeighbourLists:
     """The step sums of one climb of ``n_seeds`` seeds by neighbour lists (module
     notes); called as ``sums(ids, positions) -> (num, den)``."""
 
-    def __init__(self, blas: BlasSums, n_seeds: int, n_jobs=None):
+    def __init__(self, blas: BlasSums, n_seeds: int, n_jobs=None, on: bool | None = None):
         self.blas = blas
         self.n_jobs = n_jobs
         X = blas.X
@@ -160,7 +160,9 @@ class NeighbourLists:
         self.rel = 4.0 * (d + 4) * 2.0**-52  # a reordered sum's error bound, with margin
         # The float32 products that make the lists (see _candidates).
         self.gamma32 = blas.gamma32
-        self.on: bool | None = None  # lists in use; None until the first step decides
+        # Lists in use; None until the first step's pilot decides (``on``: a pilot of
+        # the same positions decided already, see :meth:`batch`).
+        self.on: bool | None = on
         self.pairs = 0
         self.pilot_count = 0.0  # the pilot's points per list, on average
         self.widest = 0  # the longest list asked for

@@ -98,6 +98,50 @@ def _nearest_pivot(G, psq, csq, gamma, group, bound2):
         bound2[i] = max(low, 0.0) + 2.0 * gamma * (psq[i] + csq[arg])
 
 
+@njit(cache=True, nogil=True)
+def _bound2(G, psq, csq, gamma):
+    """The block ``G = P C^T`` becomes upper bounds of the squared distances from the
+    rows of ``P`` to those of ``C``, in place: the product's value plus its error
+    bound."""
+    m, k = G.shape
+    for i in range(m):
+        for t in range(k):
+            G[i, t] = (max(psq[i] + csq[t] - 2.0 * G[i, t], 0.0)
+                       + 2.0 * gamma * (psq[i] + csq[t]))
+
+
+@njit(cache=True, nogil=True)
+def _tile_sums(Xc, order, starts, w, has_w, total, mass, mid, spread2):
+    """Per tile (rows ``order[starts[t]:starts[t + 1]]`` of ``Xc``): the weighted sum of
+    its rows into ``total``, of their weights into ``mass``, their centroid into ``mid``
+    (tiles with rows) and their largest squared distance from it into ``spread2``."""
+    d = Xc.shape[1]
+    for t in range(starts.shape[0] - 1):
+        a, b = starts[t], starts[t + 1]
+        if b == a:
+            continue
+        for k in range(d):
+            mid[t, k] = 0.0
+        for r in range(a, b):
+            x = Xc[order[r]]
+            wt = w[order[r]] if has_w else 1.0
+            mass[t] += wt
+            for k in range(d):
+                total[t, k] += wt * x[k]
+                mid[t, k] += x[k]
+        for k in range(d):
+            mid[t, k] /= b - a
+        far = 0.0
+        for r in range(a, b):
+            x = Xc[order[r]]
+            d2 = 0.0
+            for k in range(d):
+                e = x[k] - mid[t, k]
+                d2 += e * e
+            far = max(far, d2)
+        spread2[t] = far
+
+
 class TileCover:
     """The tiles of the centred data ``Xc`` (module notes): ``order`` (the rows, tile
     after tile), ``starts`` (tile ``t``'s rows are ``order[starts[t]:starts[t+1]]``),
@@ -184,22 +228,15 @@ class TileCover:
         """For whole-tile sums (the flat kernel): each tile's centroid ``mid``, an upper
         bound ``spread`` of its rows' distance from it, and the (weighted) sum of its
         rows ``total`` and of their weights ``mass``."""
-        ranked = Xc[self.order]
-        full = self.sizes > 0
-        at = self.starts[:-1][full]
-        weights = np.ones(len(ranked)) if w is None else np.asarray(w)[self.order]
         k, d = self.C.shape
         self.total = np.zeros((k, d))
         self.mass = np.zeros(k)
         self.mid = self.C.copy()  # an empty tile's: never used (it holds no rows)
-        self.total[full] = np.add.reduceat(ranked * weights[:, None], at)
-        self.mass[full] = np.add.reduceat(weights, at)
-        self.mid[full] = np.add.reduceat(ranked, at) / self.sizes[full][:, None]
-        self.mid_sq = np.einsum("ij,ij->i", self.mid, self.mid)
-        diff = ranked - np.repeat(self.mid, self.sizes, axis=0)
-        far2 = np.einsum("ij,ij->i", diff, diff)
         spread2 = np.zeros(k)
-        spread2[full] = np.maximum.reduceat(far2, at)
+        _tile_sums(Xc, self.order, self.starts, np.ones(0) if w is None else
+                   np.asarray(w, dtype=np.float64), w is not None, self.total, self.mass,
+                   self.mid, spread2)
+        self.mid_sq = np.einsum("ij,ij->i", self.mid, self.mid)
         self.spread = np.sqrt(spread2) * (1.0 + MARGIN)  # the sums' rounding
 
     def blocks(self, Pc, psq, rows: int, inside: float | None = None):
@@ -218,11 +255,10 @@ class TileCover:
             g = int(group[part[0]])
             tiles = self.tiles_near(g, math.sqrt(float(bound2[part].max())))
             sets.setdefault(tiles.tobytes(), (tiles, []))[1].append(part)
-        far = None
-        if inside is not None:  # upper bounds of the distances to the centroids
-            G = Pc @ self.mid.T
-            far = np.sqrt(np.maximum(psq[:, None] + self.mid_sq - 2.0 * G, 0.0)
-                          + 2.0 * self.gamma * (psq[:, None] + self.mid_sq))
+        far2 = None
+        if inside is not None:  # upper bounds of the squared distances to the centroids
+            far2 = Pc @ self.mid.T
+            _bound2(far2, psq, self.mid_sq, self.gamma)
         none = np.zeros(len(self.C), dtype=bool)
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for tiles, parts in sets.values():
@@ -230,8 +266,8 @@ class TileCover:
             for b0 in range(0, len(ids), rows):
                 block = ids[b0:b0 + rows]
                 whole = none
-                if far is not None and inside is not None:
-                    whole = tiles & (far[block].max(axis=0) + self.spread
+                if far2 is not None and inside is not None:
+                    whole = tiles & (np.sqrt(far2[block].max(axis=0)) + self.spread
                                      <= inside * (1.0 - MARGIN))
                 out.append((block, tiles & ~whole, whole))
         return out
