@@ -125,6 +125,33 @@ def test_neighbour_lists_climb_as_the_products_and_the_reference(kernel, weighte
     np.testing.assert_allclose(listed.modes, ref.modes, rtol=0, atol=1e-8)
 
 
+def test_neighbour_lists_sum_a_position_met_again_once(monkeypatch):
+    """Steps that land on a position met before in the climb (the flat kernel's climbs
+    join) take its sums from the memo: the same climbs, bit for bit, with fewer sums.
+    A memo with room for a few entries sums the rest directly."""
+    from sklearn.datasets import load_digits
+
+    from meanshift._engines._numba import _lists
+
+    X = load_digits().data.astype(np.float64)
+    plain = _climbs(X, None, 25.0, "flat", X, neighbour_lists="never")
+    climbs, memos = [], []
+    for room in (_lists.MEMO_BYTES, 6000):
+        monkeypatch.setattr(_lists, "MEMO_BYTES", room)
+        bound = get_engine("numba", matmul="always").bind(X, None, bandwidth=25.0,
+                                                          kernel=get_kernel("flat"))
+        climbs.append(bound.climb(X, tol=1e-4, max_iter=300))
+        memos.append(bound._lists.memo)
+    for listed in climbs:
+        np.testing.assert_array_equal(listed.n_iter, plain.n_iter)
+        np.testing.assert_allclose(listed.modes, plain.modes, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(listed.modes, climbs[0].modes)
+        np.testing.assert_array_equal(listed.density, climbs[0].density)
+    # digits: about 9 700 sums for 16 000 steps; then a memo of 5 entries, full.
+    assert 0 < memos[0].size < 0.7 * plain.n_iter.sum()
+    assert memos[1].size == len(memos[1].den) == 6000 // ((2 * 64 + 1) * 8)
+
+
 @pytest.mark.parametrize("h", [0.1, 0.2])
 def test_neighbour_lists_on_a_lattice_decide_the_boundary_as_the_reference(h, monkeypatch,
                                                                            caplog):
