@@ -16,8 +16,10 @@ Cases, each in one process, methods alternating, best of ``--repeat``:
   1000 seeds is shown in ``bench_metrics.py`` for 384-D).
 * ``every128``: 2 x 10^4 x 128-D von Mises-Fisher directions (20 clusters, kappa 256),
   cosine metric, bandwidth 0.488 (what the automatic bandwidth gives on 2000 of them),
-  every point a seed: ours with neighbour lists (the seeds climb in batches whose lists
-  fit in 128 MiB) against plain products (``neighbour_lists="never"``), time and memory.
+  every point a seed, flat and epanechnikov kernels: ours as "auto" chooses (the
+  epanechnikov with neighbour lists, its seeds climbing in batches whose lists fit in 128
+  MiB; the flat kernel's products win on data this large, see ``_lists.FLAT_LIST_BYTES``)
+  against plain products (``neighbour_lists="never"``), time and memory.
 * ``choice``: where ``matmul="auto"`` takes the products with tiles over the index:
   blobs at six sizes, feature counts and bandwidths, timed as auto chooses and with the
   index.
@@ -156,21 +158,22 @@ def every_case(n, repeat):
 
     X, y, _ = make_vmf(n, 128, centers=20, kappa=256.0, random_state=0)
 
-    def fit(lists):
+    def fit(lists, kernel):
         options = {"neighbour_lists": lists}
-        return lambda: MeanShift(metric="cosine", bandwidth=0.488,
+        return lambda: MeanShift(metric="cosine", bandwidth=0.488, kernel=kernel,
                                  engine_options=options).fit(X)
 
-    best = alternate({"meanshift, neighbour lists in batches (auto)": fit("auto"),
-                      "meanshift, plain products (neighbour_lists=never)": fit("never")},
-                     repeat)
     print(f"## {n} x 128 directions (20 vMF clusters), cosine, bandwidth 0.488, every point "
           "a seed\n")
-    _fits_table(best, y)
-    a, b = best.values()
-    same = np.array_equal(a.result.labels_, b.result.labels_)
-    print(f"\nLabels {'identical' if same else 'DIFFER'}; largest centre difference "
-          f"{np.abs(a.result.cluster_centers_ - b.result.cluster_centers_).max():.1e}.\n")
+    for kernel in ("flat", "epanechnikov"):
+        best = alternate({f"meanshift {kernel}, auto": fit("auto", kernel),
+                          f"meanshift {kernel}, neighbour_lists=never": fit("never", kernel)},
+                         repeat)
+        _fits_table(best, y)
+        a, b = best.values()
+        same = np.array_equal(a.result.labels_, b.result.labels_)
+        print(f"\nLabels {'identical' if same else 'DIFFER'}; largest centre difference "
+              f"{np.abs(a.result.cluster_centers_ - b.result.cluster_centers_).max():.1e}.\n")
 
 
 def choice_case(repeat, quick):

@@ -199,6 +199,7 @@ def test_neighbour_lists_by_column_chunks(monkeypatch):
 
 
 @pytest.mark.parametrize("setting, message", [("MAX_SHARE", "no neighbour lists"),
+                                              ("FLAT_LIST_BYTES", "products cost less"),
                                               ("LIST_BYTES", "neighbour lists stopped")])
 def test_neighbour_lists_give_way_to_products(setting, message, monkeypatch, caplog):
     # Lists that would hold too much of the data (a pilot decides) or take too much

@@ -43,7 +43,8 @@ from ..._kernels import compiled_weight
 from .._threads import run_ranges
 from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread, d2_exact
 
-__all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "LIST_BYTES", "LIST_ROOM"]
+__all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "FLAT_LIST_BYTES", "LIST_BYTES",
+           "LIST_ROOM", "MEMO_BYTES"]
 
 logger = logging.getLogger("meanshift")
 
@@ -57,13 +58,21 @@ SKIN = 0.25
 #: list's pair costs about 16 ns against 3-6 for a product's (64 features): on 10^4
 #: 64-D blobs (lists of 20 % of the data) lists took 1.71 s against 1.28 s without.
 MAX_SHARE = 0.1
+#: The flat kernel's products need no second product (:func:`._matmul._flat_sparse`),
+#: so its lists pay only while the data stay in the cache (a list's pairs are rows read
+#: at random): lists are made for it only on data of at most this many bytes.
+#: ``python benchmarks/bench_highd.py`` (04:09), lists against products, with a pilot's
+#: lists holding 4-5.5 % of the data: digits (0.9 MB) 0.057 against 0.077 s; 10^5 x 128
+#: directions (102 MB) 1.51 against 1.35 s; 2 x 10^4 x 128, every point a seed (20 MB)
+#: 3.24 against 2.91 s.
+FLAT_LIST_BYTES = 2 << 20
 #: Seeds of that pilot.
 PILOT = 64
 #: Most memory for the lists of one climb (int32 indices).
 LIST_BYTES = 128 << 20
 #: Most memory for the sums of the positions met in one climb (its steps often meet a
 #: position again, bit for bit: the flat kernel's climbs from different seeds join).
-MEMO_BYTES = 64 << 20
+MEMO_BYTES = 32 << 20
 #: Seeds climb in batches with room for lists this many times a pilot's mean length
 #: (lists near the modes, in the densest data, are the longest).
 LIST_ROOM = 4
@@ -262,7 +271,8 @@ class NeighbourLists:
         # the same positions decided already, see :meth:`batch`).
         self.on: bool | None = on
         self.pairs = 0
-        self.memo = _Memo(d)
+        # Only the flat kernel's steps land on a position again (0/1 weights).
+        self.memo = _Memo(d) if blas.kernel.code == 0 else None
         self.pilot_count = 0.0  # the pilot's points per list, on average
         self.widest = 0  # the longest list asked for
 
@@ -288,7 +298,7 @@ class NeighbourLists:
         ids = np.asarray(ids, dtype=np.int64)
         if self.on is None:  # the climb's first step: a pilot decides
             self.on = self._pay(P)
-        if not self.on or len(P) == 0:
+        if not self.on or len(P) == 0 or self.memo is None:
             return self._sums(ids, P)
         # Positions met before in this climb, or twice in this step, are summed once:
         # a step's sums depend on its position only (module notes).
@@ -328,8 +338,13 @@ class NeighbourLists:
         """Whether lists pay for this climb: the lists of a pilot of at most
         :data:`PILOT` of the first positions, spread over them, hold at most
         :data:`MAX_SHARE` of the data on average (a refusal costs only the pilot's
-        product)."""
+        product), and for the flat kernel the data take at most
+        :data:`FLAT_LIST_BYTES`."""
         blas = self.blas
+        if blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES:
+            logger.debug("numba engine: no neighbour lists (the flat kernel's products "
+                         "cost less on data beyond %d MiB)", FLAT_LIST_BYTES >> 20)
+            return False
         n = blas.Xc.shape[0]
         pilot = P[:: max(1, len(P) // PILOT)][:PILOT] - blas.origin
         psq = np.einsum("ij,ij->i", pilot, pilot)
