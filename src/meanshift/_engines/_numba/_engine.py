@@ -231,10 +231,11 @@ PROGRESS_SECONDS = 0.25
 #: matmul="auto" takes the matrix products (from BLAS_MIN_FEATURES features on) when
 #: the neighbour index visits at least this share of all pairs: measured for
 #: PILOT_SEEDS rows on an index of PILOT_ROWS rows spread over the data.  With nothing
-#: pruned, products run 1.1-1.4x the index's pair rate for the flat kernel and 1.8-9x
-#: for the gaussian at 16 to 384 features (``benchmarks/results_highd.md``): they win
-#: from a visited share of about 0.75 (flat) or 0.1-0.55 (gaussian), so at a share
-#: between 0.5 and 0.75 the flat kernel's index could be up to 1.5x faster.
+#: pruned, products run 1.5-3.4x the index's pair rate for the flat kernel and 1.8-7.7x
+#: for the gaussian at 16 to 384 features (``benchmarks/results_highd.md``, 04:22; the
+#: flat kernel's were 1.1-1.4x before its sums needed no second product): they win from
+#: a visited share of about 0.3-0.7 (flat) or 0.13-0.55 (gaussian).  Not re-tuned since
+#: the flat kernel's products got faster: below 0.5 they may now win for it too.
 MATMUL_MIN_SHARE = 0.5
 #: Below that, a compact kernel still takes the products when a cover of the data by
 #: tiles (:mod:`._tiles`) cuts them to at most this many times the index's share (a

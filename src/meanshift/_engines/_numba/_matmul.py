@@ -212,8 +212,8 @@ def _weigh(kernel: Kernel):
     return _WEIGH[code]
 
 #: The Numba engine takes this path from this many features on: the fewest that
-#: ``benchmarks/bench_highd.py`` measures (products 1.3x the index's rate for the flat
-#: kernel and 1.8x for the gaussian there, nothing pruned); fewer were not tuned.
+#: ``benchmarks/bench_highd.py`` measures (products 1.47x the index's rate for the flat
+#: kernel and 1.75x for the gaussian there, nothing pruned, 04:22); fewer were not tuned.
 BLAS_MIN_FEATURES = 16
 #: Largest error of a kernel weight (relative to 1) the path may make.
 MAX_WEIGHT_ERROR = 1e-11
