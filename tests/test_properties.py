@@ -162,7 +162,7 @@ def test_merge_unique_rows_is_numpys(n, d, seed, scale):
     np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
 
 
-@given(st.integers(1, 400), st.integers(1, 3), st.integers(0, 2**32 - 1),
+@given(st.integers(1, 400), st.integers(1, 6), st.integers(0, 2**32 - 1),
        st.sampled_from([0.05, 0.5, 3.0]), st.booleans())
 def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius, all_pairs):
     # The merge's walk over candidates in order, written plainly: a candidate no kept one
