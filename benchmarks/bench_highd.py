@@ -188,7 +188,9 @@ def choice_case(repeat, quick):
     print("| data | bandwidth | clusters | auto's path | auto s | index s | index / auto |")
     print("|---|---|---|---|---|---|---|")
     configs = [(6000, 32, 10, 3.0), (20000, 16, 10, None), (10000, 32, 5, None),
-               (10000, 128, 5, None), (20000, 64, 20, 0.8), (10000, 32, 5, 0.6)]
+               (10000, 128, 5, None), (20000, 64, 20, 0.8), (10000, 32, 5, 0.6),
+               (10000, 16, 5, None), (10000, 24, 5, None), (20000, 16, 10, 0.8),
+               (10000, 20, 5, 0.8), (20000, 24, 10, None)]
     for n, d, c, h in configs:
         n = n // 4 if quick else n
         X, _, _ = make_blobs(n, d, centers=c, random_state=0)

@@ -398,9 +398,13 @@ def test_auto_takes_tiles_on_separated_clusters_only(caplog):
     g = eng.bind(X, None, bandwidth=h, kernel=get_kernel("gaussian"))
     g.partial_sums(X[:10])
     assert g.blas is None or g.blas.tiles is None
-    # Fewer features: tiles are never chosen over the index.
+    # Fewer features: tiles are chosen over the index for the flat kernel only (its
+    # products need no second product), where they multiply at most 1.5x the index's
+    # pairs (here 20 % against 41 %).
     eng.bind(X[:, :24], None, bandwidth=h, kernel=get_kernel("flat"))
-    assert "tiles" not in eng.last_index[1]
+    assert "tiles of the data cut" in eng.last_index[1]
+    eng.bind(X[:, :24], None, bandwidth=h, kernel=get_kernel("epanechnikov"))
+    assert eng.last_index[0] != "matmul"
 
 
 def _used_tiles(caplog):
@@ -423,6 +427,19 @@ def test_tiled_fits_equal_the_index_and_the_reference(kernel, caplog):
     ours = MeanShift(bandwidth=h, kernel=kernel, seeds=X[::25]).fit(X)
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-9)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_flat_kernel_takes_tiles_in_fewer_features(caplog):
+    """From 16 features the flat kernel's fit takes the products with tiles where they
+    multiply at most 1.5x the index's pairs: the index's labels and centres."""
+    X, _ = _separated(5000, 20, centers=5, seed=2)
+    h = 0.8 * math.sqrt(2 * 20)
+    with caplog.at_level(logging.DEBUG, logger="meanshift"):
+        fit = MeanShift(bandwidth=h).fit(X)
+    assert "kernel sums by matrix products (20 features: tiles of the data" in caplog.text
+    index = MeanShift(bandwidth=h, engine_options={"matmul": "never"}).fit(X)
+    np.testing.assert_array_equal(fit.labels_, index.labels_)
+    np.testing.assert_allclose(fit.cluster_centers_, index.cluster_centers_, atol=1e-9)
 
 
 def test_tiled_fits_do_not_depend_on_threads(caplog):

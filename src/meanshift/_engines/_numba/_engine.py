@@ -27,8 +27,9 @@
 * **Many features.**  From 16 features on, where an index would still visit half of
   all pairs, the kernel sums go by blocks of BLAS products (:mod:`._matmul`), over the
   tiles of a cover of the data that can reach each block (:mod:`._tiles`; from 32
-  features these are chosen over an index on separated clusters, and the flat kernel
-  adds a tile wholly within reach by its sums), or over neighbour lists
+  features, 16 for the flat kernel, these are chosen over an index on separated
+  clusters, and the flat kernel adds a tile wholly within reach by its sums), or over
+  neighbour lists
   (:mod:`._lists`) where neighbourhoods are small.  The binding runs with the BLAS on
   one thread (its spinning threads would slow the climb's).
 * **Vectorised.**  The data are stored feature by feature, and the loops over points
@@ -249,6 +250,17 @@ TILE_PAIR_RATIO = 2.0
 #: also builds the rejected cover).
 TILE_MIN_FEATURES = 32
 TILE_MIN_FILL = 0.25
+#: The flat kernel's products need no second product (:mod:`._matmul`), so from
+#: BLAS_MIN_FEATURES on it takes them (with tiles) wherever they multiply at most this
+#: many times the pairs the index visits and at least FLAT_MIN_FILL of those pairs lie
+#: within reach (below, nearly every point is its own mode and the index's climb, whose
+#: seeds share paths, does better).  ``python benchmarks/bench_highd.py --case choice``
+#: times the blobs of 16 to 64 features this was set on: tiled / index share 0.17-0.8
+#: with fills of 2-82 %: products 1.2-2.7x faster than the index (20000 x 64-D, 20
+#: blobs, fill 2 %: 2.59 -> 0.96 s in a first ad-hoc run); fills of 0.15-0.24 % (6000 x
+#: 32-D at bandwidth 3, 10000 x 32-D at 4.8, thousands of modes): 0.93x and 1.07x.
+FLAT_PAIR_RATIO = 1.5
+FLAT_MIN_FILL = 0.01
 PILOT_SEEDS = 64
 PILOT_ROWS = 8192
 SMALL_ROWS = 4096
@@ -288,16 +300,20 @@ class _NumbaBound(Bound):
                     f"{d} features >= {BLAS_MIN_FEATURES} and an index "
                     f"would visit {share:.0%} of all pairs, {why}"))
                 return
-            if (np.isfinite(kernel.support) and d >= TILE_MIN_FEATURES
+            flat = kernel.code == 0
+            if (np.isfinite(kernel.support) and (d >= TILE_MIN_FEATURES or flat)
                     and engine.tiles == "auto"):
                 blas = BlasSums(data, weights, self.bandwidth, kernel, engine.n_jobs)
                 tiled = blas.use_tiles()
                 fill = blas.tiles.fill if blas.tiles is not None else 0.0
-                if tiled <= TILE_PAIR_RATIO * share and fill >= TILE_MIN_FILL:
+                if ((d >= TILE_MIN_FEATURES and tiled <= TILE_PAIR_RATIO * share
+                     and fill >= TILE_MIN_FILL)
+                        or (blas.flat32 and tiled <= FLAT_PAIR_RATIO * share
+                            and fill >= FLAT_MIN_FILL)):
                     self._use_matmul(data, weights, (
-                        f"{d} features >= {TILE_MIN_FEATURES}: tiles of the data cut "
-                        f"the products to {tiled:.0%} of all pairs ({fill:.0%} of them "
-                        f"within reach), an index would visit {share:.0%}, {why}"), blas)
+                        f"{d} features: tiles of the data cut the products to "
+                        f"{tiled:.0%} of all pairs ({fill:.0%} of them within reach), an "
+                        f"index would visit {share:.0%}, {why}"), blas)
                     return
         self.index = Index(data, weights, self.radius, cell_sums=kernel.code == 0)
         if engine.last_index != (self.index.kind, self.index.why):
@@ -497,7 +513,8 @@ class NumbaEngine(Engine):
         (:mod:`meanshift._engines._numba._tiles`: the same weights).  "auto" keeps the
         cover where it cuts the products to at most 70 % of all pairs, and from 32
         features takes the products with tiles over an index where they multiply at
-        most twice the pairs the index visits and a quarter of them lie within reach;
+        most twice the pairs the index visits and a quarter of them lie within reach
+        (the flat kernel: from 16 features, at most 1.5x and 1 % within reach);
         "never" multiplies by all of the data.
     neighbour_lists : {"auto", "never"}, default="auto"
         On the matrix-product path with a compact kernel, each seed of a climb steps
