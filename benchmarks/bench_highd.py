@@ -20,6 +20,9 @@ Cases, each in one process, methods alternating, best of ``--repeat``:
   epanechnikov with neighbour lists, its seeds climbing in batches whose lists fit in 128
   MiB; the flat kernel's products win on data this large, see ``_lists.FLAT_LIST_BYTES``)
   against plain products (``neighbour_lists="never"``), time and memory.
+* ``modes``: 10^4 x 64-D von Mises-Fisher directions, epanechnikov kernel at bandwidth
+  0.5, every point a seed: thousands of modes; the fit, and its merge and labels on
+  their own (matrix products in place of trees in many features).
 * ``choice``: where ``matmul="auto"`` takes the products with tiles over the index:
   blobs at six sizes, feature counts and bandwidths, timed as auto chooses and with the
   index.
@@ -176,6 +179,35 @@ def every_case(n, repeat):
               f"{np.abs(a.result.cluster_centers_ - b.result.cluster_centers_).max():.1e}.\n")
 
 
+def modes_case(n, repeat):
+    """Many modes in many features: the merge of the seeds' ends and the labels (the
+    nearest of thousands of centres) after the climb, timed on their own too."""
+    from meanshift import MeanShift
+    from meanshift._stages.merge import merge_modes
+    from meanshift.datasets import make_vmf
+
+    X, y, _ = make_vmf(n, 64, centers=10, kappa=200.0, random_state=1)
+
+    def fit():
+        return MeanShift(bandwidth=0.5, kernel="epanechnikov").fit(X)
+
+    best = alternate({"meanshift epanechnikov, every point a seed": fit}, repeat)
+    m = best["meanshift epanechnikov, every point a seed"].result
+    print(f"## {n} x 64 directions (10 vMF clusters, kappa 200), epanechnikov, bandwidth "
+          "0.5: thousands of modes\n")
+    _fits_table(best, y)
+    from meanshift._engines import get_engine
+
+    t0 = time.perf_counter()
+    merge_modes(m.seed_modes_, np.ones(len(X)), 0.5)
+    t1 = time.perf_counter()
+    get_engine("numba").nearest(X, m.cluster_centers_)
+    t2 = time.perf_counter()
+    print(f"\nOf which (timed once after the fits): merging {len(X)} ends into "
+          f"{len(m.cluster_centers_)} centres {t1 - t0:.2f} s, the nearest centre of every "
+          f"point {t2 - t1:.2f} s.\n")
+
+
 def choice_case(repeat, quick):
     """Where "auto" takes the products with tiles over the index (the engine's
     TILE_* rule): blobs at several sizes, features and bandwidths, each timed as "auto"
@@ -240,7 +272,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--case", default="", help="only the cases whose name holds this: "
-                    "digits, blobs64, wide128, every128, choice, rates")
+                    "digits, blobs64, wide128, every128, modes, choice, rates")
     args = ap.parse_args(argv)
     from sklearn.datasets import load_digits
 
@@ -258,6 +290,7 @@ def main(argv=None):
              "blobs64": lambda: blobs_case(2000 if args.quick else 10000, args.repeat),
              "wide128": lambda: wide_case(10000 if args.quick else 100000, args.repeat),
              "every128": lambda: every_case(2000 if args.quick else 20000, min(args.repeat, 2)),
+             "modes": lambda: modes_case(2000 if args.quick else 10000, min(args.repeat, 2)),
              "choice": lambda: choice_case(args.repeat, args.quick),
              "rates": lambda: rates(args.quick)}
     for name, case in cases.items():

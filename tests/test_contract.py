@@ -553,12 +553,17 @@ def test_attach_and_nearest_through_a_tree_equal_all_pairs(seed, monkeypatch):
     np.testing.assert_allclose(np.sqrt(d2), ref_dist)
 
 
-def test_numba_nearest_through_a_tree_equals_the_reference(monkeypatch):
+@pytest.mark.parametrize("d", [3, 8, 64])
+def test_numba_nearest_through_a_tree_equals_the_reference(d, monkeypatch):
+    # Up to 31 features a tree of the centres, from 32 by blocks of products (then exact
+    # distances for the centres within the products' error of the nearest): lattice
+    # points, exact ties, a duplicated centre; the rule's ties to the lowest index.
     from meanshift._engines._numba import _engine
 
     rng = np.random.default_rng(1)
-    X = rng.integers(0, 40, size=(2000, 3)).astype(np.float64)
-    centers = rng.integers(0, 40, size=(500, 3)).astype(np.float64)
+    top = 40 if d == 3 else 3
+    X = rng.integers(0, top, size=(2000, d)).astype(np.float64) * 0.1 + 5.0
+    centers = rng.integers(0, top, size=(500, d)).astype(np.float64) * 0.1 + 5.0
     centers[7] = centers[3]
     monkeypatch.setattr(_engine, "TREE_NEAREST_PAIRS", 0)
     idx, dist = get_engine("numba").nearest(X, centers)

@@ -162,14 +162,15 @@ def test_merge_unique_rows_is_numpys(n, d, seed, scale):
     np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
 
 
-@given(st.integers(1, 400), st.integers(1, 6), st.integers(0, 2**32 - 1),
-       st.sampled_from([0.05, 0.5, 3.0]), st.booleans())
+@given(st.integers(1, 400), st.one_of(st.integers(1, 6), st.just(40)),
+       st.integers(0, 2**32 - 1), st.sampled_from([0.05, 0.5, 3.0]), st.booleans())
 def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius, all_pairs):
     # The merge's walk over candidates in order, written plainly: a candidate no kept one
     # suppressed is kept and suppresses every later free one within the radius.  Tight
     # clusters (long neighbour lists: one candidate at a time, skipping suppressed runs)
-    # and scattered points (short lists: batches) both occur; the tree's walk and the
-    # compiled walk over all pairs (few candidates) both give it.
+    # and scattered points (short lists: batches) both occur; the tree's walk, the walk
+    # by products (40 features) and the compiled walk over all pairs (few candidates)
+    # all give it.
     from unittest import mock
 
     from meanshift._kernels import reach2

@@ -107,6 +107,8 @@ def nearest_centres(points, centers, tree=None, workers=1):
     ``workers``: threads of the tree's queries."""
     from scipy.spatial import cKDTree
 
+    if tree is None and centers.shape[1] >= PRODUCT_MIN_FEATURES:
+        return _nearest_by_products(points, centers)
     k = centers.shape[0]
     K = min(2, k)
     tree = cKDTree(centers) if tree is None else tree
@@ -121,6 +123,58 @@ def nearest_centres(points, centers, tree=None, workers=1):
     for i in np.flatnonzero(unsure):
         j, b = first_nearest(sq_dist(points[i : i + 1], centers))
         out[i], best[i] = j[0], b[0]
+    return out, best
+
+
+#: Most memory for a block of :func:`_nearest_by_products`.
+_PRODUCT_BYTES = 32 << 20
+#: From this many features, the nearest of many centres and the merge's neighbours go
+#: by matrix products instead of a k-d tree (which prunes little there) or the compiled
+#: loop over all pairs.  Measured ad hoc (05:05 UTC), 10^4 points: in 64-D against 200
+#: to 6690 centres products 2.3-2.9x faster than the compiled loop; in 4-16-D 1.7-5x
+#: slower (their candidates' exact pass costs more than the loop).
+PRODUCT_MIN_FEATURES = 32
+
+
+def _nearest_by_products(points, centers):
+    """:func:`nearest_centres` in many dimensions, where a tree prunes little
+    (``bench_highd.py --case modes``: 10^4 points against 6690 centres in 64-D, 1.18 s
+    by the compiled loop over all pairs, 0.44 s by products): blocks of matrix
+    products ``|p|^2 + |c|^2 - 2 p.c`` (about the centres' mean) find, per point, the
+    centres whose exact squared distance could be within the boundary rule's slack of
+    the smallest (the products' error bound ``e`` on both sides); those are recomputed
+    exactly (:func:`sq_dist`'s order) and the rule picks among them, as
+    :func:`first_nearest` over all of them would."""
+    points = np.asarray(points, dtype=np.float64)
+    n, d = points.shape
+    k = centers.shape[0]
+    mid = centers.mean(axis=0)
+    C = centers - mid
+    csq = np.einsum("ij,ij->i", C, C)
+    gamma = 4.0 * (d + 4) * 2.0**-52
+    out = np.empty(n, dtype=np.int64)
+    best = np.empty(n)
+    step = max(1, _PRODUCT_BYTES // (8 * max(1, k)))
+    for a in range(0, n, step):
+        P = points[a:a + step] - mid
+        psq = np.einsum("ij,ij->i", P, P)
+        t = P @ C.T
+        t *= -2.0
+        t += psq[:, None]
+        t += csq
+        e = gamma * (psq + float(csq.max()))
+        rows, cols = np.nonzero(t <= ((t.min(axis=1) + e) * EDGE + e)[:, None])
+        diff = points[a + rows, 0] - centers[cols, 0]
+        d2 = diff * diff
+        for f in range(1, d):
+            diff = points[a + rows, f] - centers[cols, f]
+            d2 += diff * diff
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        low = np.minimum.reduceat(d2, starts)
+        ok = np.flatnonzero(d2 <= np.repeat(low, np.diff(np.r_[starts, len(rows)])) * EDGE)
+        first = ok[np.r_[True, rows[ok][1:] != rows[ok][:-1]]]  # lowest centre per row
+        out[a + rows[first]] = cols[first]
+        best[a + rows[first]] = d2[first]
     return out, best
 
 

@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._arrays import nearest_centres
+from ..._arrays import PRODUCT_MIN_FEATURES, nearest_centres
 from ..._compile import njit, with_constants
 from ..._kernels import EDGE, Kernel, reach2
 from .._contract import Bound, ClimbResult, Engine, report
@@ -565,8 +565,10 @@ class NumbaEngine(Engine):
         centers = np.ascontiguousarray(centers, dtype=np.float64)
         if centers.shape[0] == 0:
             raise ValueError("nearest() needs at least one centre.")
-        if centers.shape[0] > 64 and X.shape[0] * centers.shape[0] > TREE_NEAREST_PAIRS:
-            # Many centres (a tiny bandwidth): a k-d tree of them, not all pairs.
+        if centers.shape[0] > 64 and (X.shape[0] * centers.shape[0] > TREE_NEAREST_PAIRS
+                                      or X.shape[1] >= PRODUCT_MIN_FEATURES):
+            # Many centres (a tiny bandwidth): a k-d tree of them, not all pairs, or in
+            # many features matrix products (``_arrays.nearest_centres``).
             workers = compiled_threads(self.n_jobs)  # the engine's thread rule
             idx, d2 = nearest_centres(np.asarray(X, dtype=np.float64), centers,
                                       workers=workers)
