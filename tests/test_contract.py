@@ -527,15 +527,20 @@ def test_concurrent_fits_do_not_crash_under_the_workqueue_layer():
 
 
 # -- linear cost with many modes (issue 13): trees, with the all-pairs answer ---------------------
-@pytest.mark.parametrize("seed", range(4))
-def test_attach_and_nearest_through_a_tree_equal_all_pairs(seed, monkeypatch):
+@pytest.mark.parametrize("seed, d", [(0, 2), (1, 2), (2, 2), (3, 2), (0, 40), (1, 40)])
+def test_attach_and_nearest_through_a_tree_equal_all_pairs(seed, d, monkeypatch):
+    # A tree of the centres (2-D) or blocks of products (40-D): the all-pairs answer.
     from meanshift import _arrays
     from meanshift._stages import labels
 
     rng = np.random.default_rng(seed)
     # Lattice points and centres: many exact ties in distance and on the radius.
-    points = rng.integers(0, 12, size=(3000, 2)) * 0.5
-    centers = np.unique(rng.integers(0, 12, size=(300, 2)) * 0.5, axis=0)
+    top = 12 if d == 2 else 2
+    points = rng.integers(0, top, size=(3000, d)) * 0.5
+    centers = np.unique(rng.integers(0, top, size=(300, d)) * 0.5, axis=0)
+    if d > 2:  # points a few lattice steps from a centre: on and near the radii
+        flips = rng.random((3000, d)) < 0.05
+        points = np.abs(centers[rng.integers(0, len(centers), 3000)] - 0.5 * flips)
     centers = np.vstack([centers, centers[:5]])  # duplicates: ties to the lowest index
     assert len(centers) > 64  # the tree is used from 65 centres on
     rng.shuffle(centers)

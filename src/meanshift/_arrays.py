@@ -146,29 +146,12 @@ def _nearest_by_products(points, centers):
     exactly (:func:`sq_dist`'s order) and the rule picks among them, as
     :func:`first_nearest` over all of them would."""
     points = np.asarray(points, dtype=np.float64)
-    n, d = points.shape
-    k = centers.shape[0]
-    mid = centers.mean(axis=0)
-    C = centers - mid
-    csq = np.einsum("ij,ij->i", C, C)
-    gamma = 4.0 * (d + 4) * 2.0**-52
+    n = points.shape[0]
     out = np.empty(n, dtype=np.int64)
     best = np.empty(n)
-    step = max(1, _PRODUCT_BYTES // (8 * max(1, k)))
-    for a in range(0, n, step):
-        P = points[a:a + step] - mid
-        psq = np.einsum("ij,ij->i", P, P)
-        t = P @ C.T
-        t *= -2.0
-        t += psq[:, None]
-        t += csq
-        e = gamma * (psq + float(csq.max()))
+    for a, t, e in _products_blocks(points, centers):
         rows, cols = np.nonzero(t <= ((t.min(axis=1) + e) * EDGE + e)[:, None])
-        diff = points[a + rows, 0] - centers[cols, 0]
-        d2 = diff * diff
-        for f in range(1, d):
-            diff = points[a + rows, f] - centers[cols, f]
-            d2 += diff * diff
+        d2 = _exact_pairs(points, centers, a + rows, cols)
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
         low = np.minimum.reduceat(d2, starts)
         ok = np.flatnonzero(d2 <= np.repeat(low, np.diff(np.r_[starts, len(rows)])) * EDGE)
@@ -178,12 +161,69 @@ def _nearest_by_products(points, centers):
     return out, best
 
 
+def _products_blocks(points, centers):
+    """Per block of points: ``(a, t, e)``, the block's first row, the products' squared
+    distances of its rows to every centre (about the centres' mean) and each row's bound
+    on their error (as in :func:`_nearest_by_products`)."""
+    n, d = points.shape
+    k = centers.shape[0]
+    mid = centers.mean(axis=0)
+    C = centers - mid
+    csq = np.einsum("ij,ij->i", C, C)
+    gamma = 4.0 * (d + 4) * 2.0**-52
+    step = max(1, _PRODUCT_BYTES // (8 * max(1, k)))
+    for a in range(0, n, step):
+        P = points[a:a + step] - mid
+        psq = np.einsum("ij,ij->i", P, P)
+        t = P @ C.T
+        t *= -2.0
+        t += psq[:, None]
+        t += csq
+        yield a, t, gamma * (psq + float(csq.max()))
+
+
+def _exact_pairs(points, centers, rows, cols):
+    """Squared distances of the pairs ``(points[rows], centers[cols])``, added feature
+    by feature in order (:func:`sq_dist`'s)."""
+    diff = points[rows, 0] - centers[cols, 0]
+    d2 = diff * diff
+    for f in range(1, points.shape[1]):
+        diff = points[rows, f] - centers[cols, f]
+        d2 += diff * diff
+    return d2
+
+
+def _first_within_by_products(points, centers, radius):
+    """:func:`first_within` in many dimensions, by blocks of matrix products: the
+    centres whose products' distance is within the error bound of ``radius`` are
+    checked exactly, the first inside taken; points with none get the nearest."""
+    points = np.asarray(points, dtype=np.float64)
+    n = points.shape[0]
+    k = centers.shape[0]
+    r2 = reach2(radius)
+    first = np.full(n, k, dtype=np.int64)
+    for a, t, e in _products_blocks(points, centers):
+        rows, cols = np.nonzero(t <= (r2 + e)[:, None])
+        inside = _exact_pairs(points, centers, a + rows, cols) <= r2
+        rows, cols = rows[inside], cols[inside]
+        if len(rows):
+            lead = np.r_[True, rows[1:] != rows[:-1]]  # the lowest centre of each row
+            first[a + rows[lead]] = cols[lead]
+    inside = first < k
+    if not inside.all():
+        out = ~inside
+        first[out] = _nearest_by_products(points[out], centers)[0]
+    return first, inside
+
+
 def first_within(points, centers, radius, tree=None, workers=1):
     """``(index, inside)``: the lowest-index centre within ``radius`` of every point
     (boundary rule: ``d2 <= reach2(radius)``), through a k-d tree; where none is, the
     nearest centre (ties to the lowest index) and ``inside`` False."""
     from scipy.spatial import cKDTree
 
+    if tree is None and centers.shape[1] >= PRODUCT_MIN_FEATURES:
+        return _first_within_by_products(points, centers, radius)
     k = centers.shape[0]
     K = min(_K, k)
     r2 = reach2(radius)
