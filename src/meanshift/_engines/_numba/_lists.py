@@ -160,8 +160,9 @@ def _place(cand, count, ids, counts, cols):
 
 @njit(cache=True, nogil=True)
 def _find(keys, ebits, bits):
-    """:func:`._paths.probe` for long rows: the same table, a cheaper hash (two chains
-    of a multiply per word, one finaliser; the paths' table mixes every word, which
+    """:func:`._paths.probe` for long rows: a table laid out as the paths' (slots
+    holding entry + 1, the entries' 64-bit words), with a cheaper hash (two chains of a
+    multiply per word, one finaliser; mixing every word, as the paths' table does,
     costs most of a 64-word lookup)."""
     mask = np.uint64(keys.shape[0] - 1)
     d = bits.shape[0]

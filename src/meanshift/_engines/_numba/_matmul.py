@@ -31,12 +31,14 @@ support's decision needs the products, and it takes them in float32 (twice the n
 per instruction): the products' error, the inputs' rounding to float32 included, is at
 most ``gamma32 * (|p|^2 + |x|^2)`` with ``gamma32 = (d + 4) 2**-24 / (1 - (d + 4)
 2**-24)``, and the pairs within that bound of the boundary are recomputed exactly, as
-above (:func:`_flat_sums`).  Used while the data's squared norms stay within
+above (:func:`_flat_mask`).  Used while the data's squared norms stay within
 ``FLAT32_LOW .. FLAT32_HIGH`` (far from float32's under- and overflow).  Its sums
-need no second product either: a position adds, in float64, the rows inside its
-support, or, where those hold more than half of the block's weight (a step near a
-mode, where most of a cluster is within reach), the block's weighted sum less the rows
-outside; so a row costs the smaller of the two sets, at most half of the block.  The
+need no second product either (:func:`_flat_sparse`): a position adds, in float64,
+the rows inside its support, or, where those hold more than half of the block's
+weight (a step near a mode, where most of a cluster is within reach), the block's
+weighted sum less the rows outside; so a row costs the smaller of the two sets, at
+most half of the block (a float64 product of the support where those sides hold over
+``SPARSE_SHARE`` of the block's pairs).  The
 difference loses no more than a factor of two of relative accuracy, since the rows
 inside then weigh at least half of the total; the weights' sum is always added
 directly.
