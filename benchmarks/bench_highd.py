@@ -18,7 +18,8 @@ Cases, each in one process, methods alternating, best of ``--repeat``:
   cosine metric, bandwidth 0.488 (what the automatic bandwidth gives on 2000 of them),
   every point a seed, flat and epanechnikov kernels: ours as "auto" chooses (the
   epanechnikov with neighbour lists, its seeds climbing in batches whose lists fit in 128
-  MiB; the flat kernel's products win on data this large, see ``_lists.FLAT_LIST_BYTES``)
+  MiB; the flat kernel's products win on data this large with lists of 5 % of it, see
+  ``_lists.FLAT_LARGE_SHARE``)
   against plain products (``neighbour_lists="never"``), time and memory.
 * ``modes``: 10^4 x 64-D von Mises-Fisher directions, epanechnikov kernel at bandwidth
   0.5, every point a seed: thousands of modes; the fit, and its merge and labels on

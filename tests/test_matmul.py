@@ -198,10 +198,11 @@ def test_neighbour_lists_by_column_chunks(monkeypatch):
     np.testing.assert_array_equal(uncopied.n_iter, whole.n_iter)
 
 
-@pytest.mark.parametrize("setting, message", [("MAX_SHARE", "no neighbour lists"),
-                                              ("FLAT_LIST_BYTES", "products cost less"),
-                                              ("LIST_BYTES", "neighbour lists stopped")])
-def test_neighbour_lists_give_way_to_products(setting, message, monkeypatch, caplog):
+@pytest.mark.parametrize("settings, message", [
+    (["MAX_SHARE"], "no neighbour lists"),
+    (["FLAT_LIST_BYTES", "FLAT_LARGE_SHARE"], "products cost less"),
+    (["LIST_BYTES"], "neighbour lists stopped")])
+def test_neighbour_lists_give_way_to_products(settings, message, monkeypatch, caplog):
     # Lists that would hold too much of the data (a pilot decides) or take too much
     # memory: the climb goes on by plain products, with the same result.
     from sklearn.datasets import load_digits
@@ -210,7 +211,8 @@ def test_neighbour_lists_give_way_to_products(setting, message, monkeypatch, cap
 
     X = load_digits().data[:500]
     plain = _climbs(X, None, 25.0, "flat", X, neighbour_lists="never")
-    monkeypatch.setattr(_lists, setting, 0)
+    for setting in settings:
+        monkeypatch.setattr(_lists, setting, 0)
     with caplog.at_level(logging.DEBUG, logger="meanshift"):
         listed = _climbs(X, None, 25.0, "flat", X)
     assert message in caplog.text

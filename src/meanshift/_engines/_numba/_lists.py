@@ -43,7 +43,8 @@ from ..._kernels import compiled_weight
 from .._threads import run_ranges
 from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread, d2_exact
 
-__all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "FLAT_LIST_BYTES", "LIST_BYTES",
+__all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "FLAT_LIST_BYTES", "FLAT_LARGE_SHARE",
+           "LIST_BYTES",
            "LIST_ROOM", "MEMO_BYTES"]
 
 logger = logging.getLogger("meanshift")
@@ -59,13 +60,16 @@ SKIN = 0.25
 #: 64-D blobs (lists of 20 % of the data) lists took 1.71 s against 1.28 s without.
 MAX_SHARE = 0.1
 #: The flat kernel's products need no second product (:func:`._matmul._flat_sparse`),
-#: so its lists pay only while the data stay in the cache (a list's pairs are rows read
-#: at random): lists are made for it only on data of at most this many bytes.
-#: ``python benchmarks/bench_highd.py`` (04:09), lists against products, with a pilot's
-#: lists holding 4-5.5 % of the data: digits (0.9 MB) 0.057 against 0.077 s; 10^5 x 128
-#: directions (102 MB) 1.51 against 1.35 s; 2 x 10^4 x 128, every point a seed (20 MB)
-#: 3.24 against 2.91 s.
+#: so on data larger than this many bytes, whose list rows are read from memory at
+#: random, its lists pay only while a pilot's hold at most FLAT_LARGE_SHARE of the data.
+#: ``python benchmarks/bench_highd.py`` (04:09), lists against products: digits (0.9
+#: MB, lists of 4 % of the data) 0.057 against 0.077 s; 10^5 x 128 directions (102 MB,
+#: 5 %) 1.51 against 1.35 s; 2 x 10^4 x 128, every point a seed (20 MB, 5.5 %) 3.24
+#: against 2.91 s.  The 10^5 x 128 directions with 1000 seeds at smaller bandwidths (an
+#: ad-hoc script, best of 2, 05:15): lists of 5.0 % 0.97 against 0.91 s, of 4.25 % 1.37
+#: against 1.49 s.
 FLAT_LIST_BYTES = 2 << 20
+FLAT_LARGE_SHARE = 0.04
 #: Seeds of that pilot.
 PILOT = 64
 #: Most memory for the lists of one climb (int32 indices).
@@ -339,13 +343,9 @@ class NeighbourLists:
         """Whether lists pay for this climb: the lists of a pilot of at most
         :data:`PILOT` of the first positions, spread over them, hold at most
         :data:`MAX_SHARE` of the data on average (a refusal costs only the pilot's
-        product), and for the flat kernel the data take at most
-        :data:`FLAT_LIST_BYTES`."""
+        product), for the flat kernel on data over :data:`FLAT_LIST_BYTES` at most
+        :data:`FLAT_LARGE_SHARE`."""
         blas = self.blas
-        if blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES:
-            logger.debug("numba engine: no neighbour lists (the flat kernel's products "
-                         "cost less on data beyond %d MiB)", FLAT_LIST_BYTES >> 20)
-            return False
         n = blas.Xc.shape[0]
         pilot = P[:: max(1, len(P) // PILOT)][:PILOT] - blas.origin
         psq = np.einsum("ij,ij->i", pilot, pilot)
@@ -356,6 +356,12 @@ class NeighbourLists:
         if share > MAX_SHARE:
             logger.debug("numba engine: no neighbour lists (a pilot's would hold %.0f%% of "
                          "the data)", 100 * share)
+            return False
+        if blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES and share > FLAT_LARGE_SHARE:
+            logger.debug("numba engine: no neighbour lists (a pilot's would hold %.1f%% of "
+                         "the data: the flat kernel's products cost less above %.0f%% on "
+                         "data over %d MiB)", 100 * share, 100 * FLAT_LARGE_SHARE,
+                         FLAT_LIST_BYTES >> 20)
             return False
         logger.debug("numba engine: neighbour lists with a skin of %g bandwidths (a "
                      "pilot's hold %.0f of %d points on average)", SKIN, counts.mean(), n)
