@@ -243,8 +243,9 @@ def test_progress_display_counts_per_stage_and_never_backwards(data):
 
     X, _ = data
     for kw, stages in ((dict(algorithm="blurring"), {"blur"}),
-                       (dict(algorithm="standard", engine="numpy"), {"climb"}),
-                       (dict(algorithm="standard", bandwidth="auto"), {"bandwidth", "climb"})):
+                       (dict(algorithm="standard", engine="numpy"), {"climb", "merge"}),
+                       (dict(algorithm="standard", bandwidth="auto"),
+                        {"bandwidth", "climb", "merge"})):
         kw.setdefault("bandwidth", 2.5)
         seen = []
         out = io.StringIO()

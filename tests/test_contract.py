@@ -224,10 +224,12 @@ def test_every_engine_reports_progress_during_the_climb(name, blobs):
     opts = {"device": "cpu"} if name == "torch" else {}
     model = MeanShift(bandwidth=0.8, kernel="gaussian", engine=name, engine_options=opts,
                       callback=seen.append).fit(X)
-    assert all(isinstance(p, Progress) and p.stage == "climb" for p in seen)
-    done = [p.done for p in seen]
-    assert len(seen) >= 2 and done == sorted(done)  # during, not only after
-    assert seen[-1] == Progress("climb", model.n_seeds_, model.n_seeds_)
+    assert all(isinstance(p, Progress) for p in seen)
+    assert [p.stage for p in seen if p.stage != "climb"] == ["merge", "merge"]  # after
+    climb = [p for p in seen if p.stage == "climb"]
+    done = [p.done for p in climb]
+    assert len(climb) >= 2 and done == sorted(done)  # during, not only after
+    assert climb[-1] == Progress("climb", model.n_seeds_, model.n_seeds_)
     assert done[0] < model.n_seeds_
 
 
@@ -524,6 +526,24 @@ def test_concurrent_fits_do_not_crash_under_the_workqueue_layer():
                          env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "workqueue"
+
+
+def test_the_merge_reports_its_walk_and_can_be_cancelled(monkeypatch):
+    # Thousands of end points: the walk over them reports as it goes (stage "merge",
+    # never backwards, ending full), and a callback that returns False stops it.
+    from meanshift._stages import merge
+
+    rng = np.random.default_rng(0)
+    modes = rng.normal(size=(5000, 40))
+    monkeypatch.setattr(merge, "PROGRESS_SECONDS", 0.0)
+    seen = []
+    merge.merge_modes(modes, np.ones(len(modes)), 0.5, seen.append)
+    done = [p.done for p in seen]
+    assert {p.stage for p in seen} == {"merge"} and {p.total for p in seen} == {5000}
+    assert done == sorted(done) and done[0] == 0 and done[-1] == 5000
+    assert len(set(done)) > 2  # during the walk, not only before and after
+    with pytest.raises(FitCancelled, match="'merge'"):
+        MeanShift(bandwidth=0.8, callback=lambda p: p.stage != "merge").fit(modes[:300])
 
 
 # -- linear cost with many modes (issue 13): trees, with the all-pairs answer ---------------------

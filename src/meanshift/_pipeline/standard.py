@@ -53,7 +53,8 @@ def run_standard(rows, plan: Plan, climb=plain_climb) -> FitResult:
                                   unit=plan.unit)
         seed_array = project(seed_array) if plan.sphere else seed_array
         res = climb(bound, seed_array, plan)
-    centers, center_density, _ = merge_modes(res.modes, res.density, plan.merge_radius)
+    centers, center_density, _ = merge_modes(res.modes, res.density, plan.merge_radius,
+                                             plan.callback)
     if len(centers) == 0:
         raise ValueError(
             f"No point was within the kernel's reach of any seed (bandwidth="

@@ -12,6 +12,7 @@ The order of the input rows does not matter; the result depends only on the set 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -110,7 +111,11 @@ class _ByProducts:
         return lists
 
 
-def _suppress(cand, radius):
+#: With a progress callback, the merge's walk reports about this often (seconds).
+PROGRESS_SECONDS = 0.25
+
+
+def _suppress(cand, radius, callback=None):
     """The greedy walk over candidates in order: ``owner[j]`` is the first kept
     candidate within ``radius`` of ``j`` (``j`` itself when it is kept).
 
@@ -119,12 +124,17 @@ def _suppress(cand, radius):
     :mod:`meanshift._kernels` decides (their own tests would round differently).  While
     the neighbour lists are short, a batch of candidates is asked at once (the lists of
     those suppressed on the way are not used); when they grow, one candidate at a time,
-    so that memory stays bounded."""
+    so that memory stays bounded.  ``callback`` gets the walk's progress as stage
+    "merge" (candidates passed, of all)."""
+    from .._engines import report
+
     n = len(cand)
     owner = np.full(n, -1, dtype=np.int64)
     r2 = reach2(radius)
+    report(callback, "merge", 0, n)
     if cand.shape[1] > 3 and n * n * cand.shape[1] <= _ALL_PAIRS:
         greedy_within(np.ascontiguousarray(cand), r2, owner)
+        report(callback, "merge", n, n)
         return owner
     query_radius = radius * (1 + 1e-6)
     near: Callable[[np.ndarray], list]
@@ -134,7 +144,11 @@ def _suppress(cand, radius):
         tree = cKDTree(cand)
         near = lambda rows: tree.query_ball_point(cand[rows], query_radius)  # noqa: E731
     i, batch = 0, 1
+    last = time.monotonic()
     while i < n:
+        if callback is not None and time.monotonic() - last >= PROGRESS_SECONDS:
+            report(callback, "merge", i, n)
+            last = time.monotonic()
         if batch == 1:
             # One at a time: skip the suppressed ones in runs (a Python step per
             # candidate took half of a 1500-seed fit whose 6 clusters hold them all).
@@ -161,10 +175,11 @@ def _suppress(cand, radius):
                 inside = nbrs[sq_dist(cand[j : j + 1], cand[nbrs])[0] <= r2]
                 owner[inside] = j
         batch = _BATCH if seen <= _SHORT * block.size else 1
+    report(callback, "merge", n, n)
     return owner
 
 
-def merge_modes(modes, density, radius):
+def merge_modes(modes, density, radius, callback=None):
     """Greedy merge of mode candidates.
 
     Parameters
@@ -174,6 +189,8 @@ def merge_modes(modes, density, radius):
         Seeds with density 0 (no data in reach) are dropped.
     radius : float
         Candidates within this distance of a kept, denser centre are merged into it.
+    callback : callable, optional
+        Gets the progress of the walk over the candidates (stage "merge").
 
     Returns
     -------
@@ -201,7 +218,7 @@ def merge_modes(modes, density, radius):
     rank[order] = np.arange(order.size)
     inverse = rank[inverse]
 
-    owner = _suppress(cand, radius)
+    owner = _suppress(cand, radius, callback)
     keep = owner == np.arange(len(cand))
     centers, center_density = cand[keep], cand_density[keep]
     # A suppressed candidate belongs to the first kept centre within radius: the one
