@@ -3,9 +3,10 @@ and the command line show while a fit runs.
 
 It is a progress callback (:class:`meanshift.Progress` in, nothing out) that draws one
 line on a stream (standard error by default): the stage ("bandwidth", "stream", "climb",
-"labels", "blur"), what is done of a total that means something (trial bandwidths of the
-search, chunks of rows compressed, seeds that stopped climbing of all seeds, blurring
-steps; pixels for image segmentation), and the time so far.  It uses tqdm when it is
+"merge", "labels", "blur"), what is done of a total that means something (trial
+bandwidths of the search, chunks of rows compressed, seeds that stopped climbing of all
+seeds, end points the merge passed, blurring steps; pixels for image segmentation), and
+the time so far.  It uses tqdm when it is
 installed (a bar, also in notebooks), else a plain line rewritten in place.
 
 * **Never backwards**: each stage is a bar of its own; within a stage the count only
