@@ -200,13 +200,13 @@ def modes_case(n, repeat):
     from meanshift._engines import get_engine
 
     t0 = time.perf_counter()
-    merge_modes(m.seed_modes_, np.ones(len(X)), 0.5)
+    merged = merge_modes(m.seed_modes_, np.ones(len(X)), 0.5)[0]
     t1 = time.perf_counter()
     get_engine("numba").nearest(X, m.cluster_centers_)
     t2 = time.perf_counter()
-    print(f"\nOf which (timed once after the fits): merging {len(X)} ends into "
-          f"{len(m.cluster_centers_)} centres {t1 - t0:.2f} s, the nearest centre of every "
-          f"point {t2 - t1:.2f} s.\n")
+    print(f"\nTimed once after the fits: merging the fit's {len(X)} end points (each of "
+          f"density 1) into {len(merged)} centres {t1 - t0:.2f} s; the nearest of the fit's "
+          f"{len(m.cluster_centers_)} centres for every point {t2 - t1:.2f} s.\n")
 
 
 def choice_case(repeat, quick):
