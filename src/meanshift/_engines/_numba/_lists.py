@@ -42,6 +42,7 @@ from ..._compile import njit
 from ..._kernels import compiled_weight
 from .._threads import run_ranges
 from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread, d2_exact
+from ._paths import probe_from
 
 __all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "FLAT_LIST_BYTES", "FLAT_LARGE_SHARE",
            "LIST_BYTES",
@@ -165,9 +166,10 @@ def _place(cand, count, ids, counts, cols):
 @njit(cache=True, nogil=True)
 def _find(keys, ebits, bits):
     """:func:`._paths.probe` for long rows: a table laid out as the paths' (slots
-    holding entry + 1, the entries' 64-bit words), with a cheaper hash (two chains of a
-    multiply per word, one finaliser; mixing every word, as the paths' table does,
-    costs most of a 64-word lookup)."""
+    holding entry + 1, the entries' 64-bit words) and searched by the same
+    :func:`._paths.probe_from`, with a cheaper hash (two chains of a multiply per word,
+    one finaliser; mixing every word, as the paths' table does, costs most of a 64-word
+    lookup)."""
     mask = np.uint64(keys.shape[0] - 1)
     d = bits.shape[0]
     a = np.uint64(0)
@@ -177,19 +179,7 @@ def _find(keys, ebits, bits):
         b = (b ^ np.uint64(bits[k + 1])) * _M2
     if d % 2:
         a = (a ^ np.uint64(bits[d - 1])) * _M1
-    slot = np.int64(mix_one(a ^ mix_one(b)) & mask)
-    while True:
-        e = keys[slot] - 1
-        if e < 0:
-            return -2 - slot
-        same = True
-        for k in range(d):
-            if ebits[e, k] != bits[k]:
-                same = False
-                break
-        if same:
-            return e
-        slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+    return probe_from(keys, ebits, bits, np.int64(mix_one(a ^ mix_one(b)) & mask))
 
 
 @njit(cache=True, nogil=True)

@@ -45,8 +45,9 @@ import numpy as np
 from ..._arrays import mix_one
 from ..._compile import njit
 
-__all__ = ["PathTable", "climb_in_waves", "no_sharing", "probe", "waves", "FIRST_WAVE",
-           "WAVE_BYTES", "RECORD_STEPS", "TABLE_BYTES", "MIN_SEEDS", "MIN_SAVED"]
+__all__ = ["PathTable", "climb_in_waves", "no_sharing", "probe", "probe_from", "waves",
+           "FIRST_WAVE", "WAVE_BYTES", "RECORD_STEPS", "TABLE_BYTES", "MIN_SEEDS",
+           "MIN_SAVED"]
 
 #: Seeds of the first wave (the later waves double up to the memory cap).
 FIRST_WAVE = 256
@@ -84,9 +85,16 @@ def probe(keys, ebits, bits):
     would otherwise share a few slots); collisions probe the next slots."""
     if keys.shape[0] == 0:
         return -1
+    return probe_from(keys, ebits, bits, _slot(keys, bits))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def probe_from(keys, ebits, bits, slot):
+    """:func:`probe`'s search from the first slot ``slot`` on (the neighbour lists'
+    memo keeps a table of the same layout with its own hash): the entry holding these
+    words, or ``-2 - slot`` of the empty slot where it would go."""
     mask = np.uint64(keys.shape[0] - 1)
     d = bits.shape[0]
-    slot = _slot(keys, bits)
     while True:
         e = keys[slot] - 1
         if e < 0:
