@@ -149,7 +149,7 @@ def _nearest_by_products(points, centers):
     n = points.shape[0]
     out = np.empty(n, dtype=np.int64)
     best = np.empty(n)
-    for a, t, e in _products_blocks(points, centers):
+    for a, t, e in Products(centers).blocks(points):
         rows, cols = np.nonzero(t <= ((t.min(axis=1) + e) * EDGE + e)[:, None])
         d2 = _exact_pairs(points, centers, a + rows, cols)
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
@@ -161,25 +161,34 @@ def _nearest_by_products(points, centers):
     return out, best
 
 
-def _products_blocks(points, centers):
-    """Per block of points: ``(a, t, e)``, the block's first row, the products' squared
-    distances of its rows to every centre (about the centres' mean) and each row's bound
-    on their error (as in :func:`_nearest_by_products`)."""
-    n, d = points.shape
-    k = centers.shape[0]
-    mid = centers.mean(axis=0)
-    C = centers - mid
-    csq = np.einsum("ij,ij->i", C, C)
-    gamma = 4.0 * (d + 4) * 2.0**-52
-    step = max(1, _PRODUCT_BYTES // (8 * max(1, k)))
-    for a in range(0, n, step):
-        P = points[a:a + step] - mid
-        psq = np.einsum("ij,ij->i", P, P)
-        t = P @ C.T
-        t *= -2.0
-        t += psq[:, None]
-        t += csq
-        yield a, t, gamma * (psq + float(csq.max()))
+class Products:
+    """Squared distances to ``centers`` by blocks of matrix products: ``|p|^2 + |c|^2 -
+    2 p.c`` about the centres' mean (so that the norms are those of the spread), with a
+    bound on their error (``4 (d + 4) u (|p|^2 + max |c|^2)`` per point, ``u = 2**-52``:
+    the classical dot-product bound with a margin, the centring's rounding included).
+    Used from :data:`PRODUCT_MIN_FEATURES` on, where a k-d tree prunes little: the
+    nearest centre, the first within a radius, the merge's neighbours."""
+
+    def __init__(self, centers):
+        self.mid = centers.mean(axis=0)
+        self.C = centers - self.mid
+        self.csq = np.einsum("ij,ij->i", self.C, self.C)
+        self.cmax = float(self.csq.max()) if len(self.csq) else 0.0
+        self.gamma = 4.0 * (centers.shape[1] + 4) * 2.0**-52
+        self.step = max(1, _PRODUCT_BYTES // (8 * max(1, len(self.csq))))
+
+    def blocks(self, points):
+        """Per block of ``points`` (at most ``_PRODUCT_BYTES`` of distances):
+        ``(a, t, e)``, the block's first row, its rows' squared distances to every
+        centre and each row's bound on their error."""
+        for a in range(0, points.shape[0], self.step):
+            P = points[a:a + self.step] - self.mid
+            psq = np.einsum("ij,ij->i", P, P)
+            t = P @ self.C.T
+            t *= -2.0
+            t += psq[:, None]
+            t += self.csq
+            yield a, t, self.gamma * (psq + self.cmax)
 
 
 def _exact_pairs(points, centers, rows, cols):
@@ -202,7 +211,7 @@ def _first_within_by_products(points, centers, radius):
     k = centers.shape[0]
     r2 = reach2(radius)
     first = np.full(n, k, dtype=np.int64)
-    for a, t, e in _products_blocks(points, centers):
+    for a, t, e in Products(centers).blocks(points):
         rows, cols = np.nonzero(t <= (r2 + e)[:, None])
         inside = _exact_pairs(points, centers, a + rows, cols) <= r2
         rows, cols = rows[inside], cols[inside]

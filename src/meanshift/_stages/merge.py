@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._arrays import PRODUCT_MIN_FEATURES, greedy_within, sq_dist, unique_rows
+from .._arrays import PRODUCT_MIN_FEATURES, Products, greedy_within, sq_dist, unique_rows
 from .._kernels import reach2
 
 __all__ = ["merge_modes", "snap", "SNAP_BITS"]
@@ -76,38 +76,23 @@ def _next_free(owner, i):
     return n
 
 
-#: Most memory for a block of products of :class:`_ByProducts`.
-_BLOCK_BYTES = 32 << 20
-
-
 class _ByProducts:
     """The candidates within ``query_radius`` of some of them, a superset, by blocks of
-    matrix products (``|a|^2 + |b|^2 - 2 a.b`` of the candidates centred on their mean,
-    widened by the products' error bound, as the engines' matrix-product path):
+    matrix products widened by their error bound (:class:`meanshift._arrays.Products`):
     ``near(rows)`` gives each row's list, as a tree's ``query_ball_point`` does.  In
     many dimensions a k-d tree visits most candidates anyway (``python
     benchmarks/bench_highd.py --case modes``: 10^4 end points in 64-D merged into 9574
     centres in 8.26 s by the tree, 0.53 s by products)."""
 
     def __init__(self, cand, query_radius):
-        self.C = cand - cand.mean(axis=0)
-        self.sq = np.einsum("ij,ij->i", self.C, self.C)
-        self.q2 = query_radius * query_radius
-        self.gamma = 4.0 * (cand.shape[1] + 4) * 2.0**-52
-        self.rows = max(1, _BLOCK_BYTES // (16 * max(1, len(cand))))
+        self.cand = cand
+        self.products = Products(cand)
+        self.q2 = query_radius * query_radius * (1.0 + 1e-9)
 
     def __call__(self, rows):
         lists: list[np.ndarray] = []
-        shrink = 1.0 - self.gamma
-        for a in range(0, len(rows), self.rows):
-            part = rows[a:a + self.rows]
-            # d2 - gamma (|a|^2 + |b|^2) <= q2, in place: -2 a.b + (1 - gamma)(...).
-            t = self.C[part] @ self.C.T
-            t *= -2.0
-            t += shrink * self.sq[part][:, None]
-            t += shrink * self.sq[None, :]
-            within = t <= self.q2 * (1.0 + 1e-9)
-            lists.extend(np.flatnonzero(row) for row in within)
+        for _, t, e in self.products.blocks(self.cand[rows]):
+            lists.extend(np.flatnonzero(row) for row in t <= (self.q2 + e)[:, None])
         return lists
 
 
