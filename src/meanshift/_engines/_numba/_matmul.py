@@ -93,13 +93,16 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2
                 tol, small):
     """Rows ``a:b`` of the block ``G = P_c X_c^T`` become kernel weights, in place
     (module notes: pairs near the support's boundary are recomputed exactly).  Three
-    branch-free passes per row, so that the first and the last vectorise."""
+    branch-free passes per row, so that the first and the last vectorise (their
+    columns' arrays are sliced: an index with an offset would not vectorise)."""
     c = G.shape[1]
+    xs = xsq[c0:c0 + c]
+    ws = w[c0:c0 + c] if has_w else w
     for i in range(a, b):
         p2 = psq[i]
         near = 0
         for j in range(c):
-            u2 = max((p2 + xsq[c0 + j] - 2.0 * G[i, j]) * inv_h2, 0.0)
+            u2 = max((p2 + xs[j] - 2.0 * G[i, j]) * inv_h2, 0.0)
             G[i, j] = u2
             if compact:
                 near += (abs(u2 - edge) <= tol) | (u2 <= small)
@@ -113,40 +116,51 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2
             if compact:
                 wt = wt if u2 <= edge else 0.0
             if has_w:
-                wt *= w[c0 + j]
+                wt *= ws[j]
             G[i, j] = wt
+
+
+#: The byte pattern of eight mask entries of 2 (:func:`_flat_mask`).
+_TWOS = np.uint64(0x0202020202020202)
 
 
 @njit(cache=True, nogil=True)
 def _flat_mask(G, psq, xsq, w, has_w, P, X, c0, inv_h2, edge, tol, mask, weight):
     """The flat kernel's support in the block ``G`` (float32 products ``P_c X_c^T``)
-    into ``mask`` (uint8, 1 inside), and each row's weight inside into ``weight``:
-    decided from the product, and from coordinate differences added in the reference's
-    order for the pairs within ``tol`` of the boundary (``tol`` bounds the float32
-    products' error: module notes).  Returns the pairs on the lighter side of each
-    row's split (inside or outside; see :func:`_flat_sparse`)."""
+    into ``mask`` (uint8, 1 inside; its rows may be longer than ``G``'s), and each
+    row's weight inside into ``weight``: decided from the product, and from coordinate
+    differences added in the reference's order for the pairs within ``tol`` of the
+    boundary (``tol`` bounds the float32 products' error: module notes).  Returns the
+    pairs on the lighter side of each row's split (inside or outside; see
+    :func:`_flat_sparse`).  The pass over a row has no branch and no stores that
+    depend on earlier pairs (it vectorises); the rare row with pairs near the boundary
+    is passed again to find them."""
     m, c = G.shape
     mass = 0.0
     for j in range(c):
         mass += w[c0 + j] if has_w else 1.0
     minority = 0
-    near = np.empty(c, dtype=np.int64)  # the row's pairs near the boundary
+    xs = xsq[c0:c0 + c]  # a slice: an index with an offset would not vectorise
+    words = mask.view(np.uint64)
     for i in range(m):
         p2 = psq[i]
-        q = 0
         count = 0
-        for j in range(c):
-            u2 = (p2 + xsq[c0 + j] - 2.0 * np.float64(G[i, j])) * inv_h2
-            inside = u2 <= edge
-            mask[i, j] = inside
+        near = 0
+        for j in range(c):  # 1 inside, plus 2 within tol of the boundary
+            u2 = (p2 + xs[j] - 2.0 * np.float64(G[i, j])) * inv_h2
+            inside = np.uint8(u2 <= edge)
+            close = np.uint8(abs(u2 - edge) <= tol)
+            mask[i, j] = inside | (close << np.uint8(1))
             count += inside
-            near[q] = j
-            q += abs(u2 - edge) <= tol
-        for t in range(q):
-            j = near[t]
-            inside = d2_exact(P[i], X[c0 + j]) * inv_h2 <= edge
-            count += int(inside) - int(mask[i, j])
-            mask[i, j] = inside
+            near += close
+        if near > 0:  # those pairs decided exactly, found eight entries at a time
+            for t in range(-(-c // 8)):
+                if words[i, t] & _TWOS:
+                    for j in range(8 * t, min(c, 8 * t + 8)):
+                        if mask[i, j] & 2:
+                            inside = np.uint8(d2_exact(P[i], X[c0 + j]) * inv_h2 <= edge)
+                            count += int(inside) - int(mask[i, j] & 1)
+                            mask[i, j] = inside
         total = float(count)
         if has_w:
             total = 0.0
@@ -163,7 +177,8 @@ def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, ids, num, den):
     to ``num[ids[i]]``, ``den[ids[i]]``: a row adds the columns ``Xg`` inside its
     support or, where they weigh more than half of the columns, ``total`` (the
     columns' weighted sum) less the columns outside; the weight is added as counted."""
-    m, c = mask.shape
+    m = mask.shape[0]
+    c = Xg.shape[0]
     d = Xg.shape[1]
     mass = 0.0
     for j in range(c):
@@ -387,13 +402,15 @@ class BlasSums:
             if self.flat32:
                 tol = 2.0 * self.gamma32 * (float(pb.max()) + xmax) * self.inv_h2
                 G = Pb.astype(np.float32) @ Xg32.T
-                mask = np.empty(G.shape, dtype=np.uint8)
+                # Rows of whole 8-byte words (_flat_mask reads them eight at a time).
+                mask = np.empty((len(pb), -(-len(Xg) // 8) * 8), dtype=np.uint8)
                 weight = np.empty(len(pb))
                 minority = _flat_mask(G, pb, xsq, w, self.has_w, Pr, X, c0, self.inv_h2,
                                       self.edge, tol, mask, weight)
-                if minority <= SPARSE_SHARE * mask.size:
+                if minority <= SPARSE_SHARE * G.size:
                     _flat_sparse(mask, weight, w, self.has_w, Xg, c0, total, ids, num, den)
                     return
+                mask = mask[:, :len(Xg)]
                 W = (mask * w[c0:c0 + len(Xg)] if self.has_w else mask.astype(np.float64))
                 num[ids] += W @ Xg
                 den[ids] += weight
