@@ -385,15 +385,28 @@ def test_tiled_flat_lattice_decided_as_the_reference(h):
     np.testing.assert_allclose(num2, num, rtol=1e-13)
 
 
-def test_auto_takes_tiles_on_separated_clusters_only(caplog):
+def test_auto_takes_tiles_on_separated_clusters_only(caplog, monkeypatch):
+    from meanshift._engines._numba import _engine, _lists
+
     X, _ = _separated(6000, 64, centers=5)
     h = 1.1 * math.sqrt(2 * 64)
     eng = get_engine("numba")
+    pilots = []
+    shares = _engine._NumbaBound._visited_share
+    monkeypatch.setattr(_engine._NumbaBound, "_visited_share",
+                        lambda self, data: pilots.append(1) or shares(self, data))
     with caplog.at_level(logging.DEBUG, logger="meanshift"):
         b = eng.bind(X, None, bandwidth=h, kernel=get_kernel("flat"))
         b.partial_sums(X[:10])
+        # Most of a cluster is within reach of its points: no index can visit fewer
+        # pairs than the tiles multiply (no index pilot), and no list is short enough
+        # (no list pilot).
+        assert "(no index visits fewer)" in eng.last_index[1] and not pilots
+        monkeypatch.setattr(_lists.NeighbourLists, "_candidates", None)  # no pilot
+        assert b._list_batch(X) == 0
     assert b.blas is not None and b.blas.tiles is not None
     assert "matrix products" in caplog.text and "tiles of the data cut" in caplog.text
+    assert "the tiles' pilot finds" in caplog.text
     # Small neighbourhoods (many modes): the index's fused climb.
     assert eng.bind(X, None, bandwidth=h / 3, kernel=get_kernel("flat")).blas is None
     # The gaussian reaches every point: never tiles.
@@ -406,7 +419,7 @@ def test_auto_takes_tiles_on_separated_clusters_only(caplog):
     eng.bind(X[:, :24], None, bandwidth=h, kernel=get_kernel("flat"))
     assert "tiles of the data cut" in eng.last_index[1]
     eng.bind(X[:, :24], None, bandwidth=h, kernel=get_kernel("epanechnikov"))
-    assert eng.last_index[0] != "matmul"
+    assert eng.last_index[0] != "matmul" and pilots  # the index's pilot decided
 
 
 def _used_tiles(caplog):
@@ -472,7 +485,7 @@ def test_tiles_option(caplog):
 
 
 def test_distinct_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
-    from meanshift._engines._numba import _matmul
+    from meanshift import _arrays
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=(7, 5))
@@ -481,8 +494,9 @@ def test_distinct_rows_groups_equal_rows_even_when_hashes_collide(monkeypatch):
     P[4] = 0.0 * P[4]
     for collide in (False, True):
         if collide:
-            monkeypatch.setattr(_matmul, "row_hashes", lambda A: np.zeros(len(A), np.uint64))
-        first, inverse = _matmul._distinct_rows(P)
+            monkeypatch.setattr(_arrays, "quick_row_hashes",
+                                lambda A: np.zeros(len(A), np.uint64))
+        first, inverse = _arrays.distinct_rows(P)
         np.testing.assert_array_equal(P[first][inverse], P)  # each row its own values
         distinct = len(np.unique(P + 0.0, axis=0))
         # Collisions only cost repeated rows (never merge different ones).

@@ -146,17 +146,26 @@ def test_duplicated_rows_are_weights_on_lattices_too(p):
     _same_modes(a.cluster_centers_, b.cluster_centers_, h)
 
 
-@given(st.integers(1, 200), st.integers(1, 4), st.integers(0, 2**32 - 1),
-       st.sampled_from([1.0, 0.5, 1e-9]))
-def test_merge_unique_rows_is_numpys(n, d, seed, scale):
+@given(st.integers(1, 200), st.one_of(st.integers(1, 4), st.just(40)),
+       st.integers(0, 2**32 - 1), st.sampled_from([1.0, 0.5, 1e-9]), st.booleans())
+def test_merge_unique_rows_is_numpys(n, d, seed, scale, collide):
     # The distinct rows of the merge's end points (and of grid cells too wide to number):
-    # np.unique(axis=0)'s rows and inverse, by lexsort; -0.0 and 0.0 are one row, as there.
-    from meanshift._arrays import unique_rows as _unique_rows
+    # np.unique(axis=0)'s rows and inverse, by lexsort (many rows of many columns first
+    # grouped by a hash, whose collisions must not matter); -0.0 and 0.0 are one row, as
+    # there.
+    from unittest import mock
+
+    from meanshift import _arrays
 
     rng = np.random.default_rng(seed)
     P = rng.integers(-3, 3, (n, d)).astype(float) * scale
+    if d == 40:
+        P = P[rng.integers(0, max(1, n // 4), n)]  # repeated rows
     P[rng.random(n) < 0.2] = -0.0
-    rows, inverse = _unique_rows(P)
+    with mock.patch.object(_arrays, "quick_row_hashes",
+                           (lambda A: np.zeros(len(A), np.uint64)) if collide
+                           else _arrays.quick_row_hashes):
+        rows, inverse = _arrays.unique_rows(P)
     expected, expected_inverse = np.unique(P, axis=0, return_inverse=True)
     np.testing.assert_array_equal(rows, expected)
     np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))

@@ -293,34 +293,49 @@ class _NumbaBound(Bound):
             return
         self.radius = cutoff_radius(kernel, bandwidth, engine.gaussian_radius)
         if usable and engine.matmul == "auto":
-            share = self._visited_share(data)
             d = np.shape(data)[1]
-            if share >= MATMUL_MIN_SHARE:
-                self._use_matmul(data, weights, (
-                    f"{d} features >= {BLAS_MIN_FEATURES} and an index "
-                    f"would visit {share:.0%} of all pairs, {why}"))
-                return
-            flat = kernel.code == 0
-            if (np.isfinite(kernel.support) and (d >= TILE_MIN_FEATURES or flat)
-                    and engine.tiles == "auto"):
+            blas = tiled = fill = None
+            if (np.isfinite(kernel.support) and (d >= TILE_MIN_FEATURES or kernel.code == 0)
+                    and engine.tiles == "auto" and np.shape(data)[0] > SMALL_ROWS):
                 blas = BlasSums(data, weights, self.bandwidth, kernel, engine.n_jobs)
                 tiled = blas.use_tiles()
                 fill = blas.tiles.fill if blas.tiles is not None else 0.0
-                if ((d >= TILE_MIN_FEATURES and tiled <= TILE_PAIR_RATIO * share
-                     and fill >= TILE_MIN_FILL)
-                        or (blas.flat32 and tiled <= FLAT_PAIR_RATIO * share
-                            and fill >= FLAT_MIN_FILL)):
+                # No index visits fewer pairs than lie within reach: where the tiles win
+                # against that bound, the index's pilot is not needed.
+                if self._tiles_win(blas, d, tiled, fill, fill * tiled):
                     self._use_matmul(data, weights, (
                         f"{d} features: tiles of the data cut the products to "
-                        f"{tiled:.0%} of all pairs ({fill:.0%} of them within reach), an "
-                        f"index would visit {share:.0%}, {why}"), blas)
+                        f"{tiled:.0%} of all pairs, {fill:.0%} of them within reach (no "
+                        f"index visits fewer), {why}"), blas)
                     return
+            share = self._visited_share(data)
+            if share >= MATMUL_MIN_SHARE:
+                self._use_matmul(data, weights, (
+                    f"{d} features >= {BLAS_MIN_FEATURES} and an index "
+                    f"would visit {share:.0%} of all pairs, {why}"), blas)
+                return
+            if blas is not None and self._tiles_win(blas, d, tiled, fill, share):
+                self._use_matmul(data, weights, (
+                    f"{d} features: tiles of the data cut the products to "
+                    f"{tiled:.0%} of all pairs ({fill:.0%} of them within reach), an "
+                    f"index would visit {share:.0%}, {why}"), blas)
+                return
         self.index = Index(data, weights, self.radius, cell_sums=kernel.code == 0)
         if engine.last_index != (self.index.kind, self.index.why):
             logger.debug("numba engine: neighbours by %s (%s)", self.index.kind,
                          self.index.why)
         engine.last_index = (self.index.kind, self.index.why)
         self._prepare_loops()
+
+    @staticmethod
+    def _tiles_win(blas, d, tiled, fill, share) -> bool:
+        """Whether products over the tiles (``tiled``: the share of all pairs they
+        multiply, ``fill`` of them within reach) beat an index that visits ``share`` of
+        all pairs (the rules of TILE_PAIR_RATIO and FLAT_PAIR_RATIO)."""
+        return bool((d >= TILE_MIN_FEATURES and tiled <= TILE_PAIR_RATIO * share
+                     and fill >= TILE_MIN_FILL)
+                    or (blas.flat32 and tiled <= FLAT_PAIR_RATIO * share
+                        and fill >= FLAT_MIN_FILL))
 
     def _visited_share(self, data):
         """The share of all pairs the neighbour index would visit, measured on an index
@@ -514,8 +529,9 @@ class NumbaEngine(Engine):
         cover where it cuts the products to at most 70 % of all pairs, and from 32
         features takes the products with tiles over an index where they multiply at
         most twice the pairs the index visits and a quarter of them lie within reach
-        (the flat kernel: from 16 features, at most 1.5x and 1 % within reach);
-        "never" multiplies by all of the data.
+        (the flat kernel: from 16 features, at most 1.5x and 1 % within reach; where
+        the pairs within reach alone, which every index visits, make that so, the
+        index's pilot is skipped); "never" multiplies by all of the data.
     neighbour_lists : {"auto", "never"}, default="auto"
         On the matrix-product path with a compact kernel, each seed of a climb steps
         over a list of the points near it, remade when it moves a quarter bandwidth

@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from ..._arrays import _M1, _M2, mix_one
+from ..._arrays import words_hash
 from ..._compile import njit
 from ..._kernels import compiled_weight
 from .._threads import run_ranges
@@ -167,19 +167,10 @@ def _place(cand, count, ids, counts, cols):
 def _find(keys, ebits, bits):
     """:func:`._paths.probe` for long rows: a table laid out as the paths' (slots
     holding entry + 1, the entries' 64-bit words) and searched by the same
-    :func:`._paths.probe_from`, with a cheaper hash (two chains of a multiply per word,
-    one finaliser; mixing every word, as the paths' table does, costs most of a 64-word
-    lookup)."""
+    :func:`._paths.probe_from`, with the cheaper :func:`meanshift._arrays.words_hash`
+    (mixing every word, as the paths' table does, costs most of a 64-word lookup)."""
     mask = np.uint64(keys.shape[0] - 1)
-    d = bits.shape[0]
-    a = np.uint64(0)
-    b = np.uint64(0)
-    for k in range(0, d - 1, 2):
-        a = (a ^ np.uint64(bits[k])) * _M1
-        b = (b ^ np.uint64(bits[k + 1])) * _M2
-    if d % 2:
-        a = (a ^ np.uint64(bits[d - 1])) * _M1
-    return probe_from(keys, ebits, bits, np.int64(mix_one(a ^ mix_one(b)) & mask))
+    return probe_from(keys, ebits, bits, np.int64(words_hash(bits) & mask))
 
 
 @njit(cache=True, nogil=True)
@@ -334,9 +325,19 @@ class NeighbourLists:
         :data:`PILOT` of the first positions, spread over them, hold at most
         :data:`MAX_SHARE` of the data on average (a refusal costs only the pilot's
         product), for the flat kernel on data over :data:`FLAT_LIST_BYTES` at most
-        :data:`FLAT_LARGE_SHARE`."""
+        :data:`FLAT_LARGE_SHARE`.  Where a cover of the data by tiles was made, its
+        pilot's share within reach, over that limit, refuses them without a pilot."""
         blas = self.blas
         n = blas.Xc.shape[0]
+        large = blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES
+        limit = FLAT_LARGE_SHARE if large else MAX_SHARE
+        if blas.tiles is not None and blas.tiles.fill * blas.tile_share > limit:
+            # A list holds every point within reach of its seed, and the cover's pilot
+            # (rows of the data) found more than that within reach.
+            logger.debug("numba engine: no neighbour lists (the tiles' pilot finds %.0f%% "
+                         "of the data within reach of a point)",
+                         100 * blas.tiles.fill * blas.tile_share)
+            return False
         pilot = P[:: max(1, len(P) // PILOT)][:PILOT] - blas.origin
         psq = np.einsum("ij,ij->i", pilot, pilot)
         with _one_blas_thread():
@@ -347,7 +348,7 @@ class NeighbourLists:
             logger.debug("numba engine: no neighbour lists (a pilot's would hold %.0f%% of "
                          "the data)", 100 * share)
             return False
-        if blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES and share > FLAT_LARGE_SHARE:
+        if large and share > FLAT_LARGE_SHARE:
             logger.debug("numba engine: no neighbour lists (a pilot's would hold %.1f%% of "
                          "the data: the flat kernel's products cost less above %.0f%% on "
                          "data over %d MiB)", 100 * share, 100 * FLAT_LARGE_SHARE,

@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ..._arrays import row_hashes
+from ..._arrays import distinct_rows
 from ..._compile import njit
 from ..._kernels import EDGE, Kernel, compiled_weight
 from .._threads import run_ranges
@@ -377,7 +377,7 @@ class BlasSums:
         n = self.Xc.shape[0]
         if m == 0 or n == 0:
             return np.zeros((m, d)), np.zeros(m)
-        first, inverse = _distinct_rows(P)
+        first, inverse = distinct_rows(P)
         if len(first) < m:
             num, den = self._sums(P[first])
             return num[inverse], den[inverse]
@@ -499,19 +499,3 @@ def _tile_blocks(blocks, cols, add, a, b):
     for k in range(a, b):
         ids, Pb, pb, Pr = blocks[k]
         add(ids, Pb, pb, Pr, cols)
-
-
-def _distinct_rows(P):
-    """``(first, inverse)``: one row index per distinct row of ``P`` and, per row, the
-    index (into ``first``) of its distinct row.  Rows are grouped by a hash of their
-    contents; only rows whose hash equals their neighbour's (in hash order) are
-    compared (a collision only costs a repeated row)."""
-    h = row_hashes(P)
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    new = np.ones(len(order), dtype=bool)
-    same = np.flatnonzero(hs[1:] == hs[:-1])
-    new[same + 1] = (P[order[same + 1]] != P[order[same]]).any(axis=1)
-    inverse = np.empty(len(order), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return order[new], inverse
