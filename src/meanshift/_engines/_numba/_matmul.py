@@ -172,9 +172,9 @@ def _flat_mask(G, psq, xsq, w, has_w, P, X, c0, inv_h2, edge, tol, mask, weight)
 
 
 @njit(cache=True, nogil=True)
-def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, ids, num, den):
+def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, num, den):
     """The flat kernel's sums of a block from its ``mask`` (:func:`_flat_mask`) added
-    to ``num[ids[i]]``, ``den[ids[i]]``: a row adds the columns ``Xg`` inside its
+    to ``num[i]``, ``den[i]`` (the block's rows): a row adds the columns ``Xg`` inside its
     support or, where they weigh more than half of the columns, ``total`` (the
     columns' weighted sum) less the columns outside; the weight is added as counted."""
     m = mask.shape[0]
@@ -204,10 +204,9 @@ def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, ids, num, den):
                 x = Xg[idx[t]]
                 for k in range(d):
                     acc[k] += x[k]
-        r = ids[i]
         for k in range(d):
-            num[r, k] += total[k] - acc[k] if most else acc[k]
-        den[r] += weight[i]
+            num[i, k] += total[k] - acc[k] if most else acc[k]
+        den[i] += weight[i]
 
 
 _WEIGH: dict[int, Any] = {}
@@ -386,47 +385,57 @@ class BlasSums:
     def _sums(self, P):
         m, d = P.shape
         n = self.Xc.shape[0]
-        num = np.zeros((m, d))
-        den = np.zeros(m)
         Pc = P - self.origin
         psq = np.einsum("ij,ij->i", Pc, Pc)
         xmax = float(self.xsq.max())
         small_ok = self.kernel.code == 3
         self.use_tiles()  # decided on the first call (neighbour lists may need none)
+        P32 = Pc.astype(np.float32) if self.flat32 else None
+        perm = None
+        if self.tiles is not None:
+            # The positions in the order of the cover's blocks: a block is a range.
+            with _one_blas_thread():
+                perm, entries = self.tiles.plan(Pc, psq, ROWS, self.inside, P32)
+            P, Pc, psq = P[perm], Pc[perm], psq[perm]
+            P32 = P32[perm] if P32 is not None else None
+        num = np.zeros((m, d))
+        den = np.zeros(m)
 
-        def add(ids, Pb, pb, Pr, cols, c0=0):
-            """The sums of the block ``Pb`` (rows ``ids``) against the columns ``cols``
+        def add(a, b, cols, c0=0):
+            """The sums of the positions ``a:b`` against the columns ``cols``
             (:meth:`_columns`: centred rows ``Xg``, which are the rows ``c0:`` of
             ``xsq``, ``w``, ``X``), added to ``num`` and ``den``."""
             Xg, X, xsq, w, Xg32, total = cols
-            if self.flat32:
+            pb = psq[a:b]
+            if P32 is not None:
                 tol = 2.0 * self.gamma32 * (float(pb.max()) + xmax) * self.inv_h2
-                G = Pb.astype(np.float32) @ Xg32.T
+                G = P32[a:b] @ Xg32.T
                 # Rows of whole 8-byte words (_flat_mask reads them eight at a time).
-                mask = np.empty((len(pb), -(-len(Xg) // 8) * 8), dtype=np.uint8)
-                weight = np.empty(len(pb))
-                minority = _flat_mask(G, pb, xsq, w, self.has_w, Pr, X, c0, self.inv_h2,
-                                      self.edge, tol, mask, weight)
+                mask = np.empty((b - a, -(-len(Xg) // 8) * 8), dtype=np.uint8)
+                weight = np.empty(b - a)
+                minority = _flat_mask(G, pb, xsq, w, self.has_w, P[a:b], X, c0,
+                                      self.inv_h2, self.edge, tol, mask, weight)
                 if minority <= SPARSE_SHARE * G.size:
-                    _flat_sparse(mask, weight, w, self.has_w, Xg, c0, total, ids, num, den)
+                    _flat_sparse(mask, weight, w, self.has_w, Xg, c0, total, num[a:b],
+                                 den[a:b])
                     return
                 mask = mask[:, :len(Xg)]
                 W = (mask * w[c0:c0 + len(Xg)] if self.has_w else mask.astype(np.float64))
-                num[ids] += W @ Xg
-                den[ids] += weight
+                num[a:b] += W @ Xg
+                den[a:b] += weight
                 return
             tol = 2.0 * self.gamma * (float(pb.max()) + xmax) * self.inv_h2
             # The triangular weight 1 - sqrt(u2) is steep near 0: recompute exactly
             # where an error of tol in u2 would move it by more than MAX_WEIGHT_ERROR.
             small = (tol / (2.0 * MAX_WEIGHT_ERROR)) ** 2 if small_ok else -1.0
-            W = Pb @ Xg.T
-            self.weigh(0, len(pb), W, pb, xsq, w, self.has_w, Pr, X, 0, c0, self.inv_h2,
-                       self.edge, tol, small)
-            num[ids] += W @ Xg
-            den[ids] += W.sum(axis=1)
+            W = Pc[a:b] @ Xg.T
+            self.weigh(0, b - a, W, pb, xsq, w, self.has_w, P[a:b], X, 0, c0,
+                       self.inv_h2, self.edge, tol, small)
+            num[a:b] += W @ Xg
+            den[a:b] += W.sum(axis=1)
 
-        if self.tiles is not None:
-            self._tile_sums(P, Pc, psq, num, den, add)
+        if perm is not None:
+            self._tile_sums(entries, num, den, add)
         else:
             self.pairs = m * n
             # Blocks of fixed shape, whatever the thread count: a product's rounding may
@@ -436,10 +445,8 @@ class BlasSums:
                       for c0 in range(0, n, cols)]
 
             def block(r0):
-                r1 = min(m, r0 + ROWS)
-                ids = np.arange(r0, r1)
                 for c0, chunk in zip(range(0, n, cols), chunks, strict=True):
-                    add(ids, Pc[r0:r1], psq[r0:r1], P[r0:r1], chunk, c0)
+                    add(r0, min(m, r0 + ROWS), chunk, c0)
 
             starts = list(range(0, m, ROWS))
             # Threads over blocks of seeds (the products release the GIL), one BLAS
@@ -448,6 +455,10 @@ class BlasSums:
                 run_ranges(lambda a, b: [block(starts[i]) for i in range(a, b)],
                            len(starts), self.n_jobs)
         num += den[:, None] * self.origin
+        if perm is not None:  # back to the positions' order
+            out, weights = np.empty_like(num), np.empty_like(den)
+            out[perm], weights[perm] = num, den
+            return out, weights
         return num, den
 
     def _columns(self, rows, whole=False):
@@ -465,10 +476,11 @@ class BlasSums:
         return (Xg, self.X[rows], self.xsq[rows], self.w[rows] if self.has_w else self.w,
                 self.float32_rows(rows) if self.flat32 else None, total)
 
-    def _tile_sums(self, P, Pc, psq, num, den, add):
-        """The sums by blocks of positions against the tiles they reach (:mod:`._tiles`):
-        blocks that reach the same tiles share one gather of those rows, made
-        ``COLUMNS`` rows at a time (bounded memory)."""
+    def _tile_sums(self, entries, num, den, add):
+        """The sums by the blocks of positions of :meth:`TileCover.plan` (``entries``)
+        against the tiles they reach (:mod:`._tiles`): blocks that reach the same tiles
+        share one gather of those rows, made ``COLUMNS`` rows at a time (bounded
+        memory)."""
         cover = self.tiles
         assert cover is not None
         sets: dict[bytes, tuple[np.ndarray, list]] = {}
@@ -476,16 +488,15 @@ class BlasSums:
         # Every product here on one BLAS thread, the grouping's too: after a threaded
         # product the BLAS's threads spin for a while and slow the blocks' threads.
         with _one_blas_thread():
-            for ids, tiles, whole in cover.blocks(Pc, psq, ROWS, self.inside):
+            for a, b, tiles, whole in entries:
                 if whole.any():  # tiles entirely within the flat kernel's support
-                    num[ids] += whole @ cover.total
-                    den[ids] += whole @ cover.mass
+                    num[a:b] += whole @ cover.total
+                    den[a:b] += whole @ cover.mass
                 if tiles.any():
-                    sets.setdefault(tiles.tobytes(), (tiles, []))[1].append(
-                        (ids, Pc[ids], psq[ids], P[ids]))
+                    sets.setdefault(tiles.tobytes(), (tiles, []))[1].append((a, b))
             for tiles, blocks in sets.values():
                 rows = cover.rows(tiles)
-                pairs += len(rows) * sum(len(b[0]) for b in blocks)
+                pairs += len(rows) * sum(b - a for a, b in blocks)
                 for c0 in range(0, len(rows), COLUMNS):
                     cols = self._columns(rows[c0:c0 + COLUMNS])
                     run_ranges(partial(_tile_blocks, blocks, cols, add), len(blocks),
@@ -494,8 +505,7 @@ class BlasSums:
 
 
 def _tile_blocks(blocks, cols, add, a, b):
-    """The blocks ``a:b`` of :meth:`BlasSums._tile_sums` against the gathered columns
-    ``cols`` (:meth:`BlasSums._columns`)."""
+    """The blocks ``a:b`` of :meth:`BlasSums._tile_sums` (ranges of positions) against
+    the gathered columns ``cols`` (:meth:`BlasSums._columns`)."""
     for k in range(a, b):
-        ids, Pb, pb, Pr = blocks[k]
-        add(ids, Pb, pb, Pr, cols)
+        add(*blocks[k], cols)

@@ -6,8 +6,10 @@ on a few axes prunes little there and runs far below the BLAS's rate.  Here the 
 are covered once by :data:`TILES` tiles: pivots chosen farthest-first (Gonzalez's
 2-approximation of the k-center cover) among at most :data:`SAMPLE` rows spread over
 the data, every row in the tile of its nearest pivot, each tile with the radius of its
-farthest row.  At a step the positions are grouped the same way (nearest pivot; the
-group's radius ``rho`` is its farthest position's) and a group is multiplied only by
+farthest row.  At a step the positions are grouped the same way (nearest pivot, from
+one float32 product with the pivots and the tiles' centroids, widened by its error
+bound; the group's radius ``rho`` is its farthest position's; the positions are then
+taken in the blocks' order, so that a block is a range) and a group is multiplied only by
 the tiles that can reach it: by the triangle inequality a row ``x`` of tile ``t``
 within the support radius ``R`` of a position ``p`` of group ``g`` needs
 ``|c_g - c_t| <= rho + R + r_t``.  Groups that reach the same tiles are cut together
@@ -99,15 +101,30 @@ def _nearest_pivot(G, psq, csq, gamma, group, bound2):
 
 
 @njit(cache=True, nogil=True)
-def _bound2(G, psq, csq, gamma):
-    """The block ``G = P C^T`` becomes upper bounds of the squared distances from the
-    rows of ``P`` to those of ``C``, in place: the product's value plus its error
-    bound."""
-    m, k = G.shape
+def _place(G, psq, csq, midsq, gamma, group, bound2, far2):
+    """Per row of the block ``G = P [C; M]^T`` (float32 products of the positions with
+    the pivots ``C`` and, in the columns after them, the tiles' centroids ``M``): the
+    nearest pivot (``group``), an upper bound of the squared distance to it
+    (``bound2``) and, where ``far2`` has columns, upper bounds of the squared distances
+    to the centroids: the products' values plus their error bound ``gamma * (|p|^2 +
+    |c|^2)``."""
+    m = G.shape[0]
+    k = csq.shape[0]
+    f = far2.shape[1]
     for i in range(m):
+        p2 = psq[i]
+        arg = 0
+        low = np.inf
         for t in range(k):
-            G[i, t] = (max(psq[i] + csq[t] - 2.0 * G[i, t], 0.0)
-                       + 2.0 * gamma * (psq[i] + csq[t]))
+            v = p2 + csq[t] - 2.0 * np.float64(G[i, t])
+            if v < low:
+                low = v
+                arg = t
+        group[i] = arg
+        bound2[i] = max(low, 0.0) + gamma * (p2 + csq[arg])
+        for t in range(f):
+            far2[i, t] = (max(p2 + midsq[t] - 2.0 * np.float64(G[i, k + t]), 0.0)
+                          + gamma * (p2 + midsq[t]))
 
 
 @njit(cache=True, nogil=True)
@@ -150,12 +167,17 @@ class TileCover:
     def __init__(self, Xc, xsq, gamma: float, reach: float):
         self.gamma = gamma
         self.reach = reach
+        # Twice the float32 products' bound of :meth:`plan` (as ``gamma`` is twice the
+        # float64 products'; see ``_matmul._gamma32``).
+        u = (Xc.shape[1] + 4) * 2.0**-24
+        self.gamma32 = 4.0 * u / (1.0 - u)
         step = max(1, Xc.shape[0] // SAMPLE)
         rows = np.arange(0, Xc.shape[0], step)[:SAMPLE]
         sample = np.ascontiguousarray(Xc[rows])
         piv = _farthest_first(sample, TILES)
         self.C = np.ascontiguousarray(sample[piv])
         self.csq = np.einsum("ij,ij->i", self.C, self.C)
+        self.M32 = self.C.astype(np.float32)  # with the centroids after inner_sums
         diff = self.C[:, None, :] - self.C[None, :, :]
         self.between = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
         # First the sample alone: where its tiles do not prune (overlapping clusters,
@@ -238,16 +260,39 @@ class TileCover:
                    self.mid, spread2)
         self.mid_sq = np.einsum("ij,ij->i", self.mid, self.mid)
         self.spread = np.sqrt(spread2) * (1.0 + MARGIN)  # the sums' rounding
+        self.M32 = np.concatenate([self.C, self.mid]).astype(np.float32)
 
     def blocks(self, Pc, psq, rows: int, inside: float | None = None):
-        """``[(ids, tiles, whole), ...]``: the positions in blocks of at most ``rows``,
-        each block with the tiles it reaches: the positions are grouped by nearest
-        pivot, a group reaches the tiles its farthest position can, and groups that
-        reach the same tiles are cut into blocks together (full blocks run the
-        products at the BLAS's rate).  With ``inside`` (a radius; :meth:`inner_sums`
-        made), a reached tile that lies within ``inside`` of every position of a block
-        goes to ``whole`` instead of ``tiles`` (its rows need no distances)."""
-        group, bound2 = self.assign(Pc, psq)
+        """``[(ids, tiles, whole), ...]``: :meth:`plan`'s blocks with their positions'
+        indices."""
+        perm, entries = self.plan(Pc, psq, rows, inside)
+        return [(perm[a:b], tiles, whole) for a, b, tiles, whole in entries]
+
+    def plan(self, Pc, psq, rows: int, inside: float | None = None, P32=None):
+        """``(perm, [(a, b, tiles, whole), ...])``: the positions in blocks of at most
+        ``rows``, block ``(a, b)`` holding the positions ``perm[a:b]``, each block with
+        the tiles it reaches: the positions are grouped by nearest pivot, a group
+        reaches the tiles its farthest position can, and groups that reach the same
+        tiles are cut into blocks together (full blocks run the products at the BLAS's
+        rate).  With ``inside`` (a radius; :meth:`inner_sums` made), a reached tile that
+        lies within ``inside`` of every position of a block goes to ``whole`` instead
+        of ``tiles`` (its rows need no distances).  The distances to the pivots and
+        centroids come from one float32 product (``P32``: ``Pc`` as float32, if made
+        already) with its error bound."""
+        m = Pc.shape[0]
+        k = len(self.C)
+        far = inside is not None
+        if P32 is None:
+            P32 = Pc.astype(np.float32)
+        group = np.empty(m, dtype=np.int64)
+        bound2 = np.empty(m)
+        far2 = np.empty((m, k if far else 0))
+        M32 = self.M32 if far else self.M32[:k]
+        for r0 in range(0, m, 8192):
+            r1 = min(m, r0 + 8192)
+            _place(P32[r0:r1] @ M32.T, psq[r0:r1], self.csq,
+                   self.mid_sq if far else self.csq, self.gamma32, group[r0:r1],
+                   bound2[r0:r1], far2[r0:r1])
         order = np.argsort(group, kind="stable")
         cuts = np.flatnonzero(np.diff(group[order])) + 1
         sets: dict[bytes, tuple[np.ndarray, list]] = {}
@@ -255,19 +300,21 @@ class TileCover:
             g = int(group[part[0]])
             tiles = self.tiles_near(g, math.sqrt(float(bound2[part].max())))
             sets.setdefault(tiles.tobytes(), (tiles, []))[1].append(part)
-        far2 = None
-        if inside is not None:  # upper bounds of the squared distances to the centroids
-            far2 = Pc @ self.mid.T
-            _bound2(far2, psq, self.mid_sq, self.gamma)
-        none = np.zeros(len(self.C), dtype=bool)
-        out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        perm = np.concatenate([np.concatenate(parts) for _, parts in sets.values()]
+                              or [np.zeros(0, dtype=np.int64)])
+        if far:
+            far2 = far2[perm]
+        none = np.zeros(k, dtype=bool)
+        entries: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        at = 0
         for tiles, parts in sets.values():
-            ids = np.concatenate(parts)
-            for b0 in range(0, len(ids), rows):
-                block = ids[b0:b0 + rows]
+            size = sum(len(p) for p in parts)
+            for a in range(at, at + size, rows):
+                b = min(at + size, a + rows)
                 whole = none
-                if far2 is not None and inside is not None:
-                    whole = tiles & (np.sqrt(far2[block].max(axis=0)) + self.spread
+                if far and inside is not None:
+                    whole = tiles & (np.sqrt(far2[a:b].max(axis=0)) + self.spread
                                      <= inside * (1.0 - MARGIN))
-                out.append((block, tiles & ~whole, whole))
-        return out
+                entries.append((a, b, tiles & ~whole, whole))
+            at += size
+        return perm, entries
