@@ -100,14 +100,16 @@ def _climbs(X, w, h, kernel, seeds, **options):
 
 @pytest.mark.parametrize("kernel", ["flat", "epanechnikov", "triangular"])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("skin", [0.05, 0.5])
+@pytest.mark.parametrize("skin, offset", [(0.05, 3.0), (0.5, 3.0), (0.5, 3.1)])
 def test_neighbour_lists_climb_as_the_products_and_the_reference(kernel, weighted, skin,
-                                                                  monkeypatch, caplog):
+                                                                  offset, monkeypatch, caplog):
+    # Offsets 3.0 (every value a float32: the steps read the float32 rows) and 3.1 (not:
+    # the centred float32 copy, and the data for the sums).
     from sklearn.datasets import load_digits
 
     from meanshift._engines._numba import _lists
 
-    X = load_digits().data[:700] + 3.0
+    X = load_digits().data[:700] + offset
     w = np.random.default_rng(5).uniform(0.5, 2.0, len(X)) if weighted else None
     seeds = X[::4]
     plain = _climbs(X, w, 25.0, kernel, seeds, neighbour_lists="never")
@@ -153,18 +155,21 @@ def test_neighbour_lists_sum_a_position_met_again_once(monkeypatch):
 
 
 @pytest.mark.parametrize("h", [0.1, 0.2])
-def test_neighbour_lists_on_a_lattice_decide_the_boundary_as_the_reference(h, monkeypatch,
-                                                                           caplog):
+@pytest.mark.parametrize("step, offset", [(0.1, 7.3), (0.5, 7.0)])
+def test_neighbour_lists_on_a_lattice_decide_the_boundary_as_the_reference(
+        h, step, offset, monkeypatch, caplog):
     """A lattice of step 0.1 in 12-D: at radius 0.1 every neighbour lies exactly on the
     boundary; at 0.2 so do those four steps away, a sum of four squares whose rounding
-    depends on the order.  The lists' distances are vectorised; the boundary is decided
-    as the reference decides it."""
+    depends on the order.  The lists' distances are vectorised (in float32); the
+    boundary is decided as the reference decides it.  A lattice of step 0.5 (every
+    value a float32) at five times the radii: the same."""
+    h = h * step / 0.1
     from meanshift._engines._numba import _lists
 
     monkeypatch.setattr(_lists, "SKIN", 0.05)  # short lists
     monkeypatch.setattr(_lists, "MAX_SHARE", 0.25)  # a pilot accepts them at h = 0.2
     rng = np.random.default_rng(3)
-    X = rng.integers(0, 2, size=(1000, 12)).astype(np.float64) * 0.1 + 7.3
+    X = rng.integers(0, 2, size=(1000, 12)).astype(np.float64) * step + offset
     with caplog.at_level(logging.DEBUG, logger="meanshift"):
         listed = _climbs(X, None, h, "flat", X[:300])
     assert "neighbour lists with a skin of" in caplog.text

@@ -13,11 +13,15 @@ against all of the data (the products' error is bounded, and the list takes ever
 within that bound of ``R + skin``: see :meth:`NeighbourLists._candidates`).  This is
 the molecular-dynamics device of Verlet lists.
 
-The step over a list computes each distance from coordinate differences (vectorised
-over the features); a pair within rounding of the support's boundary is recomputed in
-the reference's order (feature by feature), so the support is decided as the
-reference decides it, and the weighted sums add the points of nonzero weight in index
-order: the result does not depend on the lists, the skin or the threads.
+The step over a list computes each distance from coordinate differences in float32
+(vectorised over the features; half the bytes of each row read at random), bounded by
+their error: a pair within that bound of the support's boundary is recomputed in the
+reference's order (feature by feature), so the support is decided as the reference
+decides it (the other kernels weigh the pairs within reach by float64 distances), and
+the weighted sums add the points of nonzero weight in index order: the result does not
+depend on the lists, the skin or the threads.  Where every value of the data is a
+float32 (integer counts, pixels, float32 embeddings), the sums read the same float32
+rows as the distances, which the first pass has just brought into the cache.
 
 A climb's steps often land on a position met before, bit for bit (the flat kernel's
 climbs from different seeds join: on digits at bandwidth 25, about 9 700 distinct
@@ -41,7 +45,7 @@ from ..._arrays import words_hash
 from ..._compile import njit
 from ..._kernels import compiled_weight
 from .._threads import run_ranges
-from ._matmul import COLUMNS, ROWS, BlasSums, _one_blas_thread, d2_exact
+from ._matmul import COLUMNS, FLAT32_HIGH, FLAT32_LOW, ROWS, BlasSums, _one_blas_thread, d2_exact
 from ._paths import probe_from
 
 __all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "FLAT_LIST_BYTES", "FLAT_LARGE_SHARE",
@@ -86,12 +90,24 @@ _FAST = {"reassoc", "nsz", "contract"}
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _list_sums(a, b, ids, P, cand, count, X, w, has_w, code, inv_h2, edge, rel, num, den, u2s):
+def _list_sums(a, b, ids, P, cand, count, X, X32, origin, Xs, tol, tol_x, w, has_w, code,
+               inv_h2, edge, rel, num, den, d2s):
     """Kernel sums of the seeds ``ids[a:b]`` at ``P[a:b]`` over their lists (module
-    notes) into ``num[t]``, ``den[t]``; ``u2s`` is scratch of a list's length.
-    Returns the pairs visited.  Two passes per seed: the distances to its list
-    (vectorised over the features), then the sums over the points inside the support."""
+    notes) into ``num[t]``, ``den[t]``; ``d2s`` is float32 scratch of a list's length.
+    Returns the pairs visited.  Two passes per seed: the squared distances to its list
+    in float32 (``X32``: the data less ``origin``, as float32, or in float64 when no
+    copy is kept), vectorised over the features; then the sums of the rows ``Xs`` (the
+    data's values: ``X``, or ``X32`` where those are exactly the data's, whose rows the
+    first pass just read) over the points the distances put within their error bound
+    of the support or inside it (``tol * (|p|^2 + R^2) + tol_x``: see
+    :class:`NeighbourLists`).  The flat kernel decides the points within ``tol``
+    of the boundary from the reference's sum; the other kernels take their weights
+    from float64 distances, decided within rounding of the boundary in the same way."""
     d = X.shape[1]
+    pc = np.empty(d, dtype=np.float32)
+    acc = np.empty(d)  # a local sum (one in the output's row runs slower: aliasing)
+    keep = np.empty(d2s.shape[0], dtype=np.int64)
+    r2 = edge / inv_h2  # the support's squared radius
     pairs = 0
     for t in range(a, b):
         i = ids[t]
@@ -99,32 +115,60 @@ def _list_sums(a, b, ids, P, cand, count, X, w, has_w, code, inv_h2, edge, rel, 
         pairs += m
         p = P[t]
         row = cand[i]
+        psq = 0.0
+        for k in range(d):
+            c = p[k] - origin[k]
+            psq += c * c
+            pc[k] = np.float32(c)
+        band = tol * (psq + r2) + tol_x
+        hi = r2 + band  # made float32 rounded outwards
+        lo = r2 - band
+        hi = np.float32(hi + abs(hi) * 2.0**-22)
+        lo = np.float32(lo - abs(lo) * 2.0**-22)
         for q in range(m):
-            x = X[row[q]]
-            d2 = 0.0
+            x = X32[row[q]]
+            d2 = np.float32(0.0)
             for k in range(d):
-                e = x[k] - p[k]
+                e = np.float32(x[k]) - pc[k]
                 d2 += e * e
-            u2s[q] = d2 * inv_h2
-        total = 0.0
-        acc = num[t]
+            d2s[q] = d2
+        c = 0  # the points that may be within reach, found without branches
         for q in range(m):
-            u2 = u2s[q]
-            if u2 > edge * (1.0 + rel):
-                continue
+            keep[c] = q
+            c += not d2s[q] > hi
+        total = 0.0
+        for k in range(d):
+            acc[k] = 0.0
+        for r in range(c):
+            q = keep[r]
             j = row[q]
-            if abs(u2 - edge) <= rel * u2:
-                # Within rounding of the boundary: the reference's sum decides.
-                u2 = d2_exact(X[j], p) * inv_h2
-                if u2 > edge:
+            if code == 0:
+                if not d2s[q] < lo and d2_exact(X[j], p) * inv_h2 > edge:
+                    continue  # within the band: the reference's sum decides
+                wt = 1.0
+            else:
+                x = X[j]
+                u2 = 0.0
+                for k in range(d):
+                    e = x[k] - p[k]
+                    u2 += e * e
+                u2 *= inv_h2
+                if u2 > edge * (1.0 + rel):
                     continue
-            wt = compiled_weight(code, u2, 1.0)
+                if abs(u2 - edge) <= rel * u2:
+                    # Within rounding of the boundary: the reference's sum decides.
+                    u2 = d2_exact(x, p) * inv_h2
+                    if u2 > edge:
+                        continue
+                wt = compiled_weight(code, u2, 1.0)
             if has_w:
                 wt *= w[j]
             total += wt
-            x = X[j]
+            xs = Xs[j]
             for k in range(d):
-                acc[k] += wt * x[k]
+                acc[k] += wt * np.float64(xs[k])
+        for k in range(d):
+            num[t, k] = acc[k]
         den[t] = total
     return pairs
 
@@ -251,6 +295,29 @@ class NeighbourLists:
         self.count = np.zeros(n_seeds, dtype=np.int64)
         self.cand = np.empty((n_seeds, 0), dtype=np.int32)
         self.rel = 4.0 * (d + 4) * 2.0**-52  # a reordered sum's error bound, with margin
+        # The float32 distances of a step's first pass are off by at most
+        # ``tol * (|p|^2 + |x|^2 + R^2)`` (p and x less the data's origin, R the
+        # support's radius): the inputs' rounding to float32, ``u (|x| + |p|)`` per
+        # vector, and the float32 sum, ``gamma32`` of it, bounded with a margin of 8
+        # for every pair that may lie near the boundary; the largest ``|x|^2`` is
+        # folded in once.
+        # The rows of the steps' two passes (see _list_sums): data whose values are
+        # float32 (digits' counts) as they are, for both; else the centred float32
+        # copy (or the centred data, where no copy is kept) and the data.
+        xmax = float(blas.xsq.max()) if n else 0.0
+        exact = blas.exact32() if n else None
+        if exact is not None:
+            X32, xmax = exact
+            self.rows = (X32, np.zeros(d), X32, 0.0)
+        else:
+            self.rows = (blas.float32_rows() if blas.float32_kept() else blas.Xc,
+                         blas.origin, X, 0.0)
+        self.tol = 8.0 * blas.gamma32
+        self.rows = (*self.rows[:3], self.tol * xmax)
+        if not (FLAT32_LOW <= xmax <= FLAT32_HIGH and FLAT32_LOW <= reach**2 <= FLAT32_HIGH):
+            # float32 would over- or underflow: no filter
+            self.tol = math.inf
+            self.rows = (*self.rows[:3], math.inf)
         # The float32 products that make the lists (see _candidates).
         self.gamma32 = blas.gamma32
         # Lists in use; None until the first step's pilot decides (``on``: a pilot of
@@ -310,11 +377,14 @@ class NeighbourLists:
         blas = self.blas
         w = blas.w if blas.has_w else np.ones(0)
 
+        X32, origin, Xs, tol_x = self.rows
+
         def one(a, b):
-            u2s = np.empty(self.cand.shape[1])
-            pairs.append(_list_sums(a, b, ids, P, self.cand, self.count, blas.X, w,
-                                   blas.has_w, blas.kernel.code, blas.inv_h2, blas.edge,
-                                   self.rel, num, den, u2s))
+            d2s = np.empty(self.cand.shape[1], dtype=np.float32)
+            pairs.append(_list_sums(a, b, ids, P, self.cand, self.count, blas.X, X32,
+                                    origin, Xs, self.tol, tol_x, w, blas.has_w,
+                                    blas.kernel.code,
+                                    blas.inv_h2, blas.edge, self.rel, num, den, d2s))
 
         run_ranges(one, len(ids), self.n_jobs)
         self.pairs = int(sum(pairs))

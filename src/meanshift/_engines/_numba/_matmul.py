@@ -335,11 +335,27 @@ class BlasSums:
         self.flat32 = (kernel.code == 0 and compact and FLAT32_LOW <= xmax <= FLAT32_HIGH)
         self.gamma32 = _gamma32(self.Xc.shape[1])
         self._Xc32: np.ndarray | None = None
+        self._exact32: Any = None
+
+    def exact32(self):
+        """``(X32, largest squared norm)``: the data as float32 where every value is
+        exactly a float32 (integer counts, pixels, float32 embeddings: sums of its
+        values in float64 are then those of the data, from half the bytes), else
+        None; decided once."""
+        if self._exact32 is None:
+            X32 = self.X.astype(np.float32)
+            self._exact32 = (X32, float(np.einsum("ij,ij->i", self.X, self.X).max())) if (
+                self.X.size and np.array_equal(X32, self.X)) else False
+        return self._exact32 or None
+
+    def float32_kept(self) -> bool:
+        """Whether :meth:`float32_rows` keeps a whole float32 copy of the data."""
+        return self.Xc.nbytes // 2 <= COPY_BYTES
 
     def float32_rows(self, rows=None):
         """The centred data (the rows ``rows``: an index array or a slice) as float32;
         the whole copy is kept while it takes at most :data:`COPY_BYTES`."""
-        if self._Xc32 is None and self.Xc.nbytes // 2 <= COPY_BYTES:
+        if self._Xc32 is None and self.float32_kept():
             self._Xc32 = self.Xc.astype(np.float32)
         if rows is None:
             rows = slice(None)
