@@ -44,7 +44,7 @@ import numpy as np
 from ..._arrays import words_hash
 from ..._compile import njit
 from ..._kernels import compiled_weight
-from .._threads import run_ranges
+from .._threads import run_ranges, scratch
 from ._matmul import COLUMNS, FLAT32_HIGH, FLAT32_LOW, ROWS, BlasSums, _one_blas_thread, d2_exact
 from ._paths import probe_from
 
@@ -174,17 +174,16 @@ def _list_sums(a, b, ids, P, cand, count, X, X32, origin, Xs, tol, tol_x, w, has
 
 
 @njit(cache=True, nogil=True)
-def _collect(G, psq, xsq, limit2, gamma, xmax):
+def _collect(G, psq, xsq, limit2, gamma, xmax, cols):
     """``(counts, cols)``: per row of the block ``G = P_c X_c^T`` (float32 products),
     the points whose distance from the product, ``psq + xsq - 2 G`` (in float64), is
     within ``limit2`` plus the products' error bound (as in :mod:`._matmul`): their
-    count, and their indices row after row, each row's in order.  Per row, a pass
-    without branches flags the points (it vectorises), and a second reads the flags
-    eight at a time, passing over words with none (most: a list holds a few percent
-    of the data)."""
+    count, and their indices row after row, each row's in order (``cols``: scratch of
+    ``G.size``).  Per row, a pass without branches flags the points (it vectorises),
+    and a second reads the flags eight at a time, passing over words with none (most:
+    a list holds a few percent of the data)."""
     m, n = G.shape
     counts = np.zeros(m, dtype=np.int64)
-    cols = np.empty(m * n, dtype=np.int32)
     flag = np.zeros(-(-n // 8) * 8, dtype=np.uint8)
     words = flag.view(np.uint64)
     xs = xsq[:n]
@@ -460,9 +459,10 @@ class NeighbourLists:
         parts = []
         for c0 in range(0, n, COLUMNS):
             c1 = min(n, c0 + COLUMNS)
-            G = P32 @ blas.float32_rows(slice(c0, c1)).T
+            G = np.matmul(P32, blas.float32_rows(slice(c0, c1)).T,
+                          out=scratch("lists.G", (len(P32), c1 - c0), np.float32))
             counts, cols = _collect(G, psq, blas.xsq[c0:c1], self.limit2, self.gamma32,
-                                    xmax)
+                                    xmax, scratch("lists.cols", (G.size,), np.int32))
             parts.append((counts, cols + np.int32(c0)))
         if len(parts) == 1:
             return parts[0]

@@ -68,7 +68,7 @@ from threadpoolctl import ThreadpoolController
 from ..._arrays import distinct_rows
 from ..._compile import njit
 from ..._kernels import EDGE, Kernel, compiled_weight
-from .._threads import run_ranges
+from .._threads import run_ranges, scratch
 from ._tiles import MAX_SHARE as TILE_MAX_SHARE
 from ._tiles import TileCover
 
@@ -425,9 +425,10 @@ class BlasSums:
             pb = psq[a:b]
             if P32 is not None:
                 tol = 2.0 * self.gamma32 * (float(pb.max()) + xmax) * self.inv_h2
-                G = P32[a:b] @ Xg32.T
+                G = np.matmul(P32[a:b], Xg32.T,
+                              out=scratch("matmul.G", (b - a, len(Xg)), np.float32))
                 # Rows of whole 8-byte words (_flat_mask reads them eight at a time).
-                mask = np.empty((b - a, -(-len(Xg) // 8) * 8), dtype=np.uint8)
+                mask = scratch("matmul.mask", (b - a, -(-len(Xg) // 8) * 8), np.uint8)
                 weight = np.empty(b - a)
                 minority = _flat_mask(G, pb, xsq, w, self.has_w, P[a:b], X, c0,
                                       self.inv_h2, self.edge, tol, mask, weight)
@@ -444,7 +445,7 @@ class BlasSums:
             # The triangular weight 1 - sqrt(u2) is steep near 0: recompute exactly
             # where an error of tol in u2 would move it by more than MAX_WEIGHT_ERROR.
             small = (tol / (2.0 * MAX_WEIGHT_ERROR)) ** 2 if small_ok else -1.0
-            W = Pc[a:b] @ Xg.T
+            W = np.matmul(Pc[a:b], Xg.T, out=scratch("matmul.W", (b - a, len(Xg)), np.float64))
             self.weigh(0, b - a, W, pb, xsq, w, self.has_w, P[a:b], X, 0, c0,
                        self.inv_h2, self.edge, tol, small)
             num[a:b] += W @ Xg
