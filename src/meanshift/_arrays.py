@@ -337,22 +337,30 @@ def mix_one(z):
 @njit(cache=True, inline="always")
 def words_hash(bits):
     """A 64-bit hash of a row's 64-bit words (``bits``: any 8-byte integer view; the
-    words of -0.0 count as 0.0's): two chains of a multiply per word and one finaliser
+    words of -0.0 count as 0.0's): four chains of a multiply per word (each chain's
+    latency is its length: four chains, a quarter of the row's) and one finaliser
     (:func:`mix_one` of every word, as :func:`row_hashes` does, costs most of a lookup
     of a 64-word row).  Not :func:`row_hashes`' value: for tables and grouping only."""
     d = bits.shape[0]
     zero = np.uint64(0)
     a = zero
     b = zero
-    for k in range(0, d - 1, 2):
-        x = np.uint64(bits[k])
-        y = np.uint64(bits[k + 1])
-        a = (a ^ (zero if x == _SIGN else x)) * _M1
-        b = (b ^ (zero if y == _SIGN else y)) * _M2
-    if d % 2:
-        x = np.uint64(bits[d - 1])
-        a = (a ^ (zero if x == _SIGN else x)) * _M1
-    return mix_one(a ^ mix_one(b))
+    c = zero
+    e = zero
+    full = d - d % 4
+    for k in range(0, full, 4):
+        w0 = np.uint64(bits[k])
+        w1 = np.uint64(bits[k + 1])
+        w2 = np.uint64(bits[k + 2])
+        w3 = np.uint64(bits[k + 3])
+        a = (a ^ (zero if w0 == _SIGN else w0)) * _M1
+        b = (b ^ (zero if w1 == _SIGN else w1)) * _M2
+        c = (c ^ (zero if w2 == _SIGN else w2)) * _M1
+        e = (e ^ (zero if w3 == _SIGN else w3)) * _M2
+    for k in range(full, d):
+        w0 = np.uint64(bits[k])
+        a = (a ^ (zero if w0 == _SIGN else w0)) * _M1
+    return mix_one(a ^ mix_one(b ^ mix_one(c ^ mix_one(e))))
 
 
 @njit(cache=True, nogil=True)
