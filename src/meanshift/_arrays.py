@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._compile import njit
@@ -10,7 +12,7 @@ from ._kernels import EDGE, reach2
 __all__ = ["is_dask", "is_tensor", "column_bounds", "nearest_centres", "first_within",
            "sq_dist", "first_nearest", "TREE_MIN_PAIRS", "mix64", "row_hashes", "hash_column",
            "shared_buckets", "copy_ranks", "mix_one", "unique_rows", "distinct_rows",
-           "words_hash", "quick_row_hashes"]
+           "words_hash", "quick_row_hashes", "apply_step"]
 
 
 def is_dask(obj) -> bool:
@@ -374,6 +376,33 @@ def quick_row_hashes(P):
     out = np.empty(P.shape[0], dtype=np.uint64)
     _quick_hashes(P.view(np.uint64), out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def apply_step(modes, active, num, den, stop, density, n_iter, new, alive, done):
+    """One mean shift step of the seeds ``active`` from their sums ``num``, ``den``, in
+    one pass: ``new`` (their new positions: the means; a seed with nothing in reach
+    keeps its position), ``alive`` (den > 0), ``done`` (moved by at most ``stop``),
+    and ``modes``, ``density``, ``n_iter`` updated (see
+    :func:`meanshift._engines._contract.shift_step`; 10^4 x 64 positions: six passes
+    of NumPy over them cost about 2 ms a step)."""
+    d = modes.shape[1]
+    stop2 = stop * stop
+    for r in range(active.shape[0]):
+        i = active[r]
+        ok = den[r] > 0.0
+        shift2 = 0.0
+        for k in range(d):
+            v = num[r, k] / den[r] if ok else modes[i, k]
+            t = v - modes[i, k]
+            shift2 += t * t
+            new[r, k] = v
+            modes[i, k] = v
+        density[i] = den[r]
+        n_iter[i] += ok
+        alive[r] = ok
+        done[r] = ok and math.sqrt(shift2) <= stop
+    return stop2
 
 
 def copy_ranks(hashes):

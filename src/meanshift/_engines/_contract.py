@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._arrays import apply_step
 from .._kernels import Kernel
 
 __all__ = ["ClimbResult", "Engine", "Bound", "Progress", "FitCancelled", "report",
@@ -133,6 +134,15 @@ def shift_step(bound, modes, active, density, n_iter, stop, sums=None):
     else:
         num, den = sums(active, old)
     num, den = np.asarray(num), np.asarray(den)
+    if (not bound.sphere and num.dtype == den.dtype == modes.dtype == density.dtype
+            == np.float64 and n_iter.dtype == np.int64 and modes.flags.c_contiguous):
+        # One compiled pass (the NumPy below, for the sphere and other arrays).
+        new = np.empty_like(num)
+        alive = np.empty(len(den), dtype=bool)
+        done = np.empty(len(den), dtype=bool)
+        apply_step(modes, np.asarray(active, dtype=np.int64), num, den, float(stop),
+                   density, n_iter, new, alive, done)
+        return alive, done, new
     alive = den > 0
     if alive.all():
         new = num / den[:, None]
