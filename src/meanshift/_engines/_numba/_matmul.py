@@ -125,9 +125,10 @@ _TWOS = np.uint64(0x0202020202020202)
 
 
 @njit(cache=True, nogil=True)
-def _flat_mask(G, psq, xsq, w, has_w, P, X, c0, inv_h2, edge, tol, mask, weight):
-    """The flat kernel's support in the block ``G`` (float32 products ``P_c X_c^T``)
-    into ``mask`` (uint8, 1 inside; its rows may be longer than ``G``'s), and each
+def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, c0, inv_h2, edge, tol, mask, weight):
+    """The flat kernel's support in the block ``G`` (float32 products ``P_c X_c^T``,
+    ``P_c`` the positions ``P[rows]`` less the origin) into ``mask`` (uint8, 1 inside;
+    its rows may be longer than ``G``'s), and each
     row's weight inside into ``weight``: decided from the product, and from coordinate
     differences added in the reference's order for the pairs within ``tol`` of the
     boundary (``tol`` bounds the float32 products' error: module notes).  Returns the
@@ -158,7 +159,8 @@ def _flat_mask(G, psq, xsq, w, has_w, P, X, c0, inv_h2, edge, tol, mask, weight)
                 if words[i, t] & _TWOS:
                     for j in range(8 * t, min(c, 8 * t + 8)):
                         if mask[i, j] & 2:
-                            inside = np.uint8(d2_exact(P[i], X[c0 + j]) * inv_h2 <= edge)
+                            inside = np.uint8(d2_exact(P[rows[i]], X[c0 + j]) * inv_h2
+                                              <= edge)
                             count += int(inside) - int(mask[i, j] & 1)
                             mask[i, j] = inside
         total = float(count)
@@ -207,6 +209,32 @@ def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, num, den):
         for k in range(d):
             num[i, k] += total[k] - acc[k] if most else acc[k]
         den[i] += weight[i]
+
+
+@njit(cache=True, nogil=True)
+def _centred32(P, origin, P32, psq):
+    """``P32`` (the positions less ``origin``, as float32) and ``psq`` (their squared
+    norms, in float64) in one pass."""
+    m, d = P.shape
+    for i in range(m):
+        s = 0.0
+        for k in range(d):
+            c = P[i, k] - origin[k]
+            s += c * c
+            P32[i, k] = np.float32(c)
+        psq[i] = s
+
+
+@njit(cache=True, nogil=True)
+def _unpermute(num, den, perm, origin, out, out_den):
+    """The sums of the positions taken in the order ``perm`` (about the origin) back in
+    the positions' order: ``out[perm[i]] = num[i] + den[i] * origin``."""
+    m, d = num.shape
+    for i in range(m):
+        r = perm[i]
+        for k in range(d):
+            out[r, k] = num[i, k] + den[i] * origin[k]
+        out_den[r] = den[i]
 
 
 _WEIGH: dict[int, Any] = {}
@@ -401,19 +429,31 @@ class BlasSums:
     def _sums(self, P):
         m, d = P.shape
         n = self.Xc.shape[0]
-        Pc = P - self.origin
-        psq = np.einsum("ij,ij->i", Pc, Pc)
         xmax = float(self.xsq.max())
         small_ok = self.kernel.code == 3
         self.use_tiles()  # decided on the first call (neighbour lists may need none)
-        P32 = Pc.astype(np.float32) if self.flat32 else None
+        Pc = P32 = None
+        if self.flat32:  # the products need only the positions as float32
+            P32 = np.empty((m, d), dtype=np.float32)
+            psq = np.empty(m)
+            _centred32(P, self.origin, P32, psq)
+        else:
+            Pc = P - self.origin
+            psq = np.einsum("ij,ij->i", Pc, Pc)
+        # ``rows``: the positions (rows of P) in the order of the blocks below.
         perm = None
+        rows = np.arange(m)
         if self.tiles is not None:
             # The positions in the order of the cover's blocks: a block is a range.
             with _one_blas_thread():
-                perm, entries = self.tiles.plan(Pc, psq, ROWS, self.inside, P32)
-            P, Pc, psq = P[perm], Pc[perm], psq[perm]
-            P32 = P32[perm] if P32 is not None else None
+                perm, entries = self.tiles.plan(psq, ROWS, self.inside,
+                                                P32 if P32 is not None else
+                                                Pc.astype(np.float32))
+            psq = psq[perm]
+            if P32 is not None:
+                P32, rows = P32[perm], perm
+            else:
+                P, Pc = P[perm], Pc[perm]
         num = np.zeros((m, d))
         den = np.zeros(m)
 
@@ -430,7 +470,7 @@ class BlasSums:
                 # Rows of whole 8-byte words (_flat_mask reads them eight at a time).
                 mask = scratch("matmul.mask", (b - a, -(-len(Xg) // 8) * 8), np.uint8)
                 weight = np.empty(b - a)
-                minority = _flat_mask(G, pb, xsq, w, self.has_w, P[a:b], X, c0,
+                minority = _flat_mask(G, pb, xsq, w, self.has_w, P, rows[a:b], X, c0,
                                       self.inv_h2, self.edge, tol, mask, weight)
                 if minority <= SPARSE_SHARE * G.size:
                     _flat_sparse(mask, weight, w, self.has_w, Xg, c0, total, num[a:b],
@@ -471,11 +511,11 @@ class BlasSums:
             with _one_blas_thread():
                 run_ranges(lambda a, b: [block(starts[i]) for i in range(a, b)],
                            len(starts), self.n_jobs)
-        num += den[:, None] * self.origin
         if perm is not None:  # back to the positions' order
             out, weights = np.empty_like(num), np.empty_like(den)
-            out[perm], weights[perm] = num, den
+            _unpermute(num, den, perm, self.origin, out, weights)
             return out, weights
+        num += den[:, None] * self.origin
         return num, den
 
     def _columns(self, rows, whole=False):

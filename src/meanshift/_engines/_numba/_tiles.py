@@ -128,6 +128,20 @@ def _place(G, psq, csq, midsq, gamma, group, bound2, far2):
 
 
 @njit(cache=True, nogil=True)
+def _block_max(far2, perm, starts, out):
+    """Per block ``e`` (positions ``perm[starts[e]:starts[e + 1]]``), the largest of
+    their rows of ``far2``, column by column, into ``out[e]``."""
+    k = far2.shape[1]
+    for e in range(starts.shape[0] - 1):
+        for t in range(k):
+            out[e, t] = -np.inf
+        for i in range(starts[e], starts[e + 1]):
+            r = perm[i]
+            for t in range(k):
+                out[e, t] = max(out[e, t], far2[r, t])
+
+
+@njit(cache=True, nogil=True)
 def _tile_sums(Xc, order, starts, w, has_w, total, mass, mid, spread2):
     """Per tile (rows ``order[starts[t]:starts[t + 1]]`` of ``Xc``): the weighted sum of
     its rows into ``total``, of their weights into ``mass``, their centroid into ``mid``
@@ -263,12 +277,12 @@ class TileCover:
         self.M32 = np.concatenate([self.C, self.mid]).astype(np.float32)
 
     def blocks(self, Pc, psq, rows: int, inside: float | None = None):
-        """``[(ids, tiles, whole), ...]``: :meth:`plan`'s blocks with their positions'
-        indices."""
-        perm, entries = self.plan(Pc, psq, rows, inside)
+        """``[(ids, tiles, whole), ...]``: :meth:`plan`'s blocks of the centred
+        positions ``Pc`` with their indices."""
+        perm, entries = self.plan(psq, rows, inside, Pc.astype(np.float32))
         return [(perm[a:b], tiles, whole) for a, b, tiles, whole in entries]
 
-    def plan(self, Pc, psq, rows: int, inside: float | None = None, P32=None):
+    def plan(self, psq, rows: int, inside: float | None, P32):
         """``(perm, [(a, b, tiles, whole), ...])``: the positions in blocks of at most
         ``rows``, block ``(a, b)`` holding the positions ``perm[a:b]``, each block with
         the tiles it reaches: the positions are grouped by nearest pivot, a group
@@ -276,14 +290,12 @@ class TileCover:
         tiles are cut into blocks together (full blocks run the products at the BLAS's
         rate).  With ``inside`` (a radius; :meth:`inner_sums` made), a reached tile that
         lies within ``inside`` of every position of a block goes to ``whole`` instead
-        of ``tiles`` (its rows need no distances).  The distances to the pivots and
-        centroids come from one float32 product (``P32``: ``Pc`` as float32, if made
-        already) with its error bound."""
-        m = Pc.shape[0]
+        of ``tiles`` (its rows need no distances).  The positions are given centred,
+        as float32 (``P32``), with their squared norms ``psq``: the distances to the
+        pivots and centroids come from one float32 product with its error bound."""
+        m = psq.shape[0]
         k = len(self.C)
         far = inside is not None
-        if P32 is None:
-            P32 = Pc.astype(np.float32)
         group = np.empty(m, dtype=np.int64)
         bound2 = np.empty(m)
         far2 = np.empty((m, k if far else 0))
@@ -302,19 +314,17 @@ class TileCover:
             sets.setdefault(tiles.tobytes(), (tiles, []))[1].append(part)
         perm = np.concatenate([np.concatenate(parts) for _, parts in sets.values()]
                               or [np.zeros(0, dtype=np.int64)])
-        if far:
-            far2 = far2[perm]
-        none = np.zeros(k, dtype=bool)
-        entries: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        bounds = []
         at = 0
         for tiles, parts in sets.values():
             size = sum(len(p) for p in parts)
-            for a in range(at, at + size, rows):
-                b = min(at + size, a + rows)
-                whole = none
-                if far and inside is not None:
-                    whole = tiles & (np.sqrt(far2[a:b].max(axis=0)) + self.spread
-                                     <= inside * (1.0 - MARGIN))
-                entries.append((a, b, tiles & ~whole, whole))
+            bounds += [(a, min(at + size, a + rows), tiles) for a in range(at, at + size, rows)]
             at += size
-        return perm, entries
+        whole = np.zeros((len(bounds), k), dtype=bool)
+        if far and inside is not None and bounds:
+            # Per block, each centroid's farthest position (an upper bound).
+            far_block = np.empty((len(bounds), k))
+            _block_max(far2, perm, np.array([b[0] for b in bounds] + [m]), far_block)
+            whole = np.sqrt(far_block) + self.spread <= inside * (1.0 - MARGIN)
+        return perm, [(a, b, tiles & ~whole[e], tiles & whole[e])
+                      for e, (a, b, tiles) in enumerate(bounds)]
