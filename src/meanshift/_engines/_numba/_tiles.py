@@ -83,24 +83,6 @@ def _farthest_first(S, k):
 
 
 @njit(cache=True, nogil=True)
-def _nearest_pivot(G, psq, csq, gamma, group, bound2):
-    """Per row of the block ``G = P C^T``: the nearest pivot (``group``) and an upper
-    bound of the squared distance to it (``bound2``: the product's value plus its
-    error bound)."""
-    m, k = G.shape
-    for i in range(m):
-        arg = 0
-        low = np.inf
-        for t in range(k):
-            v = psq[i] + csq[t] - 2.0 * G[i, t]
-            if v < low:
-                low = v
-                arg = t
-        group[i] = arg
-        bound2[i] = max(low, 0.0) + 2.0 * gamma * (psq[i] + csq[arg])
-
-
-@njit(cache=True, nogil=True)
 def _place(G, psq, csq, midsq, gamma, group, bound2, far2):
     """Per row of the block ``G = P [C; M]^T`` (float32 products of the positions with
     the pivots ``C`` and, in the columns after them, the tiles' centroids ``M``): the
@@ -219,14 +201,17 @@ class TileCover:
 
     def assign(self, Pc, psq):
         """``(group, bound2)`` of the centred positions ``Pc``: their nearest pivot and
-        an upper bound of the squared distance to it."""
+        an upper bound of the squared distance to it (one float32 product with its
+        error bound, as :meth:`plan`'s)."""
         m = Pc.shape[0]
         group = np.empty(m, dtype=np.int64)
         bound2 = np.empty(m)
+        none = np.empty((0, 0))
+        k = len(self.C)
         for r0 in range(0, m, 8192):
             r1 = min(m, r0 + 8192)
-            _nearest_pivot(Pc[r0:r1] @ self.C.T, psq[r0:r1], self.csq, self.gamma,
-                           group[r0:r1], bound2[r0:r1])
+            _place(Pc[r0:r1].astype(np.float32) @ self.M32[:k].T, psq[r0:r1], self.csq,
+                   self.csq, self.gamma32, group[r0:r1], bound2[r0:r1], none)
         return group, bound2
 
     def tiles_near(self, g: int, rho: float):
