@@ -546,6 +546,27 @@ def test_the_merge_reports_its_walk_and_can_be_cancelled(monkeypatch):
         MeanShift(bandwidth=0.8, callback=lambda p: p.stage != "merge").fit(modes[:300])
 
 
+def test_labels_by_the_nearest_of_many_centres_report_and_can_be_cancelled(monkeypatch):
+    # Labels by nearest centre with much work go in parts, each reported as stage
+    # "labels" (never backwards, ending full): the same labels as in one go; a callback
+    # that returns False during them stops the fit.
+    from meanshift._stages import labels
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 8))
+    plain = MeanShift(bandwidth=0.9).fit(X)
+    monkeypatch.setattr(labels, "LABEL_WORK", 10_000)
+    seen = []
+    fit = MeanShift(bandwidth=0.9, callback=seen.append).fit(X)
+    np.testing.assert_array_equal(fit.labels_, plain.labels_)
+    done = [p.done for p in seen if p.stage == "labels"]
+    assert {p.total for p in seen if p.stage == "labels"} == {3000}
+    assert done == sorted(done) and done[0] == 0 and done[-1] == 3000 and len(done) > 3
+    assert seen[-1].stage == "labels"  # the last stage of the fit
+    with pytest.raises(FitCancelled, match="'labels'"):
+        MeanShift(bandwidth=0.9, callback=lambda p: p.stage != "labels").fit(X)
+
+
 # -- linear cost with many modes (issue 13): trees, with the all-pairs answer ---------------------
 @pytest.mark.parametrize("seed, d", [(0, 2), (1, 2), (2, 2), (3, 2), (0, 40), (1, 40)])
 def test_attach_and_nearest_through_a_tree_equal_all_pairs(seed, d, monkeypatch):

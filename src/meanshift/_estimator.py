@@ -182,7 +182,9 @@ default=None
         (``stage`` "climb": ``done`` seeds of ``total`` have stopped; "blur": steps).
         Returning ``False`` cancels the fit (``meanshift.FitCancelled`` is raised).
         The automatic bandwidth's search reports as stage "bandwidth" (trial bandwidths
-        of the grid); ``label_by="mode"`` as "labels"; the compressed algorithm's pass
+        of the grid); ``label_by="mode"`` as "labels", and so do labels by the nearest
+        of many centres (rows in parts); the merge of the seeds' ends as "merge"; the
+        compressed algorithm's pass
         over the data as "stream" (chunks of rows done, of all); the "checked" algorithm's
         sampled climbs as "check".
     progress : bool, default=False
