@@ -2,7 +2,9 @@
 
 Peak memory is the peak resident set size of this process during the call, sampled by a
 background thread (it sees NumPy, Numba and torch allocations alike), minus the resident
-size before the call.
+size before the call.  The sampler wakes every 5 ms and takes the GIL, which slows a
+short call on two cores: calls under ``QUICK_S`` are timed without it (best of
+``QUICK_REPEAT``) and their memory is taken in one more call, sampled.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ class Measurement:
     extra: dict = field(default_factory=dict)
 
 
-#: ``measure(repeat="auto")``: calls faster than this are repeated (best of 3), so that
-#: short timings are not one sample of a noisy machine; applied to every method alike.
+#: ``measure(repeat="auto")``: calls faster than this are repeated (best of
+#: QUICK_REPEAT, timed without the memory sampler, then one sampled call for the
+#: memory), so that short timings are not one sample of a noisy machine; applied to
+#: every method alike.
 QUICK_S = 1.0
+QUICK_REPEAT = 5
 
 
 def alternate(runs, repeat, once_above_s=60.0) -> dict:
@@ -59,8 +64,9 @@ def alternate(runs, repeat, once_above_s=60.0) -> dict:
 
 
 def measure(name, fn, *args, repeat="auto", **kwargs) -> Measurement:
-    """Run ``fn(*args, **kwargs)`` ``repeat`` times (``"auto"``: once, or three times
-    when the first run takes under ``QUICK_S``); best wall time and peak extra RSS."""
+    """Run ``fn(*args, **kwargs)`` ``repeat`` times (``"auto"``: once, or, when that run
+    takes under ``QUICK_S``, ``QUICK_REPEAT`` more times without the memory sampler and
+    once more with it); best wall time and peak extra RSS."""
     best = np.inf
     peak = 0
     result = None
@@ -68,31 +74,42 @@ def measure(name, fn, *args, repeat="auto", **kwargs) -> Measurement:
     i = 0
     while i < runs:
         i += 1
-        gc.collect()
-        base = rss_bytes()
-        top = [base]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                top[0] = max(top[0], rss_bytes())
-                time.sleep(0.005)
-
-        t = threading.Thread(target=sample, daemon=True)
-        t.start()
-        start = time.perf_counter()
-        try:
-            result = fn(*args, **kwargs)
-        finally:
-            elapsed = time.perf_counter() - start
-            stop.set()
-            t.join()
-        top[0] = max(top[0], rss_bytes())
+        elapsed, top, result = _run(fn, args, kwargs, sampled=True)
         best = min(best, elapsed)
-        peak = max(peak, top[0] - base)
+        peak = max(peak, top)
         if repeat == "auto" and i == 1 and elapsed < QUICK_S:
-            runs = 3
+            for _ in range(QUICK_REPEAT):
+                best = min(best, _run(fn, args, kwargs, sampled=False)[0])
     return Measurement(name, best, peak, result)
+
+
+def _run(fn, args, kwargs, sampled: bool):
+    """``(seconds, peak extra RSS in bytes or 0, result)`` of one call."""
+    gc.collect()
+    base = rss_bytes()
+    top = [base]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            top[0] = max(top[0], rss_bytes())
+            time.sleep(0.005)
+
+    t = threading.Thread(target=sample, daemon=True)
+    if sampled:
+        t.start()
+    start = time.perf_counter()
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        elapsed = time.perf_counter() - start
+        stop.set()
+        if sampled:
+            t.join()
+    if not sampled:
+        return elapsed, 0, result
+    top[0] = max(top[0], rss_bytes())
+    return elapsed, top[0] - base, result
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:

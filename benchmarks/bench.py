@@ -7,7 +7,8 @@ the walk-through (dense distances, gaussian bw 2.5, ``X = W @ X / W.sum(1)`` unt
 changes or 100 epochs, ``torch.unique`` for the centroids) where it fits in memory.
 
 Columns: time (s, after a warm-up of the compiled code; a run under 1 s is repeated and
-the best of 3 kept, for every method alike), peak memory
+the best of 6 kept, five of them timed without the memory sampler, for every method
+alike), peak memory
 (extra resident MB during the call), clusters found, ARI vs the truth, ARI vs the peer,
 and ``speedup`` = peer time / our time, measured in the same run.  Where a peer would
 take minutes, it is timed on a subset of the seeds and its time scaled up (marked

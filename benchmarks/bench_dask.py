@@ -31,7 +31,8 @@ Two tables:
    process during the fit (the workers' memory is not measured here).
 
 The machine has 2 cores shared with other work: scaling ratios are upper-bounded by 2 and
-noisy; the time columns are wall clock of one run (runs under 1 s in table 1: best of 3).
+noisy; the time columns are wall clock of one run (runs under 1 s in table 1: best of 6,
+five of them without the memory sampler).
 """
 
 from __future__ import annotations

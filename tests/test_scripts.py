@@ -129,3 +129,29 @@ def test_script_imports_inside_functions_resolve(path, isolated):
 def test_suites_import_as_bench_py_does(name, isolated):
     module = importlib.import_module(f"benchmarks.{name}")
     assert callable(module.suite)
+
+
+def test_measure_times_short_calls_without_the_memory_sampler(monkeypatch):
+    # A short call: one sampled run (its peak memory), then QUICK_REPEAT runs timed
+    # without the sampler thread; the best time of all.  A long call: one sampled run.
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks import _common
+    finally:
+        sys.path.remove(str(ROOT))
+    import threading
+
+    calls = []
+
+    def short():
+        calls.append(threading.active_count())
+        return len(calls)
+
+    m = _common.measure("short", short)
+    assert len(calls) == 1 + _common.QUICK_REPEAT and m.result == 1  # the sampled call's
+    assert calls[0] == calls[1] + 1  # the sampler ran beside the first call only
+    assert len(set(calls[1:])) == 1 and m.seconds >= 0
+    calls.clear()
+    monkeypatch.setattr(_common, "QUICK_S", 0.0)
+    _common.measure("long", short)
+    assert len(calls) == 1
