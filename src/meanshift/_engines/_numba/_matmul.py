@@ -89,15 +89,16 @@ def d2_exact(x, p):
 
 
 @njit(cache=True, nogil=True)
-def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2, edge,
+def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, xrow, inv_h2, edge,
                 tol, small):
     """Rows ``a:b`` of the block ``G = P_c X_c^T`` become kernel weights, in place
     (module notes: pairs near the support's boundary are recomputed exactly).  Three
-    branch-free passes per row, so that the first and the last vectorise (their
-    columns' arrays are sliced: an index with an offset would not vectorise)."""
+    branch-free passes per row, so that the first and the last vectorise.  The columns
+    are the data's rows ``xrow``, with their squared norms ``xsq`` and weights ``w``
+    (one per column)."""
     c = G.shape[1]
-    xs = xsq[c0:c0 + c]
-    ws = w[c0:c0 + c] if has_w else w
+    xs = xsq
+    ws = w
     for i in range(a, b):
         p2 = psq[i]
         near = 0
@@ -109,7 +110,7 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2
         if compact and near > 0:
             for j in range(c):
                 if abs(G[i, j] - edge) <= tol or G[i, j] <= small:
-                    G[i, j] = d2_exact(P[r0 + i], X[c0 + j]) * inv_h2
+                    G[i, j] = d2_exact(P[r0 + i], X[xrow[j]]) * inv_h2
         for j in range(c):
             u2 = G[i, j]
             wt = compiled_weight(code, u2, 1.0)
@@ -125,10 +126,11 @@ _TWOS = np.uint64(0x0202020202020202)
 
 
 @njit(cache=True, nogil=True)
-def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, c0, inv_h2, edge, tol, mask, weight):
+def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, xrow, inv_h2, edge, tol, mask, weight):
     """The flat kernel's support in the block ``G`` (float32 products ``P_c X_c^T``,
     ``P_c`` the positions ``P[rows]`` less the origin) into ``mask`` (uint8, 1 inside;
-    its rows may be longer than ``G``'s), and each
+    its rows may be longer than ``G``'s; the columns are the data's rows ``xrow``, with
+    their squared norms ``xsq`` and weights ``w``), and each
     row's weight inside into ``weight``: decided from the product, and from coordinate
     differences added in the reference's order for the pairs within ``tol`` of the
     boundary (``tol`` bounds the float32 products' error: module notes).  Returns the
@@ -139,9 +141,9 @@ def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, c0, inv_h2, edge, tol, mask, w
     m, c = G.shape
     mass = 0.0
     for j in range(c):
-        mass += w[c0 + j] if has_w else 1.0
+        mass += w[j] if has_w else 1.0
     minority = 0
-    xs = xsq[c0:c0 + c]  # a slice: an index with an offset would not vectorise
+    xs = xsq
     words = mask.view(np.uint64)
     for i in range(m):
         p2 = psq[i]
@@ -159,7 +161,7 @@ def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, c0, inv_h2, edge, tol, mask, w
                 if words[i, t] & _TWOS:
                     for j in range(8 * t, min(c, 8 * t + 8)):
                         if mask[i, j] & 2:
-                            inside = np.uint8(d2_exact(P[rows[i]], X[c0 + j]) * inv_h2
+                            inside = np.uint8(d2_exact(P[rows[i]], X[xrow[j]]) * inv_h2
                                               <= edge)
                             count += int(inside) - int(mask[i, j] & 1)
                             mask[i, j] = inside
@@ -167,14 +169,14 @@ def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, c0, inv_h2, edge, tol, mask, w
         if has_w:
             total = 0.0
             for j in range(c):
-                total += w[c0 + j] * mask[i, j]
+                total += w[j] * mask[i, j]
         weight[i] = total
         minority += c - count if total > 0.5 * mass else count
     return minority
 
 
 @njit(cache=True, nogil=True)
-def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, num, den):
+def _flat_sparse(mask, weight, w, has_w, Xg, total, num, den):
     """The flat kernel's sums of a block from its ``mask`` (:func:`_flat_mask`) added
     to ``num[i]``, ``den[i]`` (the block's rows): a row adds the columns ``Xg`` inside its
     support or, where they weigh more than half of the columns, ``total`` (the
@@ -184,7 +186,7 @@ def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, num, den):
     d = Xg.shape[1]
     mass = 0.0
     for j in range(c):
-        mass += w[c0 + j] if has_w else 1.0
+        mass += w[j] if has_w else 1.0
     acc = np.empty(d)
     idx = np.empty(c, dtype=np.int64)
     for i in range(m):
@@ -197,7 +199,7 @@ def _flat_sparse(mask, weight, w, has_w, Xg, c0, total, num, den):
             acc[k] = 0.0
         if has_w:
             for t in range(q):
-                wt = w[c0 + idx[t]]
+                wt = w[idx[t]]
                 x = Xg[idx[t]]
                 for k in range(d):
                     acc[k] += wt * x[k]
@@ -247,8 +249,8 @@ def _weigh(kernel: Kernel):
     if code not in _WEIGH:
         compact = bool(np.isfinite(kernel.support))
 
-        def weigh(a, b, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2, edge, tol, small):
-            _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, c0, inv_h2,
+        def weigh(a, b, G, psq, xsq, w, has_w, P, X, r0, xrow, inv_h2, edge, tol, small):
+            _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, xrow, inv_h2,
                         edge, tol, small)
 
         weigh.__qualname__ = f"weigh_kernel{code}"
@@ -264,6 +266,8 @@ MAX_WEIGHT_ERROR = 1e-11
 #: A block of seeds x data (the d2 / weight matrix): rows and columns.
 ROWS = 128
 COLUMNS = 4096
+#: Most memory for the gathered columns of the tile sets whose blocks run together.
+GATHER_BYTES = 256 << 20
 #: The flat kernel's block sums go row by row over the lighter side of each row's
 #: split (:func:`_flat_sparse`) when those pairs are at most this share of the block,
 #: else by a product: a pair of that walk (a row read from the cache) cost about 5x a
@@ -457,11 +461,11 @@ class BlasSums:
         num = np.zeros((m, d))
         den = np.zeros(m)
 
-        def add(a, b, cols, c0=0):
+        def add(a, b, cols):
             """The sums of the positions ``a:b`` against the columns ``cols``
-            (:meth:`_columns`: centred rows ``Xg``, which are the rows ``c0:`` of
-            ``xsq``, ``w``, ``X``), added to ``num`` and ``den``."""
-            Xg, X, xsq, w, Xg32, total = cols
+            (:meth:`_columns`), added to ``num`` and ``den``."""
+            Xg, xrow, xsq, w, Xg32, total = cols
+            X = self.X
             pb = psq[a:b]
             if P32 is not None:
                 tol = 2.0 * self.gamma32 * (float(pb.max()) + xmax) * self.inv_h2
@@ -470,14 +474,14 @@ class BlasSums:
                 # Rows of whole 8-byte words (_flat_mask reads them eight at a time).
                 mask = scratch("matmul.mask", (b - a, -(-len(Xg) // 8) * 8), np.uint8)
                 weight = np.empty(b - a)
-                minority = _flat_mask(G, pb, xsq, w, self.has_w, P, rows[a:b], X, c0,
+                minority = _flat_mask(G, pb, xsq, w, self.has_w, P, rows[a:b], X, xrow,
                                       self.inv_h2, self.edge, tol, mask, weight)
                 if minority <= SPARSE_SHARE * G.size:
-                    _flat_sparse(mask, weight, w, self.has_w, Xg, c0, total, num[a:b],
+                    _flat_sparse(mask, weight, w, self.has_w, Xg, total, num[a:b],
                                  den[a:b])
                     return
                 mask = mask[:, :len(Xg)]
-                W = (mask * w[c0:c0 + len(Xg)] if self.has_w else mask.astype(np.float64))
+                W = (mask * w if self.has_w else mask.astype(np.float64))
                 num[a:b] += W @ Xg
                 den[a:b] += weight
                 return
@@ -486,7 +490,7 @@ class BlasSums:
             # where an error of tol in u2 would move it by more than MAX_WEIGHT_ERROR.
             small = (tol / (2.0 * MAX_WEIGHT_ERROR)) ** 2 if small_ok else -1.0
             W = np.matmul(Pc[a:b], Xg.T, out=scratch("matmul.W", (b - a, len(Xg)), np.float64))
-            self.weigh(0, b - a, W, pb, xsq, w, self.has_w, P[a:b], X, 0, c0,
+            self.weigh(0, b - a, W, pb, xsq, w, self.has_w, P[a:b], X, 0, xrow,
                        self.inv_h2, self.edge, tol, small)
             num[a:b] += W @ Xg
             den[a:b] += W.sum(axis=1)
@@ -497,20 +501,12 @@ class BlasSums:
             self.pairs = m * n
             # Blocks of fixed shape, whatever the thread count: a product's rounding may
             # depend on the shape of the block, never on the threads.
-            cols = min(n, COLUMNS)
-            chunks = [self._columns(slice(c0, min(n, c0 + cols)), whole=True)
-                      for c0 in range(0, n, cols)]
-
-            def block(r0):
-                for c0, chunk in zip(range(0, n, cols), chunks, strict=True):
-                    add(r0, min(m, r0 + ROWS), chunk, c0)
-
-            starts = list(range(0, m, ROWS))
-            # Threads over blocks of seeds (the products release the GIL), one BLAS
-            # thread each: no thread ever waits for another's block.
+            chunks = [self._columns(slice(c0, min(n, c0 + COLUMNS)))
+                      for c0 in range(0, n, COLUMNS)]
             with _one_blas_thread():
-                run_ranges(lambda a, b: [block(starts[i]) for i in range(a, b)],
-                           len(starts), self.n_jobs)
+                run_ranges(partial(_blocks, [(r0, min(m, r0 + ROWS), chunks)
+                                             for r0 in range(0, m, ROWS)], add),
+                           -(-m // ROWS), self.n_jobs)
         if perm is not None:  # back to the positions' order
             out, weights = np.empty_like(num), np.empty_like(den)
             _unpermute(num, den, perm, self.origin, out, weights)
@@ -518,26 +514,27 @@ class BlasSums:
         num += den[:, None] * self.origin
         return num, den
 
-    def _columns(self, rows, whole=False):
-        """The columns of a block for ``rows`` (a slice or an index array): centred
-        rows, rows, squared norms, weights, float32 centred rows and the weighted sum of
-        the centred rows (the flat kernel's); with ``whole``, ``X``, ``xsq`` and ``w``
-        whole (the block's ``c0`` indexes them), else gathered."""
+    def _columns(self, rows):
+        """The columns of a block for ``rows`` (a slice: views, or an index array:
+        gathered): centred rows, the data's row indices, squared norms, weights,
+        float32 centred rows and the weighted sum of the centred rows (the flat
+        kernel's)."""
         Xg = self.Xc[rows]
+        w = self.w[rows] if self.has_w else self.w
         total = None
         if self.flat32:
-            total = (self.w[rows] @ Xg if self.has_w else Xg.sum(axis=0))
-        if whole:
-            return (Xg, self.X, self.xsq, self.w, self.float32_rows(rows) if self.flat32
-                    else None, total)
-        return (Xg, self.X[rows], self.xsq[rows], self.w[rows] if self.has_w else self.w,
-                self.float32_rows(rows) if self.flat32 else None, total)
+            total = (w @ Xg if self.has_w else Xg.sum(axis=0))
+        xrow = (np.arange(*rows.indices(self.Xc.shape[0])) if isinstance(rows, slice)
+                else rows)
+        return (Xg, xrow, self.xsq[rows], w, self.float32_rows(rows) if self.flat32
+                else None, total)
 
     def _tile_sums(self, entries, num, den, add):
         """The sums by the blocks of positions of :meth:`TileCover.plan` (``entries``)
         against the tiles they reach (:mod:`._tiles`): blocks that reach the same tiles
-        share one gather of those rows, made ``COLUMNS`` rows at a time (bounded
-        memory)."""
+        share one gather of those rows (``COLUMNS`` rows at a time), and the blocks of
+        every set gathered go to the threads together (sets are gathered up to
+        ``GATHER_BYTES`` at a time); a block takes its set's gathers in order."""
         cover = self.tiles
         assert cover is not None
         sets: dict[bytes, tuple[np.ndarray, list]] = {}
@@ -551,18 +548,33 @@ class BlasSums:
                     den[a:b] += whole @ cover.mass
                 if tiles.any():
                     sets.setdefault(tiles.tobytes(), (tiles, []))[1].append((a, b))
+            tasks: list = []
+            held = 0
+            row_bytes = self.Xc.shape[1] * 12 + 24  # a gathered row: float64, float32, ...
+
+            def flush():
+                run_ranges(partial(_blocks, tasks, add), len(tasks), self.n_jobs)
+                tasks.clear()
+
             for tiles, blocks in sets.values():
                 rows = cover.rows(tiles)
                 pairs += len(rows) * sum(b - a for a, b in blocks)
-                for c0 in range(0, len(rows), COLUMNS):
-                    cols = self._columns(rows[c0:c0 + COLUMNS])
-                    run_ranges(partial(_tile_blocks, blocks, cols, add), len(blocks),
-                               self.n_jobs)
+                if tasks and held + len(rows) * row_bytes > GATHER_BYTES:
+                    flush()
+                    held = 0
+                chunks = [self._columns(rows[c0:c0 + COLUMNS])
+                          for c0 in range(0, len(rows), COLUMNS)]
+                held += len(rows) * row_bytes
+                tasks += [(a, b, chunks) for a, b in blocks]
+            if tasks:
+                flush()
         self.pairs = pairs
 
 
-def _tile_blocks(blocks, cols, add, a, b):
-    """The blocks ``a:b`` of :meth:`BlasSums._tile_sums` (ranges of positions) against
-    the gathered columns ``cols`` (:meth:`BlasSums._columns`)."""
+def _blocks(tasks, add, a, b):
+    """The blocks ``tasks[a:b]`` of :meth:`BlasSums._sums` (``(first, end, chunks)``: a
+    range of positions and the column chunks it meets, in order)."""
     for k in range(a, b):
-        add(*blocks[k], cols)
+        r0, r1, chunks = tasks[k]
+        for cols in chunks:
+            add(r0, r1, cols)
