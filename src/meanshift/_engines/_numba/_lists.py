@@ -293,18 +293,37 @@ class NeighbourLists:
     def __init__(self, blas: BlasSums, n_seeds: int, n_jobs=None, on: bool | None = None):
         self.blas = blas
         self.n_jobs = n_jobs
-        X = blas.X
-        n, d = X.shape
+        self.n_seeds = n_seeds
+        d = blas.X.shape[1]
         h = 1.0 / math.sqrt(blas.inv_h2)
-        reach = math.sqrt(blas.edge) * h  # the support radius in data units
+        self.reach = math.sqrt(blas.edge) * h  # the support radius in data units
         self.skin = SKIN * h
-        self.limit2 = (reach + self.skin) ** 2 * (1.0 + 1e-9)
+        self.limit2 = (self.reach + self.skin) ** 2 * (1.0 + 1e-9)
         # A seed keeps its list while it moved at most this (squared) from its anchor.
         self.keep2 = (self.skin * (1.0 - 1e-9)) ** 2
-        self.anchor = np.full((n_seeds, d), np.nan)
-        self.count = np.zeros(n_seeds, dtype=np.int64)
-        self.cand = np.empty((n_seeds, 0), dtype=np.int32)
         self.rel = 4.0 * (d + 4) * 2.0**-52  # a reordered sum's error bound, with margin
+        # The float32 products that make the lists (see _candidates).
+        self.gamma32 = blas.gamma32
+        # Lists in use; None until the first step's pilot decides (``on``: a pilot of
+        # the same positions decided already, see :meth:`batch`).
+        self.on: bool | None = on
+        self.pairs = 0
+        self.memo: _Memo | None = None
+        self.pilot_count = 0.0  # the pilot's points per list, on average
+        self.widest = 0  # the longest list asked for
+        self.cand = np.empty((0, 0), dtype=np.int32)
+        self._started = False
+
+    def _start(self):
+        """The lists' arrays, made once the lists are on (a climb whose pilot refuses
+        them never makes them)."""
+        self._started = True
+        blas = self.blas
+        X = blas.X
+        n, d = X.shape
+        self.anchor = np.full((self.n_seeds, d), np.nan)
+        self.count = np.zeros(self.n_seeds, dtype=np.int64)
+        self.cand = np.empty((self.n_seeds, 0), dtype=np.int32)
         # The float32 distances of a step's first pass are off by at most
         # ``tol * (|p|^2 + |x|^2 + R^2)`` (p and x less the data's origin, R the
         # support's radius): the inputs' rounding to float32, ``u (|x| + |p|)`` per
@@ -318,26 +337,18 @@ class NeighbourLists:
         exact = blas.exact32() if n else None
         if exact is not None:
             X32, xmax = exact
-            self.rows = (X32, np.zeros(d), X32, 0.0)
+            rows = (X32, np.zeros(d), X32)
         else:
-            self.rows = (blas.float32_rows() if blas.float32_kept() else blas.Xc,
-                         blas.origin, X, 0.0)
+            rows = (blas.float32_rows() if blas.float32_kept() else blas.Xc, blas.origin, X)
         self.tol = 8.0 * blas.gamma32
-        self.rows = (*self.rows[:3], self.tol * xmax)
-        if not (FLAT32_LOW <= xmax <= FLAT32_HIGH and FLAT32_LOW <= reach**2 <= FLAT32_HIGH):
+        self.rows = (*rows, self.tol * xmax)
+        reach2 = self.reach**2
+        if not (FLAT32_LOW <= xmax <= FLAT32_HIGH and FLAT32_LOW <= reach2 <= FLAT32_HIGH):
             # float32 would over- or underflow: no filter
             self.tol = math.inf
-            self.rows = (*self.rows[:3], math.inf)
-        # The float32 products that make the lists (see _candidates).
-        self.gamma32 = blas.gamma32
-        # Lists in use; None until the first step's pilot decides (``on``: a pilot of
-        # the same positions decided already, see :meth:`batch`).
-        self.on: bool | None = on
-        self.pairs = 0
+            self.rows = (*rows, math.inf)
         # Only the flat kernel's steps land on a position again (0/1 weights).
         self.memo = _Memo(d) if blas.kernel.code == 0 else None
-        self.pilot_count = 0.0  # the pilot's points per list, on average
-        self.widest = 0  # the longest list asked for
 
     def batch(self, P) -> int:
         """Seeds per batch whose lists fit in :data:`LIST_BYTES` with room for lists
@@ -361,6 +372,8 @@ class NeighbourLists:
         ids = np.asarray(ids, dtype=np.int64)
         if self.on is None:  # the climb's first step: a pilot decides
             self.on = self._pay(P)
+        if self.on and not self._started:
+            self._start()
         if not self.on or len(P) == 0 or self.memo is None:
             return self._sums(ids, P)
         # Positions met before in this climb, or twice in this step, are summed once:
