@@ -1,6 +1,8 @@
 """Invariants of mean shift, checked by hypothesis on well-behaved random data
 (derandomised, bounded examples; see conftest).  They run on the default engine."""
 
+import math
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -201,3 +203,26 @@ def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius, all_pairs):
                 owner[k] = j
     with mock.patch.object(merge, "_ALL_PAIRS", 2**62 if all_pairs else 0):
         np.testing.assert_array_equal(merge._suppress(cand, radius), owner)
+
+
+@given(st.integers(1, 50), st.integers(1, 6), st.integers(0, 2**32 - 1),
+       st.sampled_from([1e-300, 1e-3, 1.0, 1e6, 1e300]))
+def test_merge_snap_rounds_as_numpy(n, d, seed, radius):
+    # The merge's rounding of end points to a grid of radius * 2**-26 (compiled): numpy's
+    # rint(x / grid) * grid, the point itself where that overflows, any magnitude.
+    from meanshift._stages.merge import SNAP_BITS, snap
+
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(n, d)) * 10.0 ** rng.integers(-300, 300, size=(n, d))
+    P[rng.random((n, d)) < 0.1] = -0.0
+    out = snap(P, radius)
+    top = float(np.abs(P).max())
+    top = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 0.0
+    grid = min(radius, top) * 2.0**-SNAP_BITS
+    if not grid > 0:
+        np.testing.assert_array_equal(out, P)
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        expect = np.rint(P / grid) * grid
+    expect = np.where(np.isfinite(expect), expect, P)
+    np.testing.assert_array_equal(out, expect)

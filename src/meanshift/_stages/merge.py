@@ -19,6 +19,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._arrays import PRODUCT_MIN_FEATURES, Products, greedy_within, sq_dist, unique_rows
+from .._compile import njit
 from .._kernels import reach2
 
 __all__ = ["merge_modes", "snap", "SNAP_BITS"]
@@ -43,10 +44,19 @@ def snap(points, radius):
     grid = min(float(radius), top) * 2.0**-SNAP_BITS
     if not (np.isfinite(grid) and grid > 0):
         return points
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.rint(points / grid) * grid
-    # Far from the origin (|x| > radius * 2**26) the grid is finer than the floats.
-    return np.where(np.isfinite(out), out, points)
+    out = np.empty_like(points)
+    _snap(np.ascontiguousarray(points), grid, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _snap(points, grid, out):
+    """:func:`snap`'s rounding in one pass; far from the origin (``|x| > radius *
+    2**26``) the grid is finer than the floats, and an overflow keeps the point."""
+    for i in range(points.shape[0]):
+        for k in range(points.shape[1]):
+            v = np.rint(points[i, k] / grid) * grid
+            out[i, k] = v if np.isfinite(v) else points[i, k]
 
 
 #: Candidates queried together while their neighbour lists stay short (few modes close
