@@ -203,9 +203,15 @@ def _flat_sparse(mask, weight, w, has_w, Xg, total, num, den):
                 x = Xg[idx[t]]
                 for k in range(d):
                     acc[k] += wt * x[k]
-        else:
-            for t in range(q):
-                x = Xg[idx[t]]
+        else:  # four rows to each update of the sum (its loads and stores bound)
+            t = 0
+            while t + 4 <= q:
+                x0, x1, x2, x3 = Xg[idx[t]], Xg[idx[t + 1]], Xg[idx[t + 2]], Xg[idx[t + 3]]
+                for k in range(d):
+                    acc[k] += (x0[k] + x1[k]) + (x2[k] + x3[k])
+                t += 4
+            for r in range(t, q):
+                x = Xg[idx[r]]
                 for k in range(d):
                     acc[k] += x[k]
         for k in range(d):
