@@ -204,6 +204,20 @@ def _collect(G, psq, xsq, limit2, gamma, xmax, cols):
 
 
 @njit(cache=True, nogil=True)
+def _stale(P, anchor, ids, keep2, out):
+    """Whether each seed ``ids[r]`` at ``P[r]`` moved more than ``sqrt(keep2)`` from its
+    list's anchor (a NaN anchor, no list yet, is stale too)."""
+    d = P.shape[1]
+    for r in range(ids.shape[0]):
+        a = anchor[ids[r]]
+        s = 0.0
+        for k in range(d):
+            t = P[r, k] - a[k]
+            s += t * t
+        out[r] = not s <= keep2
+
+
+@njit(cache=True, nogil=True)
 def _place(cand, count, ids, counts, cols):
     """The lists of the seeds ``ids`` (``counts`` indices each, in ``cols`` one after
     another) into their rows of ``cand``."""
@@ -250,6 +264,31 @@ def _claim(keys, ebits, size, ubits, entry, maker):
     return size
 
 
+@njit(cache=True, nogil=True)
+def _recall(entry, rows, fresh, start, n_rows, d_rows, mnum, mden, num, den):
+    """A step's sums from the memo (:meth:`_Memo.sums`): the sums computed for ``rows``
+    (``n_rows``, ``d_rows``; the first ``fresh`` made the memo's new entries from
+    ``start`` on, the rest found no room) into the memo and the output, then every row
+    with an entry from it."""
+    d = num.shape[1]
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        if r < fresh:
+            for k in range(d):
+                mnum[start + r, k] = n_rows[r, k]
+            mden[start + r] = d_rows[r]
+        else:  # no room: the output only
+            for k in range(d):
+                num[i, k] = n_rows[r, k]
+            den[i] = d_rows[r]
+    for i in range(entry.shape[0]):
+        e = entry[i]
+        if e >= 0:
+            for k in range(d):
+                num[i, k] = mnum[e, k]
+            den[i] = mden[e]
+
+
 class _Memo:
     """The sums of the positions met in one climb (:func:`_claim`: an open-addressing
     table on their bits), at most :data:`MEMO_BYTES`; the arrays
@@ -276,13 +315,8 @@ class _Memo:
         out = np.flatnonzero(entry < 0)  # no room in the memo
         rows = np.concatenate([maker[:fresh], out])
         num, den = np.empty(P.shape), np.empty(m)
-        if len(rows):
-            n_rows, d_rows = compute(rows)
-            self.num[start:self.size], self.den[start:self.size] = (n_rows[:fresh],
-                                                                     d_rows[:fresh])
-            num[out], den[out] = n_rows[fresh:], d_rows[fresh:]
-        kept = np.flatnonzero(entry >= 0)
-        num[kept], den[kept] = self.num[entry[kept]], self.den[entry[kept]]
+        n_rows, d_rows = compute(rows) if len(rows) else (num[:0], den[:0])
+        _recall(entry, rows, fresh, start, n_rows, d_rows, self.num, self.den, num, den)
         return num, den
 
 
@@ -385,8 +419,8 @@ class NeighbourLists:
         """The sums of the seeds ``ids`` at ``P`` by their lists (remade where stale),
         or by plain products where lists are off (or stop)."""
         if self.on:
-            moved2 = ((P - self.anchor[ids]) ** 2).sum(axis=1)
-            stale = ~(moved2 <= self.keep2)  # NaN anchors (no list yet) are stale too
+            stale = np.empty(len(ids), dtype=np.bool_)
+            _stale(P, self.anchor, ids, self.keep2, stale)
             if stale.any() and not self._rescan(ids[stale], P[stale]):
                 self.on = False
                 self.cand = np.empty((0, 0), dtype=np.int32)
