@@ -66,7 +66,11 @@ SKIN = 0.25
 MAX_SHARE = 0.1
 #: The flat kernel's products need no second product (:func:`._matmul._flat_sparse`),
 #: so on data larger than this many bytes, whose list rows are read from memory at
-#: random, its lists pay only while a pilot's hold at most FLAT_LARGE_SHARE of the data.
+#: random, its lists pay only while a pilot's hold at most FLAT_LARGE_SHARE of the data
+#: (of the share of all pairs the products multiply, where a cover of tiles prunes
+#: them: 20000 x 64-D blobs, 20 centres, bandwidth 9.05, lists of 2.6 % against tiled
+#: products of 5 %: 3.34 s with lists, 0.90 s without; ``bench_highd.py --case
+#: choice``).
 #: ``python benchmarks/bench_highd.py`` (04:09), lists against products: digits (0.9
 #: MB, lists of 4 % of the data) 0.057 against 0.077 s; 10^5 x 128 directions (102 MB,
 #: 5 %) 1.51 against 1.35 s; 2 x 10^4 x 128, every point a seed (20 MB, 5.5 %) 3.24
@@ -457,7 +461,10 @@ class NeighbourLists:
         blas = self.blas
         n = blas.Xc.shape[0]
         large = blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES
-        limit = FLAT_LARGE_SHARE if large else MAX_SHARE
+        # The flat kernel's products multiply only the tiles within reach, where a cover
+        # is kept: its lists must then be shorter than that share of the data too.
+        tiled = blas.tile_share if blas.tiles is not None else 1.0
+        limit = FLAT_LARGE_SHARE * tiled if large else MAX_SHARE
         if blas.tiles is not None and blas.tiles.fill * blas.tile_share > limit:
             # A list holds every point within reach of its seed, and the cover's pilot
             # (rows of the data) found more than that within reach.
@@ -475,10 +482,11 @@ class NeighbourLists:
             logger.debug("numba engine: no neighbour lists (a pilot's would hold %.0f%% of "
                          "the data)", 100 * share)
             return False
-        if large and share > FLAT_LARGE_SHARE:
+        if large and share > limit:
             logger.debug("numba engine: no neighbour lists (a pilot's would hold %.1f%% of "
-                         "the data: the flat kernel's products cost less above %.0f%% on "
-                         "data over %d MiB)", 100 * share, 100 * FLAT_LARGE_SHARE,
+                         "the data: the flat kernel's products cost less above %.0f%% of "
+                         "the share they multiply (%.0f%%) on data over %d MiB)",
+                         100 * share, 100 * FLAT_LARGE_SHARE, 100 * tiled,
                          FLAT_LIST_BYTES >> 20)
             return False
         logger.debug("numba engine: neighbour lists with a skin of %g bandwidths (a "
