@@ -134,9 +134,10 @@ def shift_step(bound, modes, active, density, n_iter, stop, sums=None):
     else:
         num, den = sums(active, old)
     num, den = np.asarray(num), np.asarray(den)
-    if (not bound.sphere and num.dtype == den.dtype == modes.dtype == density.dtype
-            == np.float64 and n_iter.dtype == np.int64 and modes.flags.c_contiguous):
-        # One compiled pass (the NumPy below, for the sphere and other arrays).
+    if (bound.compiled_steps and not bound.sphere and num.dtype == den.dtype == modes.dtype
+            == density.dtype == np.float64 and n_iter.dtype == np.int64
+            and modes.flags.c_contiguous):
+        # One compiled pass (the NumPy below: the reference, the sphere, other arrays).
         new = np.empty_like(num)
         alive = np.empty(len(den), dtype=bool)
         done = np.empty(len(den), dtype=bool)
@@ -173,6 +174,9 @@ class Bound:
     distributed = False
     #: Steps are projected onto the unit sphere (set by :meth:`Engine.bind`).
     sphere = False
+    #: :func:`shift_step` applies the step in one compiled pass (the Numba engine's
+    #: step-by-step climbs; the reference keeps NumPy's).
+    compiled_steps = False
 
     def __init__(self, engine: Engine, data, weights, bandwidth: float, kernel: Kernel):
         self.engine = engine

@@ -270,6 +270,7 @@ class _NumbaBound(Bound):
     """The data of one fit with their neighbour index (built once)."""
 
     engine: NumbaEngine
+    compiled_steps = True
     #: (seeds that followed a shared path, waves) of the last climb; None: no sharing.
     shared_paths: tuple[int, int] | None = None
     #: The neighbour lists of the last climb on the matrix-product path, if any.

@@ -463,14 +463,14 @@ class NeighbourLists:
         large = blas.flat32 and blas.X.nbytes > FLAT_LIST_BYTES
         # The flat kernel's products multiply only the tiles within reach, where a cover
         # is kept: its lists must then be shorter than that share of the data too.
-        tiled = blas.tile_share if blas.tiles is not None else 1.0
+        tiled = float(blas.tile_share or 1.0) if blas.tiles is not None else 1.0
         limit = FLAT_LARGE_SHARE * tiled if large else MAX_SHARE
-        if blas.tiles is not None and blas.tiles.fill * blas.tile_share > limit:
+        if blas.tiles is not None and blas.tiles.fill * tiled > limit:
             # A list holds every point within reach of its seed, and the cover's pilot
             # (rows of the data) found more than that within reach.
             logger.debug("numba engine: no neighbour lists (the tiles' pilot finds %.0f%% "
                          "of the data within reach of a point)",
-                         100 * blas.tiles.fill * blas.tile_share)
+                         100 * blas.tiles.fill * tiled)
             return False
         pilot = P[:: max(1, len(P) // PILOT)][:PILOT] - blas.origin
         psq = np.einsum("ij,ij->i", pilot, pilot)

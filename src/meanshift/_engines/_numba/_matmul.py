@@ -151,9 +151,9 @@ def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, xrow, inv_h2, edge, tol, mask,
         near = 0
         for j in range(c):  # 1 inside, plus 2 within tol of the boundary
             u2 = (p2 + xs[j] - 2.0 * np.float64(G[i, j])) * inv_h2
-            inside = np.uint8(u2 <= edge)
-            close = np.uint8(abs(u2 - edge) <= tol)
-            mask[i, j] = inside | (close << np.uint8(1))
+            inside = u2 <= edge
+            close = abs(u2 - edge) <= tol
+            mask[i, j] = np.uint8(inside) | (np.uint8(close) << np.uint8(1))
             count += inside
             near += close
         if near > 0:  # those pairs decided exactly, found eight entries at a time
@@ -457,10 +457,11 @@ class BlasSums:
             # The positions in the order of the cover's blocks: a block is a range.
             with _one_blas_thread():
                 perm, entries = self.tiles.plan(psq, ROWS, self.inside,
-                                                P32 if P32 is not None else
+                                                P32 if Pc is None else
                                                 Pc.astype(np.float32))
             psq = psq[perm]
-            if P32 is not None:
+            if Pc is None:
+                assert P32 is not None
                 P32, rows = P32[perm], perm
             else:
                 P, Pc = P[perm], Pc[perm]
@@ -495,6 +496,7 @@ class BlasSums:
             # The triangular weight 1 - sqrt(u2) is steep near 0: recompute exactly
             # where an error of tol in u2 would move it by more than MAX_WEIGHT_ERROR.
             small = (tol / (2.0 * MAX_WEIGHT_ERROR)) ** 2 if small_ok else -1.0
+            assert Pc is not None  # made where the products are float64
             W = np.matmul(Pc[a:b], Xg.T, out=scratch("matmul.W", (b - a, len(Xg)), np.float64))
             self.weigh(0, b - a, W, pb, xsq, w, self.has_w, P[a:b], X, 0, xrow,
                        self.inv_h2, self.edge, tol, small)
