@@ -206,16 +206,21 @@ def test_merge_suppression_is_the_greedy_walk(n, d, seed, radius, all_pairs):
 
 
 @given(st.integers(1, 50), st.integers(1, 6), st.integers(0, 2**32 - 1),
-       st.sampled_from([1e-300, 1e-3, 1.0, 1e6, 1e300]))
-def test_merge_snap_rounds_as_numpy(n, d, seed, radius):
-    # The merge's rounding of end points to a grid of radius * 2**-26 (compiled): numpy's
-    # rint(x / grid) * grid, the point itself where that overflows, any magnitude.
+       st.sampled_from([1e-300, 1e-3, 1.0, 1e6, 1e300]), st.booleans())
+def test_merge_snap_rounds_as_numpy(n, d, seed, radius, compiled):
+    # The merge's rounding of end points to a grid of radius * 2**-26 (compiled for many
+    # values, NumPy's for few): numpy's rint(x / grid) * grid, the point itself where that
+    # overflows, any magnitude.
+    from unittest import mock
+
+    from meanshift._stages import merge
     from meanshift._stages.merge import SNAP_BITS, snap
 
     rng = np.random.default_rng(seed)
     P = rng.normal(size=(n, d)) * 10.0 ** rng.integers(-300, 300, size=(n, d))
     P[rng.random((n, d)) < 0.1] = -0.0
-    out = snap(P, radius)
+    with mock.patch.object(merge, "SNAP_COMPILED", 0 if compiled else 2**16):
+        out = snap(P, radius)
     top = float(np.abs(P).max())
     top = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 0.0
     grid = min(radius, top) * 2.0**-SNAP_BITS

@@ -40,16 +40,22 @@ TREE_MIN_PAIRS = 2**22
 _K = 8
 
 
+#: :func:`unique_rows` groups rows by a hash first from this many columns (where the
+#: compiled hash is compiled anyway, by the matrix-product path; fewer columns sort fast).
+HASH_MIN_COLUMNS = 16
+
+
 def unique_rows(points):
     """``(rows, inverse)``: the distinct rows of a 2-D array (sorted lexicographically;
     -0.0 equals 0.0) and, per row, the index of its distinct row: the answer of
     ``np.unique(points, axis=0, return_inverse=True)`` by one lexsort (its sort of
     structured rows took 0.2 ms for 600 rows, which the merge of every trial fit of the
-    automatic bandwidth paid).  Rows of many 8-byte columns are first grouped by
-    :func:`distinct_rows` (a lexsort of 10^4 rows of 64 columns sorts 64 times: 3 ms),
-    and only one row of each group is sorted."""
+    automatic bandwidth paid).  Rows of many 8-byte columns (at least
+    ``HASH_MIN_COLUMNS``) are first grouped by :func:`distinct_rows` (a lexsort of
+    10^4 rows of 64 columns sorts 64 times: 3 ms), and only one row of each group is
+    sorted."""
     points = np.asarray(points)
-    if points.ndim == 2 and points.shape[1] > 2 and len(points) > 64 \
+    if points.ndim == 2 and points.shape[1] >= HASH_MIN_COLUMNS and len(points) > 64 \
             and points.dtype.itemsize == 8:
         first, groups = distinct_rows(points)
         rows, inverse = _lexsort_unique(points[first])

@@ -27,6 +27,9 @@ __all__ = ["merge_modes", "snap", "SNAP_BITS"]
 #: End points are rounded to multiples of ``radius / 2**SNAP_BITS`` before they are
 #: merged (about 1.5e-8 radii: far below the 1e-3 bandwidths to which a climb converges).
 SNAP_BITS = 26
+#: From this many values on, the rounding is one compiled pass (10^4 x 64 end points:
+#: NumPy's six passes cost about 1.2 ms); below, NumPy's (the same numbers).
+SNAP_COMPILED = 2**16
 
 
 def snap(points, radius):
@@ -44,6 +47,10 @@ def snap(points, radius):
     grid = min(float(radius), top) * 2.0**-SNAP_BITS
     if not (np.isfinite(grid) and grid > 0):
         return points
+    if points.size < SNAP_COMPILED:  # NumPy's passes: nothing to compile on a first fit
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.rint(points / grid) * grid
+        return np.where(np.isfinite(out), out, points)
     out = np.empty_like(points)
     _snap(np.ascontiguousarray(points), grid, out)
     return out
