@@ -393,7 +393,6 @@ def apply_step(modes, active, num, den, stop, density, n_iter, new, alive, done)
     :func:`meanshift._engines._contract.shift_step`; 10^4 x 64 positions: six passes
     of NumPy over them cost about 2 ms a step)."""
     d = modes.shape[1]
-    stop2 = stop * stop
     for r in range(active.shape[0]):
         i = active[r]
         ok = den[r] > 0.0
@@ -408,7 +407,6 @@ def apply_step(modes, active, num, den, stop, density, n_iter, new, alive, done)
         n_iter[i] += ok
         alive[r] = ok
         done[r] = ok and math.sqrt(shift2) <= stop
-    return stop2
 
 
 def copy_ranks(hashes):
