@@ -49,8 +49,7 @@ from ._matmul import COLUMNS, FLAT32_HIGH, FLAT32_LOW, ROWS, BlasSums, _one_blas
 from ._paths import probe_from
 
 __all__ = ["NeighbourLists", "SKIN", "MAX_SHARE", "FLAT_LIST_BYTES", "FLAT_LARGE_SHARE",
-           "LIST_BYTES",
-           "LIST_ROOM", "MEMO_BYTES"]
+           "LIST_BYTES", "LIST_ROOM", "MEMO_BYTES"]
 
 logger = logging.getLogger("meanshift")
 
@@ -69,8 +68,8 @@ MAX_SHARE = 0.1
 #: random, its lists pay only while a pilot's hold at most FLAT_LARGE_SHARE of the data
 #: (of the share of all pairs the products multiply, where a cover of tiles prunes
 #: them: 20000 x 64-D blobs, 20 centres, bandwidth 9.05, lists of 2.6 % against tiled
-#: products of 5 %: 3.34 s with lists, 0.90 s without; ``bench_highd.py --case
-#: choice``).
+#: products of 5 %: 3.34 s with lists at 07:18, 0.50 s without them at 07:24;
+#: ``bench_highd.py --case choice``).
 #: ``python benchmarks/bench_highd.py`` (04:09), lists against products: digits (0.9
 #: MB, lists of 4 % of the data) 0.057 against 0.077 s; 10^5 x 128 directions (102 MB,
 #: 5 %) 1.51 against 1.35 s; 2 x 10^4 x 128, every point a seed (20 MB, 5.5 %) 3.24
@@ -375,16 +374,15 @@ class NeighbourLists:
         exact = blas.exact32() if n else None
         if exact is not None:
             X32, xmax = exact
-            rows = (X32, np.zeros(d), X32)
+            self.rows = (X32, np.zeros(d), X32)
         else:
-            rows = (blas.float32_rows() if blas.float32_kept() else blas.Xc, blas.origin, X)
+            self.rows = (blas.float32_rows() if blas.float32_kept() else blas.Xc,
+                         blas.origin, X)
         self.tol = 8.0 * blas.gamma32
-        self.rows = (*rows, self.tol * xmax)
-        reach2 = self.reach**2
-        if not (FLAT32_LOW <= xmax <= FLAT32_HIGH and FLAT32_LOW <= reach2 <= FLAT32_HIGH):
-            # float32 would over- or underflow: no filter
-            self.tol = math.inf
-            self.rows = (*rows, math.inf)
+        if not (FLAT32_LOW <= xmax <= FLAT32_HIGH
+                and FLAT32_LOW <= self.reach**2 <= FLAT32_HIGH):
+            self.tol = math.inf  # float32 would over- or underflow: no filter
+        self.tol_x = self.tol * xmax if xmax > 0 else self.tol
         # Only the flat kernel's steps land on a position again (0/1 weights).
         self.memo = _Memo(d) if blas.kernel.code == 0 else None
 
@@ -438,12 +436,12 @@ class NeighbourLists:
         blas = self.blas
         w = blas.w if blas.has_w else np.ones(0)
 
-        X32, origin, Xs, tol_x = self.rows
+        X32, origin, Xs = self.rows
 
         def one(a, b):
             d2s = np.empty(self.cand.shape[1], dtype=np.float32)
             pairs.append(_list_sums(a, b, ids, P, self.cand, self.count, blas.X, X32,
-                                    origin, Xs, self.tol, tol_x, w, blas.has_w,
+                                    origin, Xs, self.tol, self.tol_x, w, blas.has_w,
                                     blas.kernel.code,
                                     blas.inv_h2, blas.edge, self.rel, num, den, d2s))
 

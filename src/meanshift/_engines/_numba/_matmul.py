@@ -97,13 +97,11 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, xrow, inv_
     are the data's rows ``xrow``, with their squared norms ``xsq`` and weights ``w``
     (one per column)."""
     c = G.shape[1]
-    xs = xsq
-    ws = w
     for i in range(a, b):
         p2 = psq[i]
         near = 0
         for j in range(c):
-            u2 = max((p2 + xs[j] - 2.0 * G[i, j]) * inv_h2, 0.0)
+            u2 = max((p2 + xsq[j] - 2.0 * G[i, j]) * inv_h2, 0.0)
             G[i, j] = u2
             if compact:
                 near += (abs(u2 - edge) <= tol) | (u2 <= small)
@@ -117,7 +115,7 @@ def _weigh_rows(a, b, code, compact, G, psq, xsq, w, has_w, P, X, r0, xrow, inv_
             if compact:
                 wt = wt if u2 <= edge else 0.0
             if has_w:
-                wt *= ws[j]
+                wt *= w[j]
             G[i, j] = wt
 
 
@@ -143,14 +141,13 @@ def _flat_mask(G, psq, xsq, w, has_w, P, rows, X, xrow, inv_h2, edge, tol, mask,
     for j in range(c):
         mass += w[j] if has_w else 1.0
     minority = 0
-    xs = xsq
     words = mask.view(np.uint64)
     for i in range(m):
         p2 = psq[i]
         count = 0
         near = 0
         for j in range(c):  # 1 inside, plus 2 within tol of the boundary
-            u2 = (p2 + xs[j] - 2.0 * np.float64(G[i, j])) * inv_h2
+            u2 = (p2 + xsq[j] - 2.0 * np.float64(G[i, j])) * inv_h2
             inside = u2 <= edge
             close = abs(u2 - edge) <= tol
             mask[i, j] = np.uint8(inside) | (np.uint8(close) << np.uint8(1))
@@ -409,7 +406,7 @@ class BlasSums:
             self.tile_share = 1.0
             if self.compact and self.Xc.shape[0] > 0:
                 with _one_blas_thread():  # see _tile_sums
-                    cover = TileCover(self.Xc, self.xsq, 2.0 * self.gamma,
+                    cover = TileCover(self.Xc, self.xsq,
                                       math.sqrt(self.edge / self.inv_h2))
                 if cover.share <= TILE_MAX_SHARE:
                     self.tiles, self.tile_share = cover, cover.share

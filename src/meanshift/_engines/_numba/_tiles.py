@@ -160,11 +160,10 @@ class TileCover:
     after tile), ``starts`` (tile ``t``'s rows are ``order[starts[t]:starts[t+1]]``),
     ``radius`` per tile, the pivots ``C`` and their distances ``between``."""
 
-    def __init__(self, Xc, xsq, gamma: float, reach: float):
-        self.gamma = gamma
+    def __init__(self, Xc, xsq, reach: float):
         self.reach = reach
-        # Twice the float32 products' bound of :meth:`plan` (as ``gamma`` is twice the
-        # float64 products'; see ``_matmul._gamma32``).
+        # Twice the float32 products' bound of :meth:`plan` and :meth:`assign` (see
+        # ``_matmul._gamma32``).
         u = (Xc.shape[1] + 4) * 2.0**-24
         self.gamma32 = 4.0 * u / (1.0 - u)
         step = max(1, Xc.shape[0] // SAMPLE)
