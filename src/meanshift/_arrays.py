@@ -390,8 +390,8 @@ def apply_step(modes, active, num, den, stop, density, n_iter, new, alive, done)
     one pass: ``new`` (their new positions: the means; a seed with nothing in reach
     keeps its position), ``alive`` (den > 0), ``done`` (moved by at most ``stop``),
     and ``modes``, ``density``, ``n_iter`` updated (see
-    :func:`meanshift._engines._contract.shift_step`; 10^4 x 64 positions: six passes
-    of NumPy over them cost about 2 ms a step)."""
+    :func:`meanshift._engines._contract.shift_step`; 10^4 x 64 positions: its six
+    passes of NumPy cost about 1.7 ms a step in a profile of the 64-D blobs, ad-hoc)."""
     d = modes.shape[1]
     for r in range(active.shape[0]):
         i = active[r]

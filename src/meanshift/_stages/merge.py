@@ -28,7 +28,8 @@ __all__ = ["merge_modes", "snap", "SNAP_BITS"]
 #: merged (about 1.5e-8 radii: far below the 1e-3 bandwidths to which a climb converges).
 SNAP_BITS = 26
 #: From this many values on, the rounding is one compiled pass (10^4 x 64 end points:
-#: NumPy's six passes cost about 1.2 ms); below, NumPy's (the same numbers).
+#: NumPy's six passes cost about 1.2 ms, an ad-hoc profile); below, NumPy's (the same
+#: numbers).
 SNAP_COMPILED = 2**16
 
 
