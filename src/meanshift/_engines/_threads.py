@@ -113,7 +113,8 @@ def scratch(name: str, shape, dtype):
     overwrites it): the blocks of the matrix-product paths need temporaries of a few
     MiB, and a fresh one per block is returned to the system when freed and faults its
     pages in again (an ad-hoc timing: a 128 x 1797 float32 product took 0.82 ms instead
-    of 0.34 beside one such array).  Kept while the thread lives: the helpers' pool is the process's."""
+    of 0.34 beside one such array).  Kept while the thread lives: the helpers' pool is
+    the process's."""
     import numpy as np
 
     dtype = np.dtype(dtype)
