@@ -84,6 +84,23 @@ def test_compressed_float32_and_bin_seeding():
     assert ms.n_seeds_ < 400
 
 
+@pytest.mark.parametrize("d", [1, 2, 8, 9, 64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_column_bounds_both_walks(d, dtype):
+    """Column by column (few columns) and by rows (many) give NumPy's bounds, in the
+    data's dtype, on C- and Fortran-ordered arrays and on a column slice."""
+    from meanshift._arrays import COLUMN_WALK_MAX, column_bounds
+
+    assert 2 <= COLUMN_WALK_MAX < 64
+    rng = np.random.default_rng(d)
+    a = (rng.normal(size=(301, d)) * 1000).astype(dtype)
+    for arr in (a, np.asfortranarray(a), a[:, ::2]):
+        lo, hi = column_bounds(arr)
+        assert lo.dtype == hi.dtype == arr.dtype
+        np.testing.assert_array_equal(lo, arr.min(axis=0))
+        np.testing.assert_array_equal(hi, arr.max(axis=0))
+
+
 def test_unique_rows_matches_numpy_unique():
     from meanshift._stages.compression import column_bounds, unique_rows
 

@@ -25,11 +25,19 @@ def is_tensor(obj) -> bool:
     return type(obj).__module__.startswith("torch") and hasattr(obj, "detach")
 
 
+#: :func:`column_bounds` walks column by column up to this many columns, by rows above.
+COLUMN_WALK_MAX = 8
+
+
 def column_bounds(a):
-    """(min, max) of every column of a 2-D array with at least one row.  Column by
-    column: NumPy's ``a.min(axis=0)`` on a tall array of few columns walks it with a
-    stride and is many times slower."""
+    """(min, max) of every column of a 2-D array with at least one row.  Few columns
+    (at most :data:`COLUMN_WALK_MAX`) column by column: NumPy's ``a.min(axis=0)`` on a
+    tall array of few columns walks it with a stride (10^6 x 2: 69 ms against 4.7);
+    more by NumPy's reduction over the rows, which reads the rows in order (10^4 x 64:
+    1.2 against 13 ms column by column; 10^5 x 128: 36 against 590 ms)."""
     a = np.asarray(a)
+    if a.ndim == 2 and a.shape[1] > COLUMN_WALK_MAX:
+        return a.min(axis=0), a.max(axis=0)
     lo = np.array([a[:, j].min() for j in range(a.shape[1])], dtype=a.dtype)
     hi = np.array([a[:, j].max() for j in range(a.shape[1])], dtype=a.dtype)
     return lo, hi
