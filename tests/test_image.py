@@ -268,6 +268,33 @@ def test_colour_conversion_matches_scikit_image():
         np.testing.assert_allclose(to_rgb(space, rgb_to(space, rgb)), rgb, atol=1e-10)
 
 
+def test_colour_conversion_edges_threads_and_errors():
+    # Black (L = 0, where L*u*v* divides by L), white, pure primaries and values at the
+    # formulas' branch points convert and come back; the result does not depend on the
+    # threads; a wrong space or channel count is refused with what was given.
+    color = pytest.importorskip("skimage.color")
+    edge = np.array([[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1],
+                     [0.04045, 0.04045, 0.04045], [0.0031308, 0.5, 0.9]], dtype=float)
+    rgb = np.concatenate([edge, np.random.default_rng(1).random((5000, 3))])
+    for space, ref in (("lab", color.rgb2lab), ("luv", color.rgb2luv)):
+        one = rgb_to(space, rgb, n_jobs=1)
+        np.testing.assert_array_equal(one, rgb_to(space, rgb, n_jobs=2))
+        np.testing.assert_allclose(one, ref(rgb), atol=1e-8)
+        back = to_rgb(space, one, n_jobs=2)
+        np.testing.assert_array_equal(back, to_rgb(space, one, n_jobs=1))
+        # sRGB's two branches meet only within 3e-8 at 0.04045 (the standard's
+        # constants; scikit-image's too): that row comes back within 1e-7.
+        np.testing.assert_allclose(np.delete(back, 5, 0), np.delete(rgb, 5, 0), atol=1e-10)
+        np.testing.assert_allclose(back[5], rgb[5], atol=1e-7)
+        # out of gamut: clipped to [0, 1]
+        assert 0.0 <= to_rgb(space, np.array([[100.0, 300.0, -300.0]])).min()
+        assert to_rgb(space, np.array([[100.0, 300.0, -300.0]])).max() <= 1.0
+    with pytest.raises(ValueError, match=r"one of \['lab', 'luv'\]; got 'hsv'"):
+        rgb_to("hsv", rgb)
+    with pytest.raises(ValueError, match=r"3 channels on the last axis; got shape \(4, 2\)"):
+        to_rgb("lab", np.zeros((4, 2)))
+
+
 def test_eight_bit_colours_by_table_equal_the_formula():
     # segment() converts uint8 images through a table of the 256 linear values: the same
     # numbers as the formula on value / 255, for every value of each channel.

@@ -347,8 +347,8 @@ def segment(
                 f"channel(s) (image shape {image.shape}, channel_axis={channel_axis!r}). Pass "
                 "color_space='none' for other channel counts."
             )
-        values = (rgb8_to(space, work) if work.dtype == np.uint8
-                  else rgb_to(space, _unit_rgb(work)))
+        values = (rgb8_to(space, work, n_jobs) if work.dtype == np.uint8
+                  else rgb_to(space, _unit_rgb(work), n_jobs))
     else:
         values = work.astype(np.float64)
 
@@ -402,7 +402,7 @@ def segment(
         """Range values back to the image's colours and dtype, one row per colour."""
         v = v * range_bandwidth
         if space in COLOR_SPACES:
-            return _from_unit_rgb(to_rgb(space, v), image.dtype)
+            return _from_unit_rgb(to_rgb(space, v, n_jobs), image.dtype)
         return _cast_like(v, image.dtype)
 
     def as_image(out):
