@@ -21,7 +21,8 @@ from meanshift._data import DaskRows, MemoryRows  # noqa: E402
 from meanshift._engines import get_engine  # noqa: E402
 from meanshift._engines._dask import DaskEngine  # noqa: E402
 from meanshift._kernels import get_kernel  # noqa: E402
-from meanshift._pipeline import Plan, run_standard  # noqa: E402
+from meanshift._pipeline import Plan  # noqa: E402
+from meanshift._pipeline.standard import run_standard  # noqa: E402
 from meanshift._stages.compression import (  # noqa: E402  # noqa: E402
     BIN_FRACTION,  # noqa: E402
     add_chunk_bins,

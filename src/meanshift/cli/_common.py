@@ -19,16 +19,51 @@ __all__ = ["usage_error", "add_common_options", "ALGORITHM_NAMES", "ENGINE_NAMES
 
 logger = logging.getLogger("meanshift.cli")
 
-def _registry_names():
-    """(kernels, algorithms, engines) offered by the library's registries."""
+def _registry_names(which: str) -> list[str]:
+    """The kernels, algorithms or engines offered by the library's registries."""
+    if which == "kernels":
+        from .._kernels import KERNELS
+
+        return list(KERNELS)
+    if which == "algorithms":
+        from .._pipeline import ALGORITHMS
+
+        return ["auto", *ALGORITHMS]
     from .._engines import ENGINES
-    from .._kernels import KERNELS
-    from .._pipeline import ALGORITHMS
 
-    return list(KERNELS), ["auto", *ALGORITHMS], ["auto", *ENGINES]
+    return ["auto", *ENGINES]
 
 
-KERNEL_NAMES, ALGORITHM_NAMES, ENGINE_NAMES = _registry_names()
+class _Names:
+    """A registry's names, looked up on first use: argparse tests a given value with
+    ``in`` and lists them by iteration (help, errors), so building the parser imports
+    none of the library (the pipeline's registry brings scikit-learn and SciPy, about
+    2 s on a 2 GHz core: ``meanshift --help`` waited for them)."""
+
+    def __init__(self, which: str):
+        self._which = which
+        self._names: list[str] | None = None
+
+    def _get(self) -> list[str]:
+        if self._names is None:
+            self._names = _registry_names(self._which)
+        return self._names
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __contains__(self, value) -> bool:
+        return value in self._get()
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+KERNEL_NAMES, ALGORITHM_NAMES, ENGINE_NAMES = (_Names("kernels"), _Names("algorithms"),
+                                               _Names("engines"))
 PLOT_HINT = 'pip install "meanshift[plot]"'
 CLI_HINT = 'pip install "meanshift[cli]"'
 
